@@ -1,0 +1,131 @@
+package bot
+
+// Message is a chat message in neutral form. Handlers build it; the Slack
+// adapter renders it to Block Kit. All text in a Message is literal: the
+// renderer escapes it for the chat platform and cuts it to the platform's
+// limits, so a handler can put attacker-controlled strings anywhere without
+// escaping them itself. Formatting is expressed only through the types
+// below, never through markup inside strings.
+type Message struct {
+	// Text is the plain notification text shown where blocks are not.
+	Text   string
+	Blocks []Block
+}
+
+// Block is one of Header, Section, Code, Context, Actions or Divider.
+type Block interface{ block() }
+
+// Header is a large plain-text title.
+type Header struct{ Text string }
+
+// Section is a paragraph of rich text, optionally with labelled fields
+// shown in two columns.
+type Section struct {
+	Text   Rich
+	Fields []Field
+}
+
+// Field is a label and its value.
+type Field struct {
+	Label string
+	Value Rich
+}
+
+// Code is preformatted text shown verbatim. When it is too long for the
+// platform the renderer cuts it and appends a visible note saying so;
+// Truncated asks for that note even when the cut happened upstream.
+type Code struct {
+	Text      string
+	Truncated bool
+	// Note explains a truncation that happened upstream (for example "300
+	// arguments, 40 shown").
+	Note string
+}
+
+// Context is a line of small print.
+type Context struct{ Elements []Rich }
+
+// Actions is a row of buttons.
+type Actions struct{ Buttons []Button }
+
+// Divider is a horizontal rule.
+type Divider struct{}
+
+func (Header) block()  {}
+func (Section) block() {}
+func (Code) block()    {}
+func (Context) block() {}
+func (Actions) block() {}
+func (Divider) block() {}
+
+// ButtonStyle colours a button.
+type ButtonStyle int
+
+// Button styles.
+const (
+	ButtonDefault ButtonStyle = iota
+	ButtonPrimary
+	ButtonDanger
+)
+
+// Button is an interactive button. Value is an opaque id that the server
+// looks up again when the button is clicked; it never carries parameters
+// the server would trust.
+type Button struct {
+	ActionID string
+	Label    string
+	Value    string
+	Style    ButtonStyle
+	// URL makes the button a link. Link buttons still send an action the
+	// bot acknowledges.
+	URL string
+}
+
+// Rich is a run of styled text.
+type Rich []Span
+
+// SpanStyle styles a span of text.
+type SpanStyle int
+
+// Span styles.
+const (
+	Plain SpanStyle = iota
+	Bold
+	Italic
+	Mono
+)
+
+// Span is literal text with one style, optionally a link. A link's URL is
+// built by the bot from escaped parts; a span's Text is shown as text only.
+type Span struct {
+	Text  string
+	Style SpanStyle
+	URL   string
+}
+
+// T is plain text.
+func T(s string) Span { return Span{Text: s} }
+
+// B is bold text.
+func B(s string) Span { return Span{Text: s, Style: Bold} }
+
+// I is italic text.
+func I(s string) Span { return Span{Text: s, Style: Italic} }
+
+// M is monospace (inline code) text.
+func M(s string) Span { return Span{Text: s, Style: Mono} }
+
+// Link is text that links to url.
+func Link(text, url string) Span { return Span{Text: text, URL: url} }
+
+// R builds a Rich from spans.
+func R(spans ...Span) Rich { return Rich(spans) }
+
+// MessageRef points at a posted message: its channel and timestamp.
+type MessageRef struct {
+	Channel string
+	TS      string
+}
+
+// Empty reports whether the reference points nowhere.
+func (r MessageRef) Empty() bool { return r.Channel == "" || r.TS == "" }
