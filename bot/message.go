@@ -10,6 +10,10 @@ type Message struct {
 	// Text is the plain notification text shown where blocks are not.
 	Text   string
 	Blocks []Block
+	// Key identifies the message for idempotent delivery: a poster that
+	// cannot tell whether a post landed (a timeout, a 5xx) looks for a
+	// message with this key before posting again.
+	Key string
 }
 
 // Block is one of Header, Section, Code, Context, Actions or Divider.

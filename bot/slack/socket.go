@@ -1,0 +1,189 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	goslack "github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/sccbot/sccbot/handlers"
+)
+
+// Dispatcher serves decoded requests; handlers.Mux is one.
+type Dispatcher interface {
+	Serve(ctx context.Context, r handlers.Request) error
+}
+
+// Bot is the socket-mode side of the adapter. Its event loop only
+// acknowledges and hands off: every envelope is acked the moment it is
+// read (Slack wants an ack within three seconds, and a slow reader stalls
+// pings until the socket drops), then decoded and queued for a bounded pool
+// of workers that do the real work.
+type Bot struct {
+	sm       *socketmode.Client
+	dispatch Dispatcher
+	opts     BotOptions
+	log      *slog.Logger
+	metrics  *Metrics
+	queue    chan handlers.Request
+
+	connected   atomic.Bool
+	lastHello   atomic.Int64
+	connections atomic.Int64
+}
+
+// BotOptions tune a Bot.
+type BotOptions struct {
+	// Workers bound the interactions served at once; QueueSize bounds those
+	// waiting.
+	Workers   int
+	QueueSize int
+	// AppID and TeamID, when set, refuse payloads from other apps or
+	// workspaces.
+	AppID  string
+	TeamID string
+	// HandlerTimeout bounds one interaction; DrainTimeout bounds the work
+	// finished after shutdown begins.
+	HandlerTimeout time.Duration
+	DrainTimeout   time.Duration
+	// AckTimeout bounds the enqueueing of an ack.
+	AckTimeout time.Duration
+	// PingInterval is how long the client waits for Slack's pings before it
+	// reconnects (slack-go's default is 30s).
+	PingInterval time.Duration
+	Logger       *slog.Logger
+	Metrics      *Metrics
+}
+
+func botDefaults(o BotOptions) BotOptions {
+	if o.Workers <= 0 {
+		o.Workers = 16
+	}
+	if o.QueueSize <= 0 {
+		o.QueueSize = 256
+	}
+	if o.HandlerTimeout <= 0 {
+		o.HandlerTimeout = 2 * time.Minute
+	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = 20 * time.Second
+	}
+	if o.AckTimeout <= 0 {
+		o.AckTimeout = time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics(nil)
+	}
+	return o
+}
+
+// NewBot returns a Bot that connects with api, whose client must carry the
+// app-level token (goslack.OptionAppLevelToken).
+func NewBot(api *goslack.Client, dispatch Dispatcher, opts BotOptions) *Bot {
+	opts = botDefaults(opts)
+	smOpts := []socketmode.Option{socketmode.OptionLog(slogOutput{opts.Logger})}
+	if opts.PingInterval > 0 {
+		smOpts = append(smOpts, socketmode.OptionPingInterval(opts.PingInterval))
+	}
+	return &Bot{
+		sm:       socketmode.New(api, smOpts...),
+		dispatch: dispatch,
+		opts:     opts,
+		log:      opts.Logger,
+		metrics:  opts.Metrics,
+		queue:    make(chan handlers.Request, opts.QueueSize),
+	}
+}
+
+// Connected reports whether the socket is up and Slack said hello.
+func (b *Bot) Connected() bool { return b.connected.Load() }
+
+// Run connects and serves until ctx ends, then stops reading, lets the
+// workers finish what is queued (for at most DrainTimeout) and returns. It
+// returns an error only when Slack refuses the app token for good.
+func (b *Bot) Run(ctx context.Context) error {
+	sockCtx, stopSocket := context.WithCancel(ctx)
+	defer stopSocket()
+	sockErr := make(chan error, 1)
+	go func() { sockErr <- b.sm.RunContext(sockCtx) }()
+
+	workCtx, stopWork := drainContext(ctx, b.opts.DrainTimeout)
+	defer stopWork()
+	var wg sync.WaitGroup
+	for range b.opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b.work(workCtx)
+		}()
+	}
+
+	err := b.loop(ctx, sockErr)
+	stopSocket()
+	close(b.queue)
+	wg.Wait()
+	if err == nil {
+		<-sockErr
+	}
+	b.connected.Store(false)
+	return err
+}
+
+// drainContext is ctx without its cancellation, cancelled instead a grace
+// period after ctx ends: in-flight work gets to finish, but not forever.
+func drainContext(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(grace, cancel)
+		context.AfterFunc(work, func() { t.Stop() })
+	})
+	return work, func() { stop(); cancel() }
+}
+
+func (b *Bot) loop(ctx context.Context, sockErr <-chan error) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-sockErr:
+			if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+				return nil
+			}
+			return fmt.Errorf("slack socket mode: %w", err)
+		case evt := <-b.sm.Events:
+			b.handle(ctx, evt)
+		}
+	}
+}
+
+// work serves queued requests until the queue is closed and empty.
+func (b *Bot) work(ctx context.Context) {
+	for r := range b.queue {
+		b.metrics.queueDepth.Dec()
+		b.serve(ctx, r)
+	}
+}
+
+func (b *Bot) serve(ctx context.Context, r handlers.Request) {
+	ctx, cancel := context.WithTimeout(ctx, b.opts.HandlerTimeout)
+	defer cancel()
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			b.log.Error("interaction handler panicked", "request", r, "panic", fmt.Sprint(p))
+		}
+		b.metrics.handled.Observe(time.Since(start).Seconds())
+	}()
+	if err := b.dispatch.Serve(ctx, r); err != nil {
+		b.log.Error("interaction failed", "request", r, "err", err)
+	}
+}

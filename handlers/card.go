@@ -1,0 +1,253 @@
+package handlers
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sccbot/sccbot/bot"
+)
+
+// AttackCatalog names ATT&CK tactics and techniques.
+type AttackCatalog interface {
+	Technique(id string) (bot.Technique, bool)
+	Tactic(id string) (bot.Tactic, bool)
+}
+
+// CardButtons supplies the buttons of a finding's card. Capabilities add
+// their buttons here, so the card never shows a button that does nothing.
+type CardButtons func(f bot.Finding) []bot.Button
+
+// maxCardArgs bounds the arguments put on a card; the renderer cuts the
+// text further to the platform's limits.
+const maxCardArgs = 400
+
+// Card builds the message that announces a finding. Every string from the
+// finding goes into the message as literal text; the renderer escapes it.
+func Card(f bot.Finding, attack AttackCatalog, buttons CardButtons) bot.Message {
+	m := bot.Message{Text: cardText(f)}
+	m.Blocks = append(m.Blocks,
+		bot.Header{Text: severityIcon(f.Severity) + " " + f.Severity.Label() + " · " + categoryOf(f)},
+		bot.Section{Fields: cardFields(f)},
+	)
+	m.Blocks = append(m.Blocks, processBlocks(f)...)
+	if b, ok := hashBlock(f); ok {
+		m.Blocks = append(m.Blocks, b)
+	}
+	if b, ok := attackBlock(f, attack); ok {
+		m.Blocks = append(m.Blocks, b)
+	}
+	if b, ok := indicatorBlock(f); ok {
+		m.Blocks = append(m.Blocks, b)
+	}
+	m.Blocks = append(m.Blocks, linksBlock(f))
+	if buttons != nil {
+		if bs := buttons(f); len(bs) > 0 {
+			m.Blocks = append(m.Blocks, bot.Actions{Buttons: bs})
+		}
+	}
+	return m
+}
+
+func categoryOf(f bot.Finding) string {
+	if strings.TrimSpace(f.Category) == "" {
+		return "Unknown category"
+	}
+	return f.Category
+}
+
+func cardText(f bot.Finding) string {
+	s := f.Severity.Label() + " finding: " + categoryOf(f)
+	if p := f.Project(); p != "" {
+		s += " in " + p
+	}
+	return s
+}
+
+func severityIcon(s bot.Severity) string {
+	switch s {
+	case bot.SeverityCritical:
+		return "🔴"
+	case bot.SeverityHigh:
+		return "🟠"
+	case bot.SeverityMedium:
+		return "🟡"
+	case bot.SeverityLow:
+		return "🔵"
+	}
+	return "⚪"
+}
+
+func cardFields(f bot.Finding) []bot.Field {
+	fields := []bot.Field{
+		{Label: "Project", Value: monoOr(f.Project(), "unknown")},
+		{Label: "Product", Value: bot.R(bot.T(productLabel(f)))},
+	}
+	fields = append(fields, targetFields(f)...)
+	if c := containerName(f); c != "" {
+		fields = append(fields, bot.Field{Label: "Container", Value: bot.R(bot.M(c))})
+	}
+	if img := f.Image(); img != "" {
+		fields = append(fields, bot.Field{Label: "Image", Value: bot.R(bot.M(img))})
+	}
+	fields = append(fields,
+		bot.Field{Label: "Event time", Value: bot.R(bot.T(formatTime(f.EventTime)))},
+		bot.Field{Label: "State", Value: bot.R(bot.T(stateLabel(f)))},
+	)
+	return fields
+}
+
+func productLabel(f bot.Finding) string {
+	label := productOf(f).Label()
+	if f.Source != "" {
+		label += " · " + f.Source
+	}
+	return label
+}
+
+func monoOr(s, fallback string) bot.Rich {
+	if s == "" {
+		return bot.R(bot.I(fallback))
+	}
+	return bot.R(bot.M(s))
+}
+
+// targetFields describe where the workload runs, product by product.
+func targetFields(f bot.Finding) []bot.Field {
+	t := f.Target
+	switch t.Product {
+	case bot.ProductGKE:
+		return gkeFields(t)
+	case bot.ProductCloudRun:
+		return cloudRunFields(t)
+	}
+	if f.Resource.Name == "" {
+		return nil
+	}
+	return []bot.Field{{Label: "Resource", Value: bot.R(bot.M(f.Resource.Name))}}
+}
+
+func gkeFields(t bot.Target) []bot.Field {
+	cluster := labelled(nil, "", t.Cluster)
+	if t.Location != "" {
+		cluster = append(cluster, bot.T(" ("+t.Location+")"))
+	}
+	var out []bot.Field
+	if len(cluster) > 0 {
+		out = append(out, bot.Field{Label: "Cluster", Value: cluster})
+	}
+	pod := labelled(nil, "", t.Namespace)
+	if t.Pod != "" {
+		if len(pod) > 0 {
+			pod = append(pod, bot.T(" / "))
+		}
+		pod = append(pod, bot.M(t.Pod))
+	}
+	if len(pod) > 0 {
+		out = append(out, bot.Field{Label: "Namespace / pod", Value: pod})
+	}
+	if t.Node != "" {
+		out = append(out, bot.Field{Label: "Node", Value: bot.R(bot.M(t.Node))})
+	}
+	return out
+}
+
+func cloudRunFields(t bot.Target) []bot.Field {
+	var workload bot.Rich
+	workload = labelled(workload, "service ", t.Service)
+	workload = labelled(workload, "job ", t.Job)
+	if t.Location != "" {
+		workload = append(workload, bot.T(" ("+t.Location+")"))
+	}
+	out := []bot.Field{}
+	if len(workload) > 0 {
+		out = append(out, bot.Field{Label: "Workload", Value: workload})
+	}
+	var run bot.Rich
+	run = labelled(run, "revision ", t.Revision)
+	run = labelled(run, "execution ", t.Execution)
+	if len(run) > 0 {
+		out = append(out, bot.Field{Label: "Revision", Value: run})
+	}
+	return out
+}
+
+// labelled appends "label `value`" when value is set.
+func labelled(r bot.Rich, label, value string) bot.Rich {
+	if value == "" {
+		return r
+	}
+	if len(r) > 0 {
+		r = append(r, bot.T(" · "))
+	}
+	if label != "" {
+		r = append(r, bot.T(label))
+	}
+	return append(r, bot.M(value))
+}
+
+func containerName(f bot.Finding) string {
+	if f.Target.Container != "" {
+		return f.Target.Container
+	}
+	for _, c := range f.Containers {
+		if c.Name != "" {
+			return c.Name
+		}
+	}
+	return ""
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "unknown"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+func stateLabel(f bot.Finding) string {
+	s := f.State
+	if s == "" {
+		s = "STATE_UNSPECIFIED"
+	}
+	if f.Mute == "MUTED" {
+		s += " · muted"
+	}
+	return s
+}
+
+// processBlocks show the binary and its arguments as a shell command line.
+func processBlocks(f bot.Finding) []bot.Block {
+	p, ok := f.Process()
+	if !ok || (p.Binary == "" && len(p.Args) == 0) {
+		return nil
+	}
+	args, note := p.Args, ""
+	if len(args) > maxCardArgs {
+		note = fmt.Sprintf("%d arguments, first %d shown", len(p.Args), maxCardArgs)
+		args = args[:maxCardArgs]
+	}
+	if p.ArgsTruncated {
+		note = strings.TrimPrefix(note+"; SCC truncated the argument list", "; ")
+	}
+	label := "Process"
+	if len(f.Processes) > 1 {
+		label = fmt.Sprintf("Process (1 of %d)", len(f.Processes))
+	}
+	return []bot.Block{
+		bot.Section{Text: bot.R(bot.B(label))},
+		bot.Code{Text: bot.CommandLine(p.Binary, args), Truncated: note != "", Note: note},
+	}
+}
+
+func hashBlock(f bot.Finding) (bot.Block, bool) {
+	sha := f.SHA256()
+	if sha == "" {
+		return nil, false
+	}
+	text := bot.R(bot.B("SHA-256 "), bot.M(sha))
+	if u := bot.VirusTotalURL(sha); u != "" {
+		text = append(text, bot.T(" · "), bot.Link("VirusTotal", u))
+	}
+	return bot.Section{Text: text}, true
+}
