@@ -141,7 +141,9 @@ func TestCardHostileHashIsNotLinked(t *testing.T) {
 }
 
 func TestCardButtonsComeFromCapabilities(t *testing.T) {
-	buttons := func(bot.Finding) []bot.Button { return []bot.Button{{ActionID: "finding.related", Label: "Related", Value: "v"}} }
+	buttons := func(bot.Finding) []bot.Button {
+		return []bot.Button{{ActionID: "finding.related", Label: "Related", Value: "v"}}
+	}
 	if !strings.Contains(flatten(Card(bot.Finding{Name: "n"}, nil, buttons)), "[Related]") {
 		t.Error("card lacks the capability's button")
 	}
