@@ -1,0 +1,203 @@
+// Package config is sccbot's configuration file: its schema, its defaults and
+// its validation. Load is strict: an unknown key, a value of the wrong type
+// or a value out of range is a Problem reported with its YAML path and line,
+// and every problem in the file is reported at once. Top-level keys starting
+// with "x-" are the one exception: they are ignored, so that YAML anchors
+// shared by several routes have a place to live.
+//
+// Secrets are never read from the file. A key that looks like one (a token,
+// a password, a routing key) is itself a problem whose message names the
+// environment variable to use instead; CheckEnv checks those variables.
+//
+// Only cmd/sccbot imports this package. It copies the values it needs into
+// the adapters' constructors, so no adapter depends on the file's schema.
+// Values are validated and normalised (severities and classes upper-case,
+// products and enumerations lower-case) but not interpreted: route matching,
+// for example, belongs to the handlers.
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is a loaded, validated configuration. A Config returned by Load
+// has every default applied.
+type Config struct {
+	Slack Slack `yaml:"slack"`
+	// Routes are evaluated in order; the first match wins, and a finding
+	// no route matches goes to Slack.DefaultChannel.
+	Routes  []Route `yaml:"routes,omitempty"`
+	Sources Sources `yaml:"sources"`
+	Store   Store   `yaml:"store"`
+	Ops     Ops     `yaml:"ops"`
+	Log     Log     `yaml:"log"`
+}
+
+// Slack configures the Slack connection. The tokens come from the
+// environment (see CheckEnv).
+type Slack struct {
+	// DefaultChannel is a channel ID (C0123456789) or #name.
+	DefaultChannel string `yaml:"default_channel"`
+	// AppID and TeamID, when set, make the bot refuse interaction payloads
+	// from another app or workspace.
+	AppID  string `yaml:"app_id,omitempty"`
+	TeamID string `yaml:"team_id,omitempty"`
+	// Workers bounds the interactions handled at once; QueueSize bounds
+	// those waiting for a worker.
+	Workers   int `yaml:"workers"`
+	QueueSize int `yaml:"queue_size"`
+	// PostInterval and PostBurst pace posts per channel: Slack allows about
+	// one message per second per channel.
+	PostInterval   Duration `yaml:"post_interval"`
+	PostBurst      int      `yaml:"post_burst"`
+	RequestTimeout Duration `yaml:"request_timeout"`
+}
+
+// Route sends the findings its Match selects to Channel.
+type Route struct {
+	Name    string `yaml:"name"`
+	Channel string `yaml:"channel"`
+	Match   Match  `yaml:"match,omitempty"`
+}
+
+// Match selects findings. Every condition that is set must hold; a Match
+// with no condition selects every finding. Within one condition, any listed
+// value may match.
+type Match struct {
+	// Severity lists SCC severities, upper-cased. MinSeverity is the
+	// alternative: that severity or more urgent. At most one is set.
+	Severity    []string `yaml:"severity,omitempty"`
+	MinSeverity string   `yaml:"min_severity,omitempty"`
+	// Category lists SCC categories as written in the file; the handlers
+	// compare them case-insensitively with whitespace folded.
+	Category []string `yaml:"category,omitempty"`
+	// Project lists project IDs; each may be a path.Match glob.
+	Project []string `yaml:"project,omitempty"`
+	// Product lists products, lower-cased: gke, cloud_run or other.
+	Product []string `yaml:"product,omitempty"`
+	// Class lists finding classes, upper-cased (THREAT, VULNERABILITY, ...).
+	Class []string `yaml:"class,omitempty"`
+}
+
+// Sources says where findings come from. At least one is set; with both,
+// Pub/Sub delivers and the poll catches what Pub/Sub missed. A source whose
+// key is present is enabled, even with nothing under it ("poll:" then
+// reports its missing parent rather than being silently off).
+type Sources struct {
+	PubSub *PubSub `yaml:"pubsub,omitempty"`
+	Poll   *Poll   `yaml:"poll,omitempty"`
+}
+
+// How the Pub/Sub source treats a message it cannot decode.
+const (
+	// MalformedAck records the message in the store and acks it.
+	MalformedAck = "ack"
+	// MalformedNack nacks it, leaving it to the subscription's dead-letter
+	// policy.
+	MalformedNack = "nack"
+)
+
+// PubSub reads SCC notifications from a Pub/Sub subscription.
+type PubSub struct {
+	// Subscription is the full name: projects/P/subscriptions/S.
+	Subscription   string `yaml:"subscription"`
+	MaxOutstanding int    `yaml:"max_outstanding"`
+	// Malformed is MalformedAck or MalformedNack.
+	Malformed string `yaml:"malformed"`
+}
+
+// Poll lists findings with SCC's ListFindings on an interval.
+type Poll struct {
+	// Parent is organizations|folders|projects/{id}/sources/{id|-}, with an
+	// optional /locations/{location}.
+	Parent string `yaml:"parent"`
+	// Filter is an SCC ListFindings filter. Empty lists every finding.
+	Filter   string   `yaml:"filter"`
+	Interval Duration `yaml:"interval"`
+	// Lookback is how far back the first poll starts.
+	Lookback Duration `yaml:"lookback"`
+}
+
+// Store configures the embedded database.
+type Store struct {
+	// Path is the SQLite file, relative to the working directory.
+	Path string `yaml:"path"`
+}
+
+// ListenOff as Ops.Listen disables the ops server.
+const ListenOff = "off"
+
+// Ops configures the server of /healthz, /readyz and /metrics.
+type Ops struct {
+	// Listen is a host:port, or ListenOff.
+	Listen string `yaml:"listen"`
+}
+
+// Log configures the process log.
+type Log struct {
+	// Level is debug, info, warn or error (slog.Level's text form).
+	Level string `yaml:"level"`
+	// Format is json or text.
+	Format string `yaml:"format"`
+}
+
+// defaulter is implemented by sections with default values. The decoder
+// calls setDefaults on a section before decoding the file into it, so that a
+// value written in the file, even zero, always wins over the default.
+type defaulter interface{ setDefaults() }
+
+func (c *Config) setDefaults() {
+	c.Slack.setDefaults()
+	c.Store = Store{Path: "sccbot.db"}
+	c.Ops = Ops{Listen: ":9090"}
+	c.Log = Log{Level: "info", Format: "json"}
+}
+
+func (s *Slack) setDefaults() {
+	s.Workers = 16
+	s.QueueSize = 256
+	s.PostInterval = Duration(time.Second)
+	s.PostBurst = 3
+	s.RequestTimeout = Duration(10 * time.Second)
+}
+
+func (p *PubSub) setDefaults() {
+	p.MaxOutstanding = 100
+	p.Malformed = MalformedAck
+}
+
+func (p *Poll) setDefaults() {
+	p.Filter = `state="ACTIVE"`
+	p.Interval = Duration(time.Minute)
+	p.Lookback = Duration(time.Hour)
+}
+
+// Duration is a time.Duration written as a Go duration string ("1m30s").
+type Duration time.Duration
+
+// String formats the duration the way time.Duration does.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// UnmarshalYAML parses a Go duration string. A bare number is refused,
+// because "interval: 60" could mean seconds or minutes.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("want a duration such as 30s or 1m30s, got %s", kindName(n))
+	}
+	if _, err := strconv.ParseFloat(n.Value, 64); err == nil {
+		return fmt.Errorf("%s has no unit: write it like %ss or %sm", quote(n.Value), show(n.Value), show(n.Value))
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("%s is not a duration (like 30s, 1m30s, 2h)", quote(n.Value))
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration in the form UnmarshalYAML reads.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }

@@ -1,0 +1,450 @@
+package config_test
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
+
+	"github.com/sccbot/sccbot/config"
+)
+
+func readFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// problemLines runs Load and returns its problems as printed lines.
+func problemLines(t *testing.T, data []byte) []string {
+	t.Helper()
+	cfg, err := config.Load(data)
+	if err == nil {
+		t.Fatalf("Load succeeded with %+v, want problems", cfg)
+	}
+	var ps config.Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("Load error is %T (%v), want config.Problems", err, err)
+	}
+	if cfg != nil {
+		t.Errorf("Load returned a config together with problems")
+	}
+	return strings.Split(ps.Error(), "\n")
+}
+
+func TestLoadProblems(t *testing.T) {
+	tests := []struct {
+		file string
+		want []string
+	}{
+		{"empty.yaml", []string{
+			`slack.default_channel: required: a channel ID (C0123456789) or "#name"`,
+			`sources: set pubsub or poll (or both)`,
+		}},
+		{"required.yaml", []string{
+			`slack.default_channel: required: a channel ID (C0123456789) or "#name" (line 1)`,
+			`routes[0].name: required (line 4)`,
+			`routes[0].channel: required: a channel ID (C0123456789) or "#name" (line 4)`,
+			`sources: set pubsub or poll (or both)`,
+		}},
+		{"unknown-keys.yaml", []string{
+			`slack.defaultChannel: unknown key (did you mean "default_channel"?) (line 2)`,
+			`slack.worker: unknown key (did you mean "workers"?) (line 3)`,
+			`routes[0].severity: unknown key (did you mean "match.severity"?) (line 7)`,
+			`routes[1].match.severty: unknown key (did you mean "severity"?) (line 11)`,
+			`routes[1].match.zone: unknown key (line 12)`,
+			`sources.poll.every: unknown key (line 16)`,
+			`unknown_section: unknown key (line 19)`,
+		}},
+		{"types.yaml", []string{
+			`slack.workers: "lots" is not an integer (line 3)`,
+			`slack.queue_size: "256" is not an integer: remove the quotes (line 4)`,
+			`slack.post_interval: "60" has no unit: write it like 60s or 60m (line 5)`,
+			`slack.post_burst: want an integer, got a list (line 6)`,
+			`slack.request_timeout: "ten seconds" is not a duration (like 30s, 1m30s, 2h) (line 7)`,
+			`routes[0].match.severity: want a list, got "CRITICAL": write [CRITICAL] (line 12)`,
+			`routes[0].match.project: want a list, got a mapping (line 13)`,
+			`sources: want a mapping, got a list (line 14)`,
+		}},
+		{"secrets.yaml", []string{
+			`slack.bot_token: secrets are not read from the config file; set SLACK_BOT_TOKEN in the environment (line 3)`,
+			`slack.app_token: secrets are not read from the config file; set SLACK_APP_TOKEN in the environment (line 4)`,
+			`slack.signing_secret: secrets are not read from the config file; socket mode needs no signing secret, only SLACK_APP_TOKEN and SLACK_BOT_TOKEN in the environment (line 5)`,
+			`slack.app_id: this is a Slack token; secrets are not read from the config file: set SLACK_BOT_TOKEN in the environment (and rotate the token if this file was shared) (line 6)`,
+			`pagerduty: unknown key (line 10)`,
+			`pagerduty.routing_key: secrets are not read from the config file; set PAGERDUTY_ROUTING_KEY in the environment (line 11)`,
+		}},
+		{"ranges.yaml", []string{
+			`slack.workers: must be between 1 and 256, got 0 (line 3)`,
+			`slack.queue_size: must be between 1 and 100000, got 100001 (line 4)`,
+			`slack.post_interval: must be at least 100ms (line 5)`,
+			`slack.post_burst: must be between 1 and 50, got 51 (line 6)`,
+			`slack.request_timeout: must be at most 2m (line 7)`,
+			`sources.pubsub.max_outstanding: must be between 1 and 10000, got 0 (line 11)`,
+			`sources.poll.interval: must be at least 10s (line 14)`,
+			`sources.poll.lookback: must be positive (line 15)`,
+		}},
+		{"routes.yaml", []string{
+			`routes[0].match.severity[1]: "SEVER" is not a severity (CRITICAL, HIGH, MEDIUM, LOW) (line 7)`,
+			`routes[0].match.min_severity: set severity or min_severity, not both (line 8)`,
+			`routes[1].name: required (line 9)`,
+			`routes[1].channel: "general" is not a channel: use a channel ID (C0123456789) or a lower-case "#name" (line 10)`,
+			`routes[1].match.product[1]: "cloudrun" is not a product (gke, cloud_run, other) (line 12)`,
+			`routes[1].match.class[0]: "THREATS" is not a finding class (THREAT, VULNERABILITY, MISCONFIGURATION, OBSERVATION, SCC_ERROR, POSTURE_VIOLATION, TOXIC_COMBINATION, SENSITIVE_DATA_RISK, CHOKEPOINT) (line 13)`,
+			`routes[2].name: duplicate of routes[0] (line 14)`,
+			`routes[2].match.project[0]: "projects/demo-prod" is a resource name: write the project ID (demo-prod) or a glob (team-*) (line 17)`,
+			`routes[2].match.project[1]: "Demo" is not a project ID: project IDs are lower-case, without spaces (line 17)`,
+			`routes[2].match.project[2]: "team-[" is not a valid glob (path.Match syntax: *, ?, [a-z]) (line 17)`,
+			`routes[2].match.category: empty list: remove the key to match any value (line 18)`,
+			`routes[4]: never used: routes[3] has an empty match and takes every finding first (line 21)`,
+		}},
+		{"sources.yaml", []string{
+			`sources.pubsub.subscription: this is a topic: give the subscription sccbot reads, projects/PROJECT/subscriptions/NAME (line 5)`,
+			`sources.pubsub.malformed: "drop" is not a malformed-message policy (ack, nack) (line 6)`,
+			`sources.poll.parent: must look like organizations|folders|projects/ID/sources/SOURCE_ID|-, optionally followed by /locations/LOCATION (line 8)`,
+			`sources.poll.filter: unbalanced parentheses (line 9)`,
+		}},
+		{"sources-missing.yaml", []string{
+			`sources: set pubsub or poll (or both) (line 3)`,
+		}},
+		{"sources-empty.yaml", []string{
+			`sources.pubsub.subscription: required: projects/PROJECT/subscriptions/NAME (line 4)`,
+			`sources.poll.parent: required: organizations/ID/sources/-/locations/global, for example (line 6)`,
+			`sources.poll.filter: unterminated string: a double quote is missing (line 7)`,
+		}},
+		{"ops-log.yaml", []string{
+			`store.path: required: the SQLite file, for example /var/lib/sccbot/sccbot.db (line 7)`,
+			`ops.listen: "9090" is not an address: write host:port (":9090", "127.0.0.1:9090") or "off" (line 9)`,
+			`log.level: "verbose" is not a log level (debug, info, warn, error) (line 11)`,
+			`log.format: "xml" is not a log format (json, text) (line 12)`,
+		}},
+		{"duplicate-keys.yaml", []string{
+			`slack.workers: duplicate key (first at line 3) (line 4)`,
+			`slack: duplicate key (first at line 1) (line 8)`,
+		}},
+		{"comment-channel.yaml", []string{
+			`slack.default_channel: empty: YAML reads #security as a comment; quote it: default_channel: "#security" (line 2)`,
+		}},
+		{"not-a-mapping.yaml", []string{
+			`want a mapping, got a list (line 1)`,
+		}},
+		// yaml.v3 reports some syntax errors at the line where the
+		// enclosing block starts; the line is passed on as it is.
+		{"syntax.yaml", []string{
+			`not valid YAML: did not find expected ',' or ']' (line 2)`,
+		}},
+		{"multidoc.yaml", []string{
+			`a second YAML document: the file must hold exactly one (line 6)`,
+		}},
+		{"five-mistakes.yaml", []string{
+			`slack.workers: must be between 1 and 256, got 1000 (line 4)`,
+			`routes[0].match.severity[0]: "URGENT" is not a severity (CRITICAL, HIGH, MEDIUM, LOW) (line 9)`,
+			`sources.pubsub.subscription: must look like projects/PROJECT/subscriptions/NAME (line 12)`,
+			`store.paht: unknown key (did you mean "path"?) (line 14)`,
+			`log.level: "trace" is not a log level (debug, info, warn, error) (line 16)`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			got := problemLines(t, readFixture(t, tt.file))
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Load(%s) problems (-want +got):\n%s", tt.file, diff)
+			}
+		})
+	}
+}
+
+// TestEveryFixtureIsCovered keeps testdata and the table in step: a fixture
+// nobody asserts on proves nothing.
+func TestEveryFixtureIsCovered(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("config_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if !bytes.Contains(src, []byte(`"`+filepath.Base(f)+`"`)) {
+			t.Errorf("%s is not used by any test", f)
+		}
+	}
+}
+
+func TestProblemsAreInFileOrder(t *testing.T) {
+	for _, name := range []string{"routes.yaml", "types.yaml", "unknown-keys.yaml", "secrets.yaml", "five-mistakes.yaml"} {
+		_, err := config.Load(readFixture(t, name))
+		var ps config.Problems
+		if !errors.As(err, &ps) {
+			t.Fatalf("%s: got %v, want Problems", name, err)
+		}
+		for i := 1; i < len(ps); i++ {
+			if ps[i].Line != 0 && ps[i].Line < ps[i-1].Line {
+				t.Errorf("%s: %q comes after %q", name, ps[i], ps[i-1])
+			}
+		}
+	}
+}
+
+func TestExampleLoads(t *testing.T) {
+	onDisk := readFixture(t, "../example.yaml")
+	if !bytes.Equal(onDisk, config.Example) {
+		t.Fatal("config.Example differs from example.yaml")
+	}
+	cfg, err := config.Load(config.Example)
+	if err != nil {
+		t.Fatalf("Load(Example): %v", err)
+	}
+	var names []string
+	for _, r := range cfg.Routes {
+		names = append(names, r.Name)
+	}
+	if diff := cmp.Diff([]string{"containers-critical", "sandbox-compilers"}, names); diff != "" {
+		t.Errorf("example routes (-want +got):\n%s", diff)
+	}
+	critical := cfg.Routes[0].Match
+	if diff := cmp.Diff(config.Match{Severity: []string{"CRITICAL"}, Product: []string{"gke", "cloud_run"}, Class: []string{"THREAT"}}, critical); diff != "" {
+		t.Errorf("example's containers-critical match (-want +got):\n%s", diff)
+	}
+	if cfg.Sources.PubSub == nil || cfg.Sources.Poll == nil {
+		t.Errorf("example sources = %+v, want both pubsub and poll", cfg.Sources)
+	}
+}
+
+func TestGoodFileIsNormalised(t *testing.T) {
+	cfg, err := config.Load(readFixture(t, "good.yaml"))
+	if err != nil {
+		t.Fatalf("Load(good.yaml): %v", err)
+	}
+	urgent := []string{"CRITICAL", "HIGH"}
+	want := &config.Config{
+		Slack: config.Slack{
+			DefaultChannel: "#security",
+			Workers:        8,
+			QueueSize:      256,
+			PostInterval:   config.Duration(1500 * time.Millisecond),
+			PostBurst:      3,
+			RequestTimeout: config.Duration(10 * time.Second),
+		},
+		Routes: []config.Route{
+			{Name: "gke-urgent", Channel: "C0AAAAAAAAA", Match: config.Match{Severity: urgent, Product: []string{"gke"}, Class: []string{"THREAT"}}},
+			{Name: "run-urgent", Channel: "G0BBBBBBBBB", Match: config.Match{Severity: urgent, Product: []string{"cloud_run"}}},
+			{Name: "team-projects", Channel: "#team-sec", Match: config.Match{
+				MinSeverity: "MEDIUM",
+				Project:     []string{"team-*", "demo-prod"},
+				Category:    []string{"Execution: Built in Malicious Binary Executed"},
+			}},
+			{Name: "everything-else", Channel: "C0CCCCCCCCC"},
+		},
+		Sources: config.Sources{Poll: &config.Poll{
+			Parent:   "projects/demo-prod/sources/-",
+			Filter:   `state="ACTIVE"`,
+			Interval: config.Duration(time.Minute),
+			Lookback: config.Duration(time.Hour),
+		}},
+		Store: config.Store{Path: "sccbot.db"},
+		Ops:   config.Ops{Listen: config.ListenOff},
+		Log:   config.Log{Level: "debug", Format: "text"},
+	}
+	if diff := cmp.Diff(want, cfg); diff != "" {
+		t.Errorf("Load(good.yaml) (-want +got):\n%s", diff)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	cfg, err := config.Load([]byte("slack: {default_channel: C0123456789}\nsources: {pubsub: {subscription: projects/p1/subscriptions/s1}}\n"))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	want := &config.Config{
+		Slack: config.Slack{
+			DefaultChannel: "C0123456789",
+			Workers:        16,
+			QueueSize:      256,
+			PostInterval:   config.Duration(time.Second),
+			PostBurst:      3,
+			RequestTimeout: config.Duration(10 * time.Second),
+		},
+		Sources: config.Sources{PubSub: &config.PubSub{
+			Subscription:   "projects/p1/subscriptions/s1",
+			MaxOutstanding: 100,
+			Malformed:      config.MalformedAck,
+		}},
+		Store: config.Store{Path: "sccbot.db"},
+		Ops:   config.Ops{Listen: ":9090"},
+		Log:   config.Log{Level: "info", Format: "json"},
+	}
+	if diff := cmp.Diff(want, cfg); diff != "" {
+		t.Errorf("defaults (-want +got):\n%s", diff)
+	}
+}
+
+// TestExplicitValuesWinOverDefaults checks that a value written in the file
+// is kept even when it equals the zero value: an empty filter lists every
+// finding instead of silently becoming state="ACTIVE".
+func TestExplicitValuesWinOverDefaults(t *testing.T) {
+	cfg, err := config.Load([]byte("slack: {default_channel: C0123456789}\nsources: {poll: {parent: folders/42/sources/7, filter: ''}}\n"))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got := cfg.Sources.Poll.Filter; got != "" {
+		t.Errorf("filter = %q, want it empty as written", got)
+	}
+}
+
+// TestRoundTrip checks that a loaded config marshals back to a file that
+// loads to the same config (Duration.MarshalYAML, omitempty tags).
+func TestRoundTrip(t *testing.T) {
+	for _, name := range []string{"good.yaml", "../example.yaml"} {
+		first, err := config.Load(readFixture(t, name))
+		if err != nil {
+			t.Fatalf("Load(%s): %v", name, err)
+		}
+		out, err := yaml.Marshal(first)
+		if err != nil {
+			t.Fatalf("Marshal: %v", err)
+		}
+		second, err := config.Load(out)
+		if err != nil {
+			t.Fatalf("Load(Marshal(%s)): %v\n%s", name, err, out)
+		}
+		if diff := cmp.Diff(first, second); diff != "" {
+			t.Errorf("%s round trip (-first +second):\n%s", name, diff)
+		}
+	}
+}
+
+func TestDocumentMarkers(t *testing.T) {
+	const body = "slack: {default_channel: C0123456789}\nsources: {poll: {parent: organizations/1/sources/-}}\n"
+	for _, data := range []string{"---\n" + body, body + "---\n", "---\n" + body + "...\n"} {
+		if _, err := config.Load([]byte(data)); err != nil {
+			t.Errorf("Load(%q): %v", data, err)
+		}
+	}
+}
+
+func TestLoadFile(t *testing.T) {
+	if _, err := config.LoadFile(filepath.Join("testdata", "good.yaml")); err != nil {
+		t.Errorf("LoadFile(good.yaml): %v", err)
+	}
+	_, err := config.LoadFile(filepath.Join("testdata", "missing.yaml"))
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("LoadFile(missing.yaml) = %v, want an error wrapping fs.ErrNotExist", err)
+	}
+	_, err = config.LoadFile(filepath.Join("testdata", "five-mistakes.yaml"))
+	var ps config.Problems
+	if !errors.As(err, &ps) || len(ps) != 5 {
+		t.Errorf("LoadFile(five-mistakes.yaml) = %v, want 5 problems", err)
+	}
+}
+
+func TestDuration(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    time.Duration
+		wantErr string
+	}{
+		{in: "1m30s", want: 90 * time.Second},
+		{in: "250ms", want: 250 * time.Millisecond},
+		{in: "2h", want: 2 * time.Hour},
+		{in: "90", wantErr: `"90" has no unit: write it like 90s or 90m`},
+		{in: "1.5", wantErr: `"1.5" has no unit: write it like 1.5s or 1.5m`},
+		{in: "soon", wantErr: `"soon" is not a duration (like 30s, 1m30s, 2h)`},
+		{in: "[1s]", wantErr: `want a duration such as 30s or 1m30s, got a list`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			var d config.Duration
+			err := yaml.Unmarshal([]byte(tt.in), &d)
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Errorf("Unmarshal(%q) error = %v, want %q", tt.in, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || time.Duration(d) != tt.want {
+				t.Errorf("Unmarshal(%q) = %v, %v; want %v", tt.in, d, err, tt.want)
+			}
+			out, err := yaml.Marshal(d)
+			if err != nil || strings.TrimSpace(string(out)) != tt.want.String() {
+				t.Errorf("Marshal(%v) = %q, %v; want %q", d, out, err, tt.want.String())
+			}
+		})
+	}
+}
+
+func TestProblemsError(t *testing.T) {
+	ps := config.Problems{
+		{Path: "slack.workers", Line: 3, Message: "must be between 1 and 256, got 0"},
+		{Path: "sources", Message: "set pubsub or poll (or both)"},
+		{Line: 7, Message: "not valid YAML: oops"},
+	}
+	want := "slack.workers: must be between 1 and 256, got 0 (line 3)\nsources: set pubsub or poll (or both)\nnot valid YAML: oops (line 7)"
+	if got := ps.Error(); got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	if err := config.Problems(nil).Err(); err != nil {
+		t.Errorf("empty Problems.Err() = %v, want nil", err)
+	}
+	if err := ps.Err(); err == nil {
+		t.Error("Problems.Err() = nil, want an error")
+	}
+}
+
+// TestFieldFormats checks the formats of IDs and names one value at a time.
+func TestFieldFormats(t *testing.T) {
+	type fields struct{ channel, appID, sub, parent, listen string }
+	good := fields{"C0123456789", "A0123456789", "projects/p1/subscriptions/s1", "organizations/1/sources/-", `":9090"`}
+	tests := []struct {
+		name string
+		edit func(*fields)
+		want string // the problem, or "" when the value is valid
+	}{
+		{"channel id", func(f *fields) { f.channel = "G0123ABCDEF" }, ""},
+		{"dm id", func(f *fields) { f.channel = "D0123ABCDEF" }, ""},
+		{"channel name", func(f *fields) { f.channel = `"#sec-alerts_2"` }, ""},
+		{"lower-case id", func(f *fields) { f.channel = "c0123456789" }, `slack.default_channel: "c0123456789" is not a channel: use a channel ID (C0123456789) or a lower-case "#name" (line 1)`},
+		{"upper-case name", func(f *fields) { f.channel = `"#Security"` }, `slack.default_channel: "#Security" is not a channel: use a channel ID (C0123456789) or a lower-case "#name" (line 1)`},
+		{"user id", func(f *fields) { f.channel = "U0123456789" }, `slack.default_channel: "U0123456789" is not a channel: use a channel ID (C0123456789) or a lower-case "#name" (line 1)`},
+		{"bad app id", func(f *fields) { f.appID = "sccbot" }, `slack.app_id: "sccbot" is not an app ID (A0123456789, under Basic Information in the app's settings) (line 1)`},
+		{"domain-scoped project", func(f *fields) { f.sub = "projects/example.com:sec/subscriptions/scc.findings-1" }, ""},
+		{"bare subscription", func(f *fields) { f.sub = "sccbot" }, `sources.pubsub.subscription: must look like projects/PROJECT/subscriptions/NAME (line 2)`},
+		{"subscription with trailing slash", func(f *fields) { f.sub = "projects/p1/subscriptions/s1/" }, `sources.pubsub.subscription: must look like projects/PROJECT/subscriptions/NAME (line 2)`},
+		{"folder source", func(f *fields) { f.parent = "folders/42/sources/7/locations/eu" }, ""},
+		{"project source", func(f *fields) { f.parent = "projects/demo-prod/sources/-/locations/global" }, ""},
+		{"no source", func(f *fields) { f.parent = "organizations/1" }, `sources.poll.parent: must look like organizations|folders|projects/ID/sources/SOURCE_ID|-, optionally followed by /locations/LOCATION (line 2)`},
+		{"listen on loopback", func(f *fields) { f.listen = "127.0.0.1:9090" }, ""},
+		{"listen on ipv6", func(f *fields) { f.listen = `"[::1]:9090"` }, ""},
+		{"listen off", func(f *fields) { f.listen = "Off" }, ""},
+		{"port out of range", func(f *fields) { f.listen = `":70000"` }, `ops.listen: ":70000" is not an address: write host:port (":9090", "127.0.0.1:9090") or "off" (line 3)`},
+		{"named port", func(f *fields) { f.listen = `":http"` }, `ops.listen: ":http" is not an address: write host:port (":9090", "127.0.0.1:9090") or "off" (line 3)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := good
+			tt.edit(&f)
+			data := "slack: {default_channel: " + f.channel + ", app_id: " + f.appID + "}\n" +
+				"sources: {pubsub: {subscription: " + f.sub + "}, poll: {parent: " + f.parent + "}}\n" +
+				"ops: {listen: " + f.listen + "}\n"
+			_, err := config.Load([]byte(data))
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tt.want {
+				t.Errorf("Load:\n%s\ngot problems  %q\nwant problems %q", data, got, tt.want)
+			}
+		})
+	}
+}
