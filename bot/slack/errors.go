@@ -68,7 +68,7 @@ func translate(err error) error {
 		return bot.WrapError(bot.EPermission, "the bot may not post there ("+se.Err+"); invite it to the channel", err)
 	case "invalid_auth", "not_authed", "token_revoked", "account_inactive", "missing_scope", "no_permission":
 		return bot.WrapError(bot.EUnauthorized, "Slack refused the bot's token ("+se.Err+")", err)
-	case "invalid_blocks", "msg_too_long", "msg_blocks_too_long", "no_text", "invalid_arguments":
+	case "invalid_blocks", "invalid_blocks_format", "msg_too_long", "msg_blocks_too_long", "no_text", "invalid_arguments":
 		return bot.WrapError(bot.EInvalid, "Slack refused the message ("+se.Err+")", err)
 	case "message_not_found", "thread_not_found":
 		return bot.WrapError(bot.ENotFound, "the message no longer exists", err)

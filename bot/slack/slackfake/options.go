@@ -1,0 +1,84 @@
+package slackfake
+
+import "time"
+
+// Option configures a Server.
+type Option func(*config)
+
+type config struct {
+	botToken         string
+	appToken         string
+	clock            func() time.Time
+	pingInterval     time.Duration
+	restrict         bool // only channels, AddChannel and DMs exist
+	channels         []string
+	postInterval     time.Duration
+	postBurst        int
+	triggerTTL       time.Duration
+	responseURLLimit int
+}
+
+func defaultConfig() config {
+	return config{
+		botToken:     DefaultBotToken,
+		appToken:     DefaultAppToken,
+		clock:        time.Now,
+		pingInterval: 5 * time.Second,
+		// Slack: "Triggers expire in three seconds".
+		triggerTTL: 3 * time.Second,
+		// Slack: a response_url can be used "up to 5 times within 30 minutes".
+		responseURLLimit: 5,
+	}
+}
+
+// WithBotToken changes the accepted bot token (default DefaultBotToken).
+func WithBotToken(token string) Option { return func(c *config) { c.botToken = token } }
+
+// WithAppToken changes the accepted app-level token (default DefaultAppToken).
+func WithAppToken(token string) Option { return func(c *config) { c.appToken = token } }
+
+// WithClock replaces time.Now for message timestamps, rate limiting, trigger
+// expiry and the At of records. Latencies are always measured on the real
+// monotonic clock.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }
+
+// WithPingInterval sets how often the server sends WebSocket PING frames
+// (default 5s). Keep it below the client's socketmode.OptionPingInterval
+// (30s by default): slack-go drops and redials a socket that has not been
+// pinged within that interval. Zero or less disables pings, to test exactly
+// that.
+func WithPingInterval(d time.Duration) Option { return func(c *config) { c.pingInterval = d } }
+
+// WithChannels restricts the channels that exist to the given IDs (and
+// those added later with AddChannel, and DMs opened with
+// conversations.open). Posting anywhere else fails with channel_not_found.
+// Without this option every channel exists, and a "#name" gets an ID on
+// first use.
+func WithChannels(ids ...string) Option {
+	return func(c *config) {
+		c.restrict = true
+		c.channels = append(c.channels, ids...)
+	}
+}
+
+// WithPostRate makes chat.postMessage rate limited per channel like Slack
+// (about one message per second per channel, short bursts allowed): a token
+// bucket holding burst tokens and gaining one every interval. A post with
+// no token left is answered with HTTP 429, a Retry-After header in whole
+// seconds (rounded up, at least 1) and {"ok":false,"error":"ratelimited"}.
+func WithPostRate(interval time.Duration, burst int) Option {
+	return func(c *config) {
+		c.postInterval = interval
+		c.postBurst = max(burst, 1)
+	}
+}
+
+// WithTriggerTTL sets how long a trigger id issued by a payload builder
+// stays valid for views.open and views.push (default 3s, as in Slack).
+// Zero or less means triggers never expire; they stay single-use.
+func WithTriggerTTL(d time.Duration) Option { return func(c *config) { c.triggerTTL = d } }
+
+// WithResponseURLLimit sets how many times one response_url may be used
+// (default 5, as in Slack); later posts get {"ok":false,"error":"used_url"}.
+// Zero or less removes the limit.
+func WithResponseURLLimit(n int) Option { return func(c *config) { c.responseURLLimit = n } }
