@@ -128,23 +128,21 @@ func targetFields(f bot.Finding) []bot.Field {
 }
 
 func gkeFields(t bot.Target) []bot.Field {
-	cluster := labelled(nil, "", t.Cluster)
-	if t.Location != "" {
-		cluster = append(cluster, bot.T(" ("+t.Location+")"))
-	}
 	var out []bot.Field
-	if len(cluster) > 0 {
-		out = append(out, bot.Field{Label: "Cluster", Value: cluster})
-	}
-	pod := labelled(nil, "", t.Namespace)
-	if t.Pod != "" {
-		if len(pod) > 0 {
-			pod = append(pod, bot.T(" / "))
+	if t.Cluster != "" {
+		v := bot.R(bot.M(t.Cluster))
+		if t.Location != "" {
+			v = append(v, bot.T(" ("+t.Location+")"))
 		}
-		pod = append(pod, bot.M(t.Pod))
+		out = append(out, bot.Field{Label: "Cluster", Value: v})
 	}
-	if len(pod) > 0 {
-		out = append(out, bot.Field{Label: "Namespace / pod", Value: pod})
+	switch {
+	case t.Namespace != "" && t.Pod != "":
+		out = append(out, bot.Field{Label: "Namespace / pod", Value: bot.R(bot.M(t.Namespace), bot.T(" / "), bot.M(t.Pod))})
+	case t.Pod != "":
+		out = append(out, bot.Field{Label: "Pod", Value: bot.R(bot.M(t.Pod))})
+	case t.Namespace != "":
+		out = append(out, bot.Field{Label: "Namespace", Value: bot.R(bot.M(t.Namespace))})
 	}
 	if t.Node != "" {
 		out = append(out, bot.Field{Label: "Node", Value: bot.R(bot.M(t.Node))})
@@ -153,37 +151,24 @@ func gkeFields(t bot.Target) []bot.Field {
 }
 
 func cloudRunFields(t bot.Target) []bot.Field {
-	var workload bot.Rich
-	workload = labelled(workload, "service ", t.Service)
-	workload = labelled(workload, "job ", t.Job)
+	var out []bot.Field
+	where := ""
 	if t.Location != "" {
-		workload = append(workload, bot.T(" ("+t.Location+")"))
+		where = " (" + t.Location + ")"
 	}
-	out := []bot.Field{}
-	if len(workload) > 0 {
-		out = append(out, bot.Field{Label: "Workload", Value: workload})
+	switch {
+	case t.Service != "":
+		out = append(out, bot.Field{Label: "Service", Value: bot.R(bot.M(t.Service), bot.T(where))})
+	case t.Job != "":
+		out = append(out, bot.Field{Label: "Job", Value: bot.R(bot.M(t.Job), bot.T(where))})
 	}
-	var run bot.Rich
-	run = labelled(run, "revision ", t.Revision)
-	run = labelled(run, "execution ", t.Execution)
-	if len(run) > 0 {
-		out = append(out, bot.Field{Label: "Revision", Value: run})
+	if t.Revision != "" {
+		out = append(out, bot.Field{Label: "Revision", Value: bot.R(bot.M(t.Revision))})
+	}
+	if t.Execution != "" {
+		out = append(out, bot.Field{Label: "Execution", Value: bot.R(bot.M(t.Execution))})
 	}
 	return out
-}
-
-// labelled appends "label `value`" when value is set.
-func labelled(r bot.Rich, label, value string) bot.Rich {
-	if value == "" {
-		return r
-	}
-	if len(r) > 0 {
-		r = append(r, bot.T(" · "))
-	}
-	if label != "" {
-		r = append(r, bot.T(label))
-	}
-	return append(r, bot.M(value))
 }
 
 func containerName(f bot.Finding) string {

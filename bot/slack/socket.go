@@ -127,11 +127,11 @@ func (b *Bot) Run(ctx context.Context) error {
 		}()
 	}
 
-	err := b.loop(ctx, sockErr)
+	socketDone, err := b.loop(ctx, sockErr)
 	stopSocket()
 	close(b.queue)
 	wg.Wait()
-	if err == nil {
+	if !socketDone {
 		<-sockErr
 	}
 	b.connected.Store(false)
@@ -149,16 +149,18 @@ func drainContext(ctx context.Context, grace time.Duration) (context.Context, co
 	return work, func() { stop(); cancel() }
 }
 
-func (b *Bot) loop(ctx context.Context, sockErr <-chan error) error {
+// loop reads events until ctx ends or the socket stops for good. It says
+// whether it consumed the socket's result.
+func (b *Bot) loop(ctx context.Context, sockErr <-chan error) (socketDone bool, err error) {
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return false, nil
 		case err := <-sockErr:
 			if ctx.Err() != nil || errors.Is(err, context.Canceled) {
-				return nil
+				return true, nil
 			}
-			return fmt.Errorf("slack socket mode: %w", err)
+			return true, fmt.Errorf("slack socket mode: %w", err)
 		case evt := <-b.sm.Events:
 			b.handle(ctx, evt)
 		}
