@@ -36,6 +36,10 @@ type Outbox struct {
 	mu     sync.Mutex
 	lanes  map[string]*lane
 	closed bool
+	// ids maps channel names ("#secops") to the IDs Slack answered with:
+	// conversations.history, which checks whether a failed post landed,
+	// takes only IDs.
+	ids map[string]string
 	wg     sync.WaitGroup
 	done   chan struct{}
 }
@@ -93,7 +97,7 @@ var errClosed = bot.Errorf(bot.EUnavailable, "sccbot is shutting down")
 func NewOutbox(api WebAPI, opts OutboxOptions) *Outbox {
 	opts = outboxDefaults(opts)
 	return &Outbox{api: api, opts: opts, log: opts.Logger, metrics: opts.Metrics,
-		lanes: map[string]*lane{}, done: make(chan struct{})}
+		lanes: map[string]*lane{}, ids: map[string]string{}, done: make(chan struct{})}
 }
 
 func outboxDefaults(o OutboxOptions) OutboxOptions {
@@ -246,6 +250,7 @@ func (o *Outbox) deliver(l *lane, j job) (bot.MessageRef, error) {
 		ref, err := o.send(ctx, j)
 		if err == nil {
 			o.metrics.requests.WithLabelValues(j.kind.method(), "ok").Inc()
+			o.learn(j.channel, ref.Channel)
 			return ref, nil
 		}
 		n := o.afterFailure(ctx, l, j, err, attempt, firstTry)
@@ -265,6 +270,26 @@ type next struct {
 	degrade bool
 	done    bool
 	result  jobResult
+}
+
+// learn remembers the ID Slack gave for a channel name.
+func (o *Outbox) learn(channel, id string) {
+	if id == "" || id == channel {
+		return
+	}
+	o.mu.Lock()
+	o.ids[channel] = id
+	o.mu.Unlock()
+}
+
+// channelID returns the ID for channel when it is known.
+func (o *Outbox) channelID(channel string) string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if id, ok := o.ids[channel]; ok {
+		return id
+	}
+	return channel
 }
 
 // jobContext ends when the caller gives up or the outbox closes, whichever

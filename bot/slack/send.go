@@ -76,7 +76,7 @@ func (o *Outbox) landed(ctx context.Context, j job, since time.Time) (bot.Messag
 		if m.Metadata.EventType == metadataType && fmt.Sprint(m.Metadata.EventPayload["key"]) == j.msg.Key {
 			o.log.Info("failed post had landed; not posting again", "channel", j.channel, "ts", m.Timestamp)
 			o.metrics.retries.WithLabelValues(j.kind.method(), "landed").Inc()
-			return bot.MessageRef{Channel: j.channel, TS: m.Timestamp}, true
+			return bot.MessageRef{Channel: o.channelID(j.channel), TS: m.Timestamp}, true
 		}
 	}
 	return bot.MessageRef{}, false
@@ -84,13 +84,14 @@ func (o *Outbox) landed(ctx context.Context, j job, since time.Time) (bot.Messag
 
 func (o *Outbox) recent(ctx context.Context, j job, since time.Time) ([]goslack.Message, error) {
 	oldest := strconv.FormatFloat(float64(since.UnixMicro())/1e6, 'f', 6, 64)
+	channel := o.channelID(j.channel)
 	if j.kind == jobReply {
 		msgs, _, _, err := o.api.GetConversationRepliesContext(ctx, &goslack.GetConversationRepliesParameters{
-			ChannelID: j.channel, Timestamp: j.thread, Oldest: oldest, Limit: 200, IncludeAllMetadata: true})
+			ChannelID: channel, Timestamp: j.thread, Oldest: oldest, Limit: 200, IncludeAllMetadata: true})
 		return msgs, err
 	}
 	resp, err := o.api.GetConversationHistoryContext(ctx, &goslack.GetConversationHistoryParameters{
-		ChannelID: j.channel, Oldest: oldest, Limit: 200, IncludeAllMetadata: true})
+		ChannelID: channel, Oldest: oldest, Limit: 200, IncludeAllMetadata: true})
 	if err != nil {
 		return nil, err
 	}

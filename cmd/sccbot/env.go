@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// env is what sccbot reads from the environment: the secrets, and the
+// endpoints that point its clients at emulators or private deployments.
+type env struct {
+	slackAppToken string
+	slackBotToken string
+	// slackAPIURL is the Web API base; empty means Slack's.
+	slackAPIURL string
+	// Emulator hosts (host:port, plaintext, no credentials).
+	pubsubEmulator string
+	sccEmulator    string
+}
+
+func readEnv(getenv func(string) string) env {
+	return env{
+		slackAppToken:  getenv("SLACK_APP_TOKEN"),
+		slackBotToken:  getenv("SLACK_BOT_TOKEN"),
+		slackAPIURL:    normaliseAPIURL(getenv("SLACK_API_URL")),
+		pubsubEmulator: getenv("PUBSUB_EMULATOR_HOST"),
+		sccEmulator:    getenv("SCC_EMULATOR_HOST"),
+	}
+}
+
+// normaliseAPIURL adds the trailing slash slack-go needs: it builds method
+// URLs by appending the method name.
+func normaliseAPIURL(u string) string {
+	if u == "" || strings.HasSuffix(u, "/") {
+		return u
+	}
+	return u + "/"
+}
+
+// googleOptions returns the client options for a Google API whose
+// emulator host is host: plaintext gRPC and no credentials when set, the
+// defaults (Application Default Credentials) otherwise.
+func googleOptions(host string) []option.ClientOption {
+	if host == "" {
+		return nil
+	}
+	return []option.ClientOption{
+		option.WithEndpoint(host),
+		option.WithoutAuthentication(),
+		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
+	}
+}
+
+// projectOfSubscription returns P of projects/P/subscriptions/S.
+func projectOfSubscription(name string) (string, error) {
+	parts := strings.Split(name, "/")
+	if len(parts) != 4 || parts[0] != "projects" || parts[2] != "subscriptions" || parts[1] == "" || parts[3] == "" {
+		return "", fmt.Errorf("subscription %q is not projects/PROJECT/subscriptions/NAME", name)
+	}
+	return parts[1], nil
+}
