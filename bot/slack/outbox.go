@@ -39,9 +39,9 @@ type Outbox struct {
 	// ids maps channel names ("#secops") to the IDs Slack answered with:
 	// conversations.history, which checks whether a failed post landed,
 	// takes only IDs.
-	ids map[string]string
-	wg     sync.WaitGroup
-	done   chan struct{}
+	ids  map[string]string
+	wg   sync.WaitGroup
+	done chan struct{}
 }
 
 // OutboxOptions tune an Outbox. Zero values take Slack's documented pace.
