@@ -12,8 +12,7 @@ import (
 // Card returns the card posted for the finding and whether there is one.
 func (db *DB) Card(ctx context.Context, findingName string) (bot.MessageRef, bool, error) {
 	var ref bot.MessageRef
-	err := db.read.QueryRowContext(ctx,
-		`SELECT channel, ts FROM cards WHERE finding_name = ?`, findingName).Scan(&ref.Channel, &ref.TS)
+	err := db.stmts.card.QueryRowContext(ctx, findingName).Scan(&ref.Channel, &ref.TS)
 	if errors.Is(err, sql.ErrNoRows) {
 		return bot.MessageRef{}, false, nil
 	}
@@ -22,6 +21,11 @@ func (db *DB) Card(ctx context.Context, findingName string) (bot.MessageRef, boo
 	}
 	return ref, true, nil
 }
+
+const (
+	selectCard       = `SELECT channel, ts FROM cards WHERE finding_name = ?`
+	selectCardHolder = `SELECT finding_name FROM cards WHERE channel = ? AND ts = ?`
+)
 
 // upsertCard records the card of a stored finding; it inserts nothing if
 // the finding is not stored. posted_at moves only when the card does, so
@@ -41,22 +45,21 @@ func (db *DB) PutCard(ctx context.Context, findingName string, ref bot.MessageRe
 	if ref.Empty() {
 		return bot.Errorf(bot.EInvalid, "card of finding %q has no channel or ts", findingName)
 	}
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		if err := checkCardFree(ctx, tx, findingName, ref); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, upsertCard, sql.Named("name", findingName),
-			sql.Named("channel", ref.Channel), sql.Named("ts", ref.TS), sql.Named("now", formatTime(db.now())))
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n > 0 {
-			return err
-		}
-		return bot.Errorf(bot.ENotFound, "finding %q not found", findingName)
-	})
+	// One autocommit statement on the ingest path; the unique index on
+	// (channel, ts) refuses another finding's card, and only then is the
+	// holder looked up to say which finding it is.
+	res, err := db.stmts.upsertCard.ExecContext(ctx, sql.Named("name", findingName),
+		sql.Named("channel", ref.Channel), sql.Named("ts", ref.TS), sql.Named("now", formatTime(db.now())))
 	if err != nil {
+		if conflict := checkCardFree(ctx, db.stmts.cardHolder, findingName, ref); conflict != nil {
+			err = conflict
+		}
 		return fmt.Errorf("put card of finding %q: %w", findingName, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("put card of finding %q: %w", findingName, err)
+	} else if n == 0 {
+		return bot.Errorf(bot.ENotFound, "put card: finding %q not found", findingName)
 	}
 	return nil
 }
@@ -64,10 +67,9 @@ func (db *DB) PutCard(ctx context.Context, findingName string, ref bot.MessageRe
 // checkCardFree fails with EConflict if ref is the card of another finding.
 // The unique index would refuse it too, but with an error that does not
 // say which finding holds the card.
-func checkCardFree(ctx context.Context, tx *sql.Tx, findingName string, ref bot.MessageRef) error {
+func checkCardFree(ctx context.Context, holderOf *sql.Stmt, findingName string, ref bot.MessageRef) error {
 	var holder string
-	err := tx.QueryRowContext(ctx, `SELECT finding_name FROM cards WHERE channel = ? AND ts = ?`,
-		ref.Channel, ref.TS).Scan(&holder)
+	err := holderOf.QueryRowContext(ctx, ref.Channel, ref.TS).Scan(&holder)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && holder == findingName) {
 		return nil
 	}

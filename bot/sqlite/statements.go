@@ -16,6 +16,9 @@ type statements struct {
 	touchFinding        *sql.Stmt
 	notificationHandled *sql.Stmt
 	markNotification    *sql.Stmt
+	card                *sql.Stmt
+	cardHolder          *sql.Stmt
+	upsertCard          *sql.Stmt
 }
 
 // Statements of the ingest path; the rest of the store runs its SQL
@@ -39,6 +42,9 @@ func (s *statements) prepare(ctx context.Context, write, read *sql.DB) error {
 		{&s.touchFinding, write, touchFinding},
 		{&s.notificationHandled, read, notificationHandled},
 		{&s.markNotification, write, markNotification},
+		{&s.card, read, selectCard},
+		{&s.cardHolder, write, selectCardHolder},
+		{&s.upsertCard, write, upsertCard},
 	} {
 		stmt, err := p.db.PrepareContext(ctx, p.text)
 		if err != nil {
@@ -52,7 +58,8 @@ func (s *statements) prepare(ctx context.Context, write, read *sql.DB) error {
 // close closes the statements that were prepared.
 func (s *statements) close() error {
 	var errs []error
-	for _, stmt := range []*sql.Stmt{s.upsertFinding, s.touchFinding, s.notificationHandled, s.markNotification} {
+	for _, stmt := range []*sql.Stmt{s.upsertFinding, s.touchFinding, s.notificationHandled, s.markNotification,
+		s.card, s.cardHolder, s.upsertCard} {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
 		}
