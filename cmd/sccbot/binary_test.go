@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,6 +74,9 @@ func TestBinaryRunsAgainstEmulatorsAndStopsOnSIGTERM(t *testing.T) {
 
 	h.fakes.publish(seed(t, sccfake.SeedGKECompiler))
 	h.waitCards("#secops-gke", 1)
+	if rss, err := residentMemory(cmd.Process.Pid); err == nil {
+		t.Logf("sccbot resident memory after its first card: %s", rss)
+	}
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -96,6 +100,20 @@ func TestBinaryRunsAgainstEmulatorsAndStopsOnSIGTERM(t *testing.T) {
 			t.Errorf("a token appeared in the log")
 		}
 	}
+}
+
+// residentMemory reads VmRSS of a process (Linux).
+func residentMemory(pid int) (string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			return strings.TrimSpace(strings.TrimPrefix(line, "VmRSS:")), nil
+		}
+	}
+	return "", errors.New("no VmRSS")
 }
 
 // configYAML is the e2e configuration as a file.
