@@ -83,3 +83,19 @@ func TestErrorMessageHidesInternals(t *testing.T) {
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+func TestQuoteFilter(t *testing.T) {
+	tests := map[string]string{
+		`checkout-1`:                  `"checkout-1"`,
+		`a"b`:                         `"a\"b"`,
+		`back\slash`:                  `"back\\slash"`,
+		"pod\"\nOR resource.type=\"x": `"pod\"OR resource.type=\"x"`,
+		"tab\tnul\x00":                `"tabnul"`,
+		`\"`:                          `"\\\""`,
+	}
+	for in, want := range tests {
+		if got := QuoteFilter(in); got != want {
+			t.Errorf("QuoteFilter(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

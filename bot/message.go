@@ -101,10 +101,13 @@ const (
 
 // Span is literal text with one style, optionally a link. A link's URL is
 // built by the bot from escaped parts; a span's Text is shown as text only.
+// A span with User set mentions that chat user instead (the renderer checks
+// it is a user id, so a finding's text can never become a mention).
 type Span struct {
 	Text  string
 	Style SpanStyle
 	URL   string
+	User  string
 }
 
 // T is plain text.
@@ -121,6 +124,9 @@ func M(s string) Span { return Span{Text: s, Style: Mono} }
 
 // Link is text that links to url.
 func Link(text, url string) Span { return Span{Text: text, URL: url} }
+
+// Mention names a chat user by id; people see their name, and are notified.
+func Mention(userID string) Span { return Span{User: userID} }
 
 // R builds a Rich from spans.
 func R(spans ...Span) Rich { return Rich(spans) }

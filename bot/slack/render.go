@@ -7,6 +7,7 @@ package slack
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -201,6 +202,12 @@ func renderRich(r bot.Rich, keepNewlines bool) string {
 }
 
 func renderSpan(s bot.Span, keepNewlines bool) string {
+	if s.User != "" {
+		if userID.MatchString(s.User) {
+			return "<@" + s.User + ">"
+		}
+		return escapeText(s.User, false)
+	}
 	if s.URL != "" {
 		if target := linkTarget(s.URL); target != "" {
 			label := escapeLinkText(s.Text)
@@ -220,6 +227,10 @@ func renderSpan(s bot.Span, keepNewlines bool) string {
 	}
 	return escapeText(s.Text, keepNewlines)
 }
+
+// userID is what a Slack user id looks like; anything else is shown as
+// text.
+var userID = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
 
 // wrap puts formatting marks around the text but outside its surrounding
 // spaces, where Slack would not recognise them.
