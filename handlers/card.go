@@ -22,9 +22,16 @@ type CardButtons func(f bot.Finding) []bot.Button
 // text further to the platform's limits.
 const maxCardArgs = 400
 
+// CardState is what is happening to a finding, shown at the foot of its
+// card: work in progress and lines such as who acknowledged it.
+type CardState struct {
+	Running []Running
+	Notes   []bot.Rich
+}
+
 // Card builds the message that announces a finding. Every string from the
 // finding goes into the message as literal text; the renderer escapes it.
-func Card(f bot.Finding, attack AttackCatalog, buttons CardButtons) bot.Message {
+func Card(f bot.Finding, attack AttackCatalog, buttons CardButtons, state CardState) bot.Message {
 	m := bot.Message{Text: cardText(f)}
 	m.Blocks = append(m.Blocks,
 		bot.Header{Text: severityIcon(f.Severity) + " " + f.Severity.Label() + " · " + categoryOf(f)},
@@ -46,7 +53,24 @@ func Card(f bot.Finding, attack AttackCatalog, buttons CardButtons) bot.Message 
 			m.Blocks = append(m.Blocks, bot.Actions{Buttons: bs})
 		}
 	}
+	if b, ok := stateBlock(state); ok {
+		m.Blocks = append(m.Blocks, b)
+	}
 	return m
+}
+
+// stateBlock lists work in progress and the card's notes.
+func stateBlock(s CardState) (bot.Block, bool) {
+	var lines []bot.Rich
+	for _, r := range s.Running {
+		lines = append(lines, bot.R(bot.T("⏳ "+r.Label+" running, asked by "), bot.Mention(r.UserID),
+			bot.T(" at "+r.Since.UTC().Format("15:04:05 UTC"))))
+	}
+	lines = append(lines, s.Notes...)
+	if len(lines) == 0 {
+		return nil, false
+	}
+	return bot.Context{Elements: lines}, true
 }
 
 func categoryOf(f bot.Finding) string {

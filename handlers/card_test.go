@@ -79,7 +79,7 @@ func TestCardGKE(t *testing.T) {
 		Attack: bot.Attack{Tactic: bot.TechniqueRef{Enum: "DEFENSE_EVASION", ID: "TA0005"},
 			Techniques: []bot.TechniqueRef{{Enum: "COMPILE_AFTER_DELIVERY", ID: "T1027.004"}}},
 	}
-	text := flatten(Card(f, fakeAttack{}, nil))
+	text := flatten(Card(f, fakeAttack{}, nil, CardState{}))
 	for _, want := range []string{
 		"# 🟠 High · Defense Evasion: Launch Code Compiler Tool In Container",
 		"Project: demo-prod",
@@ -105,7 +105,7 @@ func TestCardGKE(t *testing.T) {
 }
 
 func TestCardMinimalFinding(t *testing.T) {
-	text := flatten(Card(bot.Finding{Name: "projects/p/sources/s/findings/x"}, nil, nil))
+	text := flatten(Card(bot.Finding{Name: "projects/p/sources/s/findings/x"}, nil, nil, CardState{}))
 	for _, want := range []string{"# ⚪ Unspecified · Unknown category", "Project: unknown", "Event time: unknown"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("card lacks %q\ncard:\n%s", want, text)
@@ -120,7 +120,7 @@ func TestCardCapsArgumentsAndSaysSo(t *testing.T) {
 	}
 	f := bot.Finding{Name: "n", Processes: []bot.Process{{Binary: "/bin/x", Args: args, ArgsTruncated: true}}}
 	var code bot.Code
-	for _, b := range Card(f, nil, nil).Blocks {
+	for _, b := range Card(f, nil, nil, CardState{}).Blocks {
 		if c, ok := b.(bot.Code); ok {
 			code = c
 		}
@@ -135,7 +135,7 @@ func TestCardCapsArgumentsAndSaysSo(t *testing.T) {
 
 func TestCardHostileHashIsNotLinked(t *testing.T) {
 	f := bot.Finding{Name: "n", Processes: []bot.Process{{Binary: "/x", SHA256: "<https://evil.example|x>"}}}
-	if strings.Contains(flatten(Card(f, nil, nil)), "virustotal") {
+	if strings.Contains(flatten(Card(f, nil, nil, CardState{})), "virustotal") {
 		t.Error("a hash that is not a SHA-256 digest was put into a VirusTotal link")
 	}
 }
@@ -144,10 +144,10 @@ func TestCardButtonsComeFromCapabilities(t *testing.T) {
 	buttons := func(bot.Finding) []bot.Button {
 		return []bot.Button{{ActionID: "finding.related", Label: "Related", Value: "v"}}
 	}
-	if !strings.Contains(flatten(Card(bot.Finding{Name: "n"}, nil, buttons)), "[Related]") {
+	if !strings.Contains(flatten(Card(bot.Finding{Name: "n"}, nil, buttons, CardState{})), "[Related]") {
 		t.Error("card lacks the capability's button")
 	}
-	for _, b := range Card(bot.Finding{Name: "n"}, nil, nil).Blocks {
+	for _, b := range Card(bot.Finding{Name: "n"}, nil, nil, CardState{}).Blocks {
 		if _, ok := b.(bot.Actions); ok {
 			t.Error("card without capabilities has an actions block")
 		}

@@ -41,8 +41,7 @@ type Intake struct {
 	store   IntakeStore
 	poster  Poster
 	router  *Router
-	attack  AttackCatalog
-	buttons CardButtons
+	cards   *Cards
 	log     *slog.Logger
 	metrics *IntakeMetrics
 	locks   keyedMutex
@@ -50,16 +49,13 @@ type Intake struct {
 
 // IntakeOptions are the optional collaborators of an Intake.
 type IntakeOptions struct {
-	Attack  AttackCatalog
-	Buttons CardButtons
 	Logger  *slog.Logger
 	Metrics *IntakeMetrics
 }
 
-// NewIntake returns an Intake.
-func NewIntake(store IntakeStore, poster Poster, router *Router, opts IntakeOptions) *Intake {
-	in := &Intake{store: store, poster: poster, router: router,
-		attack: opts.Attack, buttons: opts.Buttons, log: opts.Logger, metrics: opts.Metrics}
+// NewIntake returns an Intake that posts cards built by cards.
+func NewIntake(store IntakeStore, poster Poster, router *Router, cards *Cards, opts IntakeOptions) *Intake {
+	in := &Intake{store: store, poster: poster, router: router, cards: cards, log: opts.Logger, metrics: opts.Metrics}
 	if in.log == nil {
 		in.log = slog.New(slog.DiscardHandler)
 	}
@@ -103,7 +99,10 @@ func (in *Intake) Handle(ctx context.Context, f bot.Finding) error {
 // announce posts the finding's card and records where it went.
 func (in *Intake) announce(ctx context.Context, f bot.Finding) error {
 	channel, route := in.router.Route(f)
-	msg := Card(f, in.attack, in.buttons)
+	msg, err := in.cards.Build(ctx, f)
+	if err != nil {
+		return err
+	}
 	msg.Key = "card/" + f.Name
 	ref, err := in.postWithFallback(ctx, channel, msg)
 	if err != nil {

@@ -112,7 +112,7 @@ func testFinding(id string, at time.Time) bot.Finding {
 
 func newTestIntake(store IntakeStore, p Poster) *Intake {
 	router := NewRouter("C-default", []Route{{Name: "gke", Channel: "C-gke", Match: Match{Products: []bot.Product{bot.ProductGKE}}}})
-	return NewIntake(store, p, router, IntakeOptions{})
+	return NewIntake(store, p, router, NewCards(nil, nil, nil, nil), IntakeOptions{})
 }
 
 func TestIntakePostsOnceAndThreadsRecurrences(t *testing.T) {

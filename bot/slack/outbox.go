@@ -19,6 +19,7 @@ type WebAPI interface {
 	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...goslack.MsgOption) (string, string, string, error)
 	GetConversationHistoryContext(ctx context.Context, params *goslack.GetConversationHistoryParameters) (*goslack.GetConversationHistoryResponse, error)
 	GetConversationRepliesContext(ctx context.Context, params *goslack.GetConversationRepliesParameters) ([]goslack.Message, bool, string, error)
+	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...goslack.MsgOption) (string, error)
 }
 
 // Outbox delivers messages to Slack the way Slack allows: each channel is a

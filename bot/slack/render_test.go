@@ -83,11 +83,11 @@ func hostileFinding() bot.Finding {
 }
 
 func TestRenderGoldenGKECard(t *testing.T) {
-	golden(t, "gke_card", renderJSON(t, handlers.Card(gkeFinding(), nil, nil)))
+	golden(t, "gke_card", renderJSON(t, handlers.Card(gkeFinding(), nil, nil, handlers.CardState{})))
 }
 
 func TestRenderGoldenHostileCard(t *testing.T) {
-	golden(t, "hostile_card", renderJSON(t, handlers.Card(hostileFinding(), nil, nil)))
+	golden(t, "hostile_card", renderJSON(t, handlers.Card(hostileFinding(), nil, nil, handlers.CardState{})))
 }
 
 // liveMarkup finds Slack control sequences: mentions, channel pings and
@@ -95,7 +95,7 @@ func TestRenderGoldenHostileCard(t *testing.T) {
 var liveMarkup = regexp.MustCompile(`<[^>]*>`)
 
 func TestRenderHostileHasNoLiveMarkup(t *testing.T) {
-	blocks, text := Render(handlers.Card(hostileFinding(), nil, nil))
+	blocks, text := Render(handlers.Card(hostileFinding(), nil, nil, handlers.CardState{}))
 	raw, _ := json.Marshal(blocks)
 	var all []string
 	collectTexts(blocks, &all)

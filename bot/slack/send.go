@@ -97,3 +97,28 @@ func (o *Outbox) recent(ctx context.Context, j job, since time.Time) ([]goslack.
 	}
 	return resp.Messages, nil
 }
+
+// Ephemeral shows m to one person only. It answers through the
+// interaction's response URL when there is one (no token, no channel
+// membership needed, and it works in DMs), else with chat.postEphemeral.
+// Ephemeral answers are not paced: they are one per click, and Slack rate
+// limits them per user rather than per channel.
+func (o *Outbox) Ephemeral(ctx context.Context, responseURL, channel, user string, m bot.Message) error {
+	ctx, cancel := context.WithTimeout(ctx, o.opts.RequestTimeout)
+	defer cancel()
+	blocks, text := Render(m)
+	opts := []goslack.MsgOption{goslack.MsgOptionText(text, false), goslack.MsgOptionBlocks(blocks...)}
+	var err error
+	if responseURL != "" {
+		opts = append(opts, goslack.MsgOptionResponseURL(responseURL, goslack.ResponseTypeEphemeral))
+		_, _, err = o.api.PostMessageContext(ctx, channel, opts...)
+	} else {
+		_, err = o.api.PostEphemeralContext(ctx, channel, user, opts...)
+	}
+	if err != nil {
+		o.metrics.requests.WithLabelValues("ephemeral", "error").Inc()
+		return fmt.Errorf("ephemeral message: %w", translate(err))
+	}
+	o.metrics.requests.WithLabelValues("ephemeral", "ok").Inc()
+	return nil
+}

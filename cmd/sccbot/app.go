@@ -66,8 +66,9 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 	api := slackClient(e)
 	slackMetrics := slackbot.NewMetrics(reg)
 	a.outbox = slackbot.NewOutbox(api, outboxOptions(cfg, log, slackMetrics))
-	a.intake = handlers.NewIntake(a.store, a.outbox, router(cfg), handlers.IntakeOptions{
-		Attack: attack, Logger: log, Metrics: handlers.NewIntakeMetrics(reg)})
+	cards := handlers.NewCards(a.store, a.outbox, attack, nil)
+	a.intake = handlers.NewIntake(a.store, a.outbox, router(cfg), cards, handlers.IntakeOptions{
+		Logger: log, Metrics: handlers.NewIntakeMetrics(reg)})
 	mux := handlers.NewMux(log)
 	a.bot = slackbot.NewBot(api, mux, botOptions(cfg, log, slackMetrics))
 	if err := a.addSources(ctx, cfg, e, log, reg); err != nil {

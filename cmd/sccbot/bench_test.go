@@ -48,7 +48,8 @@ func newBenchIntake(b *testing.B) *handlers.Intake {
 		b.Fatal(err)
 	}
 	cfg := testConfig(&testing.T{}, "unused.db", "")
-	return handlers.NewIntake(store, &renderingPoster{}, router(cfg), handlers.IntakeOptions{Attack: attack})
+	cards := handlers.NewCards(store, nil, attack, nil)
+	return handlers.NewIntake(store, &renderingPoster{}, router(cfg), cards, handlers.IntakeOptions{})
 }
 
 // payloads returns n distinct notifications of the seed findings.

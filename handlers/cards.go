@@ -1,0 +1,97 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sccbot/sccbot/bot"
+)
+
+// CardStore is what cards need from the store.
+type CardStore interface {
+	Finding(ctx context.Context, name string) (bot.Finding, error)
+	Card(ctx context.Context, findingName string) (bot.MessageRef, bool, error)
+}
+
+// Updater replaces a posted message.
+type Updater interface {
+	Update(ctx context.Context, ref bot.MessageRef, m bot.Message) error
+}
+
+// CardNotes adds lines to a finding's card: who acknowledged it, what was
+// done. Capabilities register one each.
+type CardNotes func(ctx context.Context, f bot.Finding) ([]bot.Rich, error)
+
+// Cards builds finding cards and keeps posted cards current. A card is a
+// function of the stored finding and its state, so it can be rebuilt at
+// any time and shows the same thing whoever rebuilds it.
+type Cards struct {
+	store   CardStore
+	chat    Updater
+	attack  AttackCatalog
+	tracker *Tracker
+	buttons []CardButtons
+	notes   []CardNotes
+	locks   keyedMutex
+}
+
+// NewCards returns Cards. attack may be nil (technique names are omitted).
+func NewCards(store CardStore, chat Updater, attack AttackCatalog, tracker *Tracker) *Cards {
+	if tracker == nil {
+		tracker = NewTracker()
+	}
+	return &Cards{store: store, chat: chat, attack: attack, tracker: tracker}
+}
+
+// AddButtons adds a capability's buttons to every card.
+func (c *Cards) AddButtons(b CardButtons) { c.buttons = append(c.buttons, b) }
+
+// AddNotes adds a source of card notes.
+func (c *Cards) AddNotes(n CardNotes) { c.notes = append(c.notes, n) }
+
+// Tracker returns the tracker of work in progress shown on cards.
+func (c *Cards) Tracker() *Tracker { return c.tracker }
+
+// Build returns the card of f in its current state.
+func (c *Cards) Build(ctx context.Context, f bot.Finding) (bot.Message, error) {
+	state := CardState{Running: c.tracker.Running(f.Name)}
+	for _, n := range c.notes {
+		lines, err := n(ctx, f)
+		if err != nil {
+			return bot.Message{}, fmt.Errorf("card notes: %w", err)
+		}
+		state.Notes = append(state.Notes, lines...)
+	}
+	return Card(f, c.attack, c.allButtons, state), nil
+}
+
+func (c *Cards) allButtons(f bot.Finding) []bot.Button {
+	var out []bot.Button
+	for _, b := range c.buttons {
+		out = append(out, b(f)...)
+	}
+	return out
+}
+
+// Refresh rebuilds the card of the named finding and replaces the posted
+// one. Refreshes of one card are serialised so that the last state wins.
+func (c *Cards) Refresh(ctx context.Context, findingName string) error {
+	defer c.locks.lock(findingName)()
+	ref, ok, err := c.store.Card(ctx, findingName)
+	if err != nil || !ok {
+		return err
+	}
+	f, err := c.store.Finding(ctx, findingName)
+	if err != nil {
+		return fmt.Errorf("reload finding: %w", err)
+	}
+	m, err := c.Build(ctx, f)
+	if err != nil {
+		return err
+	}
+	m.Key = "card/" + findingName
+	if err := c.chat.Update(ctx, ref, m); err != nil {
+		return fmt.Errorf("update card of %s: %w", findingName, err)
+	}
+	return nil
+}

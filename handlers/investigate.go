@@ -1,0 +1,184 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sccbot/sccbot/bot"
+)
+
+// Action ids of the card's buttons: a stable interface that Slack
+// workflows and tests click.
+const (
+	ActionRelated  = "finding.related"
+	ActionLogs     = "finding.logs"
+	ActionAttack   = "finding.attack"
+	ActionPlaybook = "finding.playbook"
+)
+
+// Chat is what interaction handlers answer through.
+type Chat interface {
+	Poster
+	Updater
+	// Ephemeral shows a message to one person: through the interaction's
+	// response URL when it has one, else in channel to user.
+	Ephemeral(ctx context.Context, responseURL, channel, user string, m bot.Message) error
+}
+
+// FindingResolver finds the finding a button or command names.
+type FindingResolver interface {
+	ResolveFinding(ctx context.Context, ref string) (bot.Finding, error)
+	Card(ctx context.Context, findingName string) (bot.MessageRef, bool, error)
+}
+
+// Task is the work behind a card button: it returns the thread reply.
+type Task func(ctx context.Context, f bot.Finding) (bot.Message, error)
+
+// Tasks runs card buttons: it resolves the finding, refuses a second run
+// of work already in progress, shows the work on the card while it runs,
+// and answers in the card's thread, naming who asked.
+type Tasks struct {
+	store   FindingResolver
+	chat    Chat
+	cards   *Cards
+	timeout time.Duration
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// NewTasks returns Tasks whose work is bounded by timeout.
+func NewTasks(store FindingResolver, chat Chat, cards *Cards, timeout time.Duration, log *slog.Logger) *Tasks {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if timeout <= 0 {
+		timeout = time.Minute
+	}
+	return &Tasks{store: store, chat: chat, cards: cards, timeout: timeout, log: log, now: time.Now}
+}
+
+// Handler returns the handler of a card button whose work is task.
+// label names the work for people ("Related findings").
+func (t *Tasks) Handler(label string, task Task) Handler {
+	return HandlerFunc(func(ctx context.Context, r Request) error {
+		return t.run(ctx, r, label, task)
+	})
+}
+
+func (t *Tasks) run(ctx context.Context, r Request, label string, task Task) error {
+	f, card, err := t.resolve(ctx, r)
+	if err != nil {
+		return t.tell(ctx, r, bot.R(bot.T(label+": "+bot.ErrorMessage(err))))
+	}
+	tracker := t.cards.Tracker()
+	started, prev := tracker.Start(f.Name, Running{Action: r.ActionID, Label: label, UserID: r.UserID, Since: t.now()})
+	if !started {
+		return t.tell(ctx, r, bot.R(bot.T(label+" is already running for this finding, asked by "),
+			bot.Mention(prev.UserID), bot.T(" at "+prev.Since.UTC().Format("15:04:05 UTC")+". The answer will be in the thread.")))
+	}
+	t.refresh(ctx, f.Name)
+	answer := t.work(ctx, f, label, task)
+	tracker.Done(f.Name, r.ActionID)
+	answer.Blocks = append([]bot.Block{bot.Section{Text: bot.R(bot.Mention(r.UserID), bot.T(" asked for "), bot.B(label), bot.T(":"))}}, answer.Blocks...)
+	_, err = t.chat.Reply(ctx, card, answer)
+	t.refresh(ctx, f.Name)
+	if err != nil {
+		return fmt.Errorf("reply with %s: %w", label, err)
+	}
+	return nil
+}
+
+// work runs task within the timeout and turns a failure into an answer
+// that says what happened and what to do.
+func (t *Tasks) work(ctx context.Context, f bot.Finding, label string, task Task) bot.Message {
+	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	m, err := task(ctx, f)
+	if err == nil {
+		if m.Text == "" {
+			m.Text = label + " for " + categoryOf(f)
+		}
+		return m
+	}
+	t.log.Warn("card task failed", "task", label, "finding", f.Name, "err", err)
+	return bot.Message{Text: label + " failed", Blocks: []bot.Block{
+		bot.Section{Text: bot.R(bot.T("⚠️ " + label + " failed: " + failureText(err)))},
+	}}
+}
+
+func failureText(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) && bot.ErrorCode(err) == bot.EInternal {
+		return "it took too long and was stopped. Try again; if it keeps happening, the backend is slow."
+	}
+	return bot.ErrorMessage(err)
+}
+
+// resolve finds the finding the button names (its value is the finding's
+// short id) and the card to answer under.
+func (t *Tasks) resolve(ctx context.Context, r Request) (bot.Finding, bot.MessageRef, error) {
+	f, err := t.store.ResolveFinding(ctx, r.Value)
+	if err != nil {
+		return bot.Finding{}, bot.MessageRef{}, err
+	}
+	card, ok, err := t.store.Card(ctx, f.Name)
+	if err != nil {
+		return bot.Finding{}, bot.MessageRef{}, err
+	}
+	if !ok {
+		// A finding shown without a card (a /finding show) answers in the
+		// channel where it was asked.
+		card = bot.MessageRef{Channel: r.Channel, TS: r.MessageTS}
+	}
+	return f, card, nil
+}
+
+func (t *Tasks) refresh(ctx context.Context, name string) {
+	if err := t.cards.Refresh(ctx, name); err != nil {
+		t.log.Warn("card not refreshed", "finding", name, "err", err)
+	}
+}
+
+// tell answers the person who clicked, and only them.
+func (t *Tasks) tell(ctx context.Context, r Request, text bot.Rich) error {
+	m := bot.Message{Text: plainOf(text), Blocks: []bot.Block{bot.Section{Text: text}}}
+	if err := t.chat.Ephemeral(ctx, r.ResponseURL, r.Channel, r.UserID, m); err != nil {
+		return fmt.Errorf("ephemeral answer: %w", err)
+	}
+	return nil
+}
+
+// plainOf is the text of spans without formatting, for notifications.
+func plainOf(r bot.Rich) string {
+	s := ""
+	for _, sp := range r {
+		s += sp.Text
+	}
+	return s
+}
+
+// Button is a card button backed by a task.
+type Button struct {
+	Action string
+	Label  string
+	Task   Task
+}
+
+// Register serves each button's action with its task and puts the buttons,
+// in order, on every card.
+func (t *Tasks) Register(mux *Mux, buttons ...Button) {
+	for _, b := range buttons {
+		mux.HandleAction(b.Action, t.Handler(b.Label, b.Task))
+	}
+	t.cards.AddButtons(func(f bot.Finding) []bot.Button {
+		out := make([]bot.Button, 0, len(buttons))
+		for _, b := range buttons {
+			// The value is the finding's short id: an opaque reference the
+			// handler looks up again; it carries no parameter.
+			out = append(out, bot.Button{ActionID: b.Action, Label: b.Label, Value: f.ShortID()})
+		}
+		return out
+	})
+}
