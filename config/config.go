@@ -35,6 +35,30 @@ type Config struct {
 	Store   Store   `yaml:"store"`
 	Ops     Ops     `yaml:"ops"`
 	Log     Log     `yaml:"log"`
+	// Investigate tunes the card's investigation buttons.
+	Investigate Investigate `yaml:"investigate"`
+	// Playbooks points at the operator's own playbooks.
+	Playbooks Playbooks `yaml:"playbooks"`
+}
+
+// Investigate tunes the Related findings and Logs buttons.
+type Investigate struct {
+	// RelatedWindow is how far before and after the event related findings
+	// are looked for.
+	RelatedWindow Duration `yaml:"related_window"`
+	// LogsWindow is how far before and after the event logs are read, and
+	// LogsLimit how many entries each query shows.
+	LogsWindow Duration `yaml:"logs_window"`
+	LogsLimit  int      `yaml:"logs_limit"`
+	// Timeout bounds the work behind one click.
+	Timeout Duration `yaml:"timeout"`
+}
+
+// Playbooks configures where operators add or override playbooks.
+type Playbooks struct {
+	// Dir holds *.yaml playbooks that replace the built-in playbook of the
+	// same category or add new ones. Empty: the built-in playbooks only.
+	Dir string `yaml:"dir,omitempty"`
 }
 
 // Slack configures the Slack connection. The tokens come from the
@@ -155,6 +179,8 @@ func (c *Config) setDefaults() {
 	c.Store = Store{Path: "sccbot.db"}
 	c.Ops = Ops{Listen: ":9090"}
 	c.Log = Log{Level: "info", Format: "json"}
+	c.Investigate = Investigate{RelatedWindow: Duration(24 * time.Hour), LogsWindow: Duration(time.Hour),
+		LogsLimit: 10, Timeout: Duration(time.Minute)}
 }
 
 func (s *Slack) setDefaults() {

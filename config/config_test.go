@@ -93,6 +93,10 @@ func TestLoadProblems(t *testing.T) {
 			`sources.pubsub.max_outstanding: must be between 1 and 10000, got 0 (line 11)`,
 			`sources.poll.interval: must be at least 10s (line 14)`,
 			`sources.poll.lookback: must be positive (line 15)`,
+			`investigate.related_window: must be at least 1m (line 17)`,
+			`investigate.logs_window: "30d" is not a duration (like 30s, 1m30s, 2h) (line 18)`,
+			`investigate.logs_limit: must be between 1 and 50, got 500 (line 19)`,
+			`investigate.timeout: must be at least 5s (line 20)`,
 		}},
 		{"routes.yaml", []string{
 			`routes[0].match.severity[1]: "SEVER" is not a severity (CRITICAL, HIGH, MEDIUM, LOW) (line 7)`,
@@ -256,6 +260,9 @@ func TestGoodFileIsNormalised(t *testing.T) {
 		Store: config.Store{Path: "sccbot.db"},
 		Ops:   config.Ops{Listen: config.ListenOff},
 		Log:   config.Log{Level: "debug", Format: "text"},
+		Investigate: config.Investigate{RelatedWindow: config.Duration(12 * time.Hour),
+			LogsWindow: config.Duration(time.Hour), LogsLimit: 20, Timeout: config.Duration(time.Minute)},
+		Playbooks: config.Playbooks{Dir: "/etc/sccbot/playbooks"},
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("Load(good.yaml) (-want +got):\n%s", diff)
@@ -284,6 +291,8 @@ func TestDefaults(t *testing.T) {
 		Store: config.Store{Path: "sccbot.db"},
 		Ops:   config.Ops{Listen: ":9090"},
 		Log:   config.Log{Level: "info", Format: "json"},
+		Investigate: config.Investigate{RelatedWindow: config.Duration(24 * time.Hour),
+			LogsWindow: config.Duration(time.Hour), LogsLimit: 10, Timeout: config.Duration(time.Minute)},
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)

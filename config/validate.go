@@ -16,6 +16,14 @@ func validate(r *report, c *Config) {
 	validateStore(r, &c.Store)
 	validateOps(r, &c.Ops)
 	validateLog(r, &c.Log)
+	validateInvestigate(r, &c.Investigate)
+}
+
+func validateInvestigate(r *report, i *Investigate) {
+	checkDuration(r, "investigate.related_window", i.RelatedWindow, time.Minute, 30*24*time.Hour)
+	checkDuration(r, "investigate.logs_window", i.LogsWindow, time.Minute, 7*24*time.Hour)
+	checkInt(r, "investigate.logs_limit", i.LogsLimit, 1, 50)
+	checkDuration(r, "investigate.timeout", i.Timeout, 5*time.Second, 5*time.Minute)
 }
 
 var (
