@@ -14,4 +14,8 @@ type RelatedFindings struct {
 	// Narrowed counts findings the API returned that were dropped because
 	// they concern another pod, container or image.
 	Narrowed int
+	// Why says, by finding name, why each finding was kept: "pod", "image",
+	// "revision", "execution" (the same one as the finding's) or
+	// "resource" (the same cluster, service or job).
+	Why map[string]string
 }

@@ -12,7 +12,7 @@ import (
 
 // RelatedFinder lists the findings around a finding.
 type RelatedFinder interface {
-	Related(ctx context.Context, f bot.Finding, window time.Duration) (bot.RelatedFindings, error)
+	RelatedFindings(ctx context.Context, f bot.Finding, window time.Duration) (bot.RelatedFindings, error)
 }
 
 // Limits of the related-findings answer, so a busy cluster still fits in
@@ -26,7 +26,7 @@ const (
 // resource within window of the event, grouped by category.
 func RelatedTask(finder RelatedFinder, window time.Duration) Task {
 	return func(ctx context.Context, f bot.Finding) (bot.Message, error) {
-		rel, err := finder.Related(ctx, f, window)
+		rel, err := finder.RelatedFindings(ctx, f, window)
 		if err != nil {
 			return bot.Message{}, err
 		}
@@ -85,12 +85,12 @@ func relatedMessage(f bot.Finding, rel bot.RelatedFindings, window time.Duration
 				"and %d more findings in %d more categories", rest, len(groups)-i)))}})
 			break
 		}
-		m.Blocks = append(m.Blocks, bot.Section{Text: groupText(g)})
+		m.Blocks = append(m.Blocks, bot.Section{Text: groupText(g, rel.Why)})
 	}
 	return withRelatedNotes(m, rel)
 }
 
-func groupText(g relatedGroup) bot.Rich {
+func groupText(g relatedGroup, why map[string]string) bot.Rich {
 	r := bot.R(bot.B(g.category), bot.T(fmt.Sprintf(" — %d, worst %s", len(g.findings), g.worst.Label())))
 	for i, f := range g.findings {
 		if i == maxRelatedPerGroup {
@@ -101,6 +101,9 @@ func groupText(g relatedGroup) bot.Rich {
 		r = append(r, findingLink(f))
 		if where := whereOf(f); where != "" {
 			r = append(r, bot.T(" · "), bot.M(where))
+		}
+		if w := why[f.Name]; w != "" && w != "resource" {
+			r = append(r, bot.I(" (same "+w+")"))
 		}
 	}
 	return r

@@ -15,7 +15,7 @@ type fakeFinder struct {
 	err error
 }
 
-func (f fakeFinder) Related(context.Context, bot.Finding, time.Duration) (bot.RelatedFindings, error) {
+func (f fakeFinder) RelatedFindings(context.Context, bot.Finding, time.Duration) (bot.RelatedFindings, error) {
 	return f.rel, f.err
 }
 
@@ -28,7 +28,8 @@ func relatedOf(category string, sev bot.Severity, at time.Time, id, pod string) 
 func TestRelatedGroupsByCategoryNewestFirst(t *testing.T) {
 	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	f := testFinding("self", t0)
-	rel := bot.RelatedFindings{Scope: "cluster prod-cluster", Narrowed: 2, Findings: []bot.Finding{
+	rel := bot.RelatedFindings{Scope: "cluster prod-cluster", Narrowed: 2, Why: map[string]string{
+		"organizations/1/sources/2/locations/global/findings/rs1": "pod"}, Findings: []bot.Finding{
 		relatedOf("Reverse Shell", bot.SeverityCritical, t0.Add(-time.Hour), "rs1", "p1"),
 		relatedOf("Added Binary Executed", bot.SeverityLow, t0.Add(time.Minute), "ab1", "p1"),
 		relatedOf("Added Binary Executed", bot.SeverityMedium, t0.Add(2*time.Minute), "ab2", "p1"),
@@ -43,6 +44,7 @@ func TestRelatedGroupsByCategoryNewestFirst(t *testing.T) {
 		"Added Binary Executed — 2, worst Medium",
 		"Reverse Shell — 1, worst Critical",
 		"2 more findings on the same resource concern other pods or images",
+		"p1 (same pod)",
 	}
 	for _, w := range want {
 		if !strings.Contains(text, w) {

@@ -46,6 +46,7 @@ type entry struct {
 
 type fault struct {
 	code codes.Code
+	skip int // calls to let through first
 	n    int
 }
 
@@ -129,10 +130,15 @@ func (s *Server) SetLatency(method string, d time.Duration) {
 }
 
 // FailNext makes the next n calls of method fail with code.
-func (s *Server) FailNext(method string, code codes.Code, n int) {
+func (s *Server) FailNext(method string, code codes.Code, n int) { s.FailAfter(method, 0, code, n) }
+
+// FailAfter lets the next skip calls of method through and makes the n
+// calls after them fail with code, e.g. to fail the second page of a
+// listing.
+func (s *Server) FailAfter(method string, skip int, code codes.Code, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults[method] = fault{code: code, n: n}
+	s.faults[method] = fault{code: code, skip: skip, n: n}
 }
 
 // Requests returns copies of the requests received for method, oldest
@@ -176,6 +182,11 @@ func (s *Server) before(method string, req any) (time.Duration, error) {
 	}
 	f := s.faults[method]
 	if f.n <= 0 {
+		return s.latency[method], nil
+	}
+	if f.skip > 0 {
+		f.skip--
+		s.faults[method] = f
 		return s.latency[method], nil
 	}
 	f.n--

@@ -338,6 +338,22 @@ func TestFaultInjection(t *testing.T) {
 	}
 }
 
+func TestFailAfter(t *testing.T) {
+	fake, client := start(t)
+	addScenario(fake)
+	name := "organizations/123456789012/sources/11434510651542839261/locations/global/findings/g1"
+	req := &securitycenterpb.SetMuteRequest{Name: name, Mute: securitycenterpb.Finding_MUTED}
+	fake.FailAfter("SetMute", 1, codes.Unavailable, 1)
+	var codesSeen []codes.Code
+	for range 3 {
+		_, err := client.SetMute(context.Background(), req)
+		codesSeen = append(codesSeen, status.Code(err))
+	}
+	if diff := cmp.Diff([]codes.Code{codes.OK, codes.Unavailable, codes.OK}, codesSeen); diff != "" {
+		t.Errorf("codes (-want +got):\n%s", diff)
+	}
+}
+
 func TestRequestsAreCopies(t *testing.T) {
 	fake, client := start(t)
 	if _, err := list(t, client, &securitycenterpb.ListFindingsRequest{Parent: orgParent, Filter: `state="ACTIVE"`}); err != nil {
