@@ -1,0 +1,197 @@
+// Package loggingfake is an in-process fake of the Cloud Logging v2 gRPC
+// API (google.logging.v2.LoggingServiceV2), for tests and for `sccbot
+// demo`. It speaks the real wire protocol, so the real
+// cloud.google.com/go/logging/apiv2 client talks to it unchanged. It serves
+// ListLogEntries with resource_names scoping, a subset of the Logging query
+// language that rejects what it does not understand (so a test catches a
+// malformed filter), ordering by timestamp and page tokens. It records
+// every request, can inject latency and errors, and carries realistic
+// entries for the project's seed findings.
+package loggingfake
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/logging/apiv2/loggingpb"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// Server is the fake. Its zero value is not usable; call New.
+type Server struct {
+	loggingpb.UnimplementedLoggingServiceV2Server
+
+	grpc *grpc.Server
+
+	mu       sync.Mutex
+	lis      net.Listener
+	entries  []*loggingpb.LogEntry
+	requests []*loggingpb.ListLogEntriesRequest
+	latency  time.Duration
+	fault    codes.Code
+	faults   int
+	pageCap  int
+}
+
+// New returns a fake with no entries. Start or Serve it.
+func New() *Server {
+	s := &Server{}
+	s.grpc = grpc.NewServer(grpc.UnaryInterceptor(s.intercept))
+	loggingpb.RegisterLoggingServiceV2Server(s.grpc, s)
+	return s
+}
+
+// Start serves on a free port of 127.0.0.1 in the background.
+func (s *Server) Start() error {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	s.setListener(lis)
+	go func() { _ = s.grpc.Serve(lis) }()
+	return nil
+}
+
+// Serve serves on lis until Close; it returns nil after Close.
+func (s *Server) Serve(lis net.Listener) error {
+	s.setListener(lis)
+	err := s.grpc.Serve(lis)
+	if errors.Is(err, grpc.ErrServerStopped) {
+		return nil
+	}
+	return err
+}
+
+func (s *Server) setListener(lis net.Listener) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lis = lis
+}
+
+// Addr is the host:port the fake listens on, or "" before Start or Serve.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lis == nil {
+		return ""
+	}
+	return s.lis.Addr().String()
+}
+
+// ClientOptions are the options that point a real client at the fake:
+// plaintext and no Google credentials.
+func (s *Server) ClientOptions() []option.ClientOption {
+	return []option.ClientOption{
+		option.WithEndpoint(s.Addr()),
+		option.WithoutAuthentication(),
+		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
+	}
+}
+
+// Close stops the server at once, ending open calls.
+func (s *Server) Close() { s.grpc.Stop() }
+
+// SetLatency delays every later call by d, or until the caller gives up.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
+}
+
+// SetPageCap makes every page hold at most n entries (0: no cap) whatever
+// the page size asked for, with a page token when more match: Cloud Logging
+// returns such short pages, even empty ones, when a search runs long.
+func (s *Server) SetPageCap(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pageCap = n
+}
+
+func (s *Server) cappedPageSize(size int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pageCap > 0 {
+		return min(size, s.pageCap)
+	}
+	return size
+}
+
+// FailNext makes the next n calls fail with code.
+func (s *Server) FailNext(code codes.Code, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fault, s.faults = code, n
+}
+
+// AddEntries stores copies of entries.
+func (s *Server) AddEntries(entries ...*loggingpb.LogEntry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range entries {
+		s.entries = append(s.entries, proto.CloneOf(e))
+	}
+}
+
+// Requests returns copies of the ListLogEntries requests received, oldest
+// first, including those that failed.
+func (s *Server) Requests() []*loggingpb.ListLogEntriesRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*loggingpb.ListLogEntriesRequest, len(s.requests))
+	for i, r := range s.requests {
+		out[i] = proto.CloneOf(r)
+	}
+	return out
+}
+
+// Filters returns the filters of the requests received, oldest first.
+func (s *Server) Filters() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, len(s.requests))
+	for i, r := range s.requests {
+		out[i] = r.GetFilter()
+	}
+	return out
+}
+
+// intercept records the request, then applies the latency and any injected
+// fault before the real handler runs.
+func (s *Server) intercept(ctx context.Context, req any, _ *grpc.UnaryServerInfo,
+	handler grpc.UnaryHandler) (any, error) {
+	delay, err := s.before(req)
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return nil, status.FromContextError(ctx.Err()).Err()
+		case <-t.C:
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return handler(ctx, req)
+}
+
+func (s *Server) before(req any) (time.Duration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := req.(*loggingpb.ListLogEntriesRequest); ok {
+		s.requests = append(s.requests, proto.CloneOf(r))
+	}
+	if s.faults <= 0 {
+		return s.latency, nil
+	}
+	s.faults--
+	return s.latency, status.Errorf(s.fault, "loggingfake: injected %s", s.fault)
+}
