@@ -1,17 +1,16 @@
 package bot
 
 import (
-	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
 
-// ShellQuote quotes s for a POSIX shell so that pasting the result runs
-// with exactly s as one argument, whatever s holds. Plain words stay as they
-// are; anything else is single-quoted; strings with control characters or
-// invalid UTF-8 use bash's $'...' form with hex escapes so that nothing
-// invisible reaches the terminal.
+// ShellQuote quotes s for a POSIX shell (sh, dash, bash, zsh) so that the
+// result is one word that expands to s and nothing else. Plain words stay
+// as they are; anything else is single-quoted. Control characters and
+// invalid UTF-8 have no portable quoted form (bash's $'...' is not sh), so
+// they are replaced by U+FFFD: the result is safe to paste but is no longer
+// exactly s. Callers that build commands to run must refuse such values.
 func ShellQuote(s string) string {
 	if s == "" {
 		return "''"
@@ -19,13 +18,23 @@ func ShellQuote(s string) string {
 	if isShellWord(s) {
 		return s
 	}
-	if !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0 {
-		return ansiCQuote(s)
-	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// isShellWord reports whether s needs no quoting: letters, digits and a few
+// punctuation marks no shell expands, not starting with = (zsh expands
+// =cmd to a path).
 func isShellWord(s string) bool {
+	if strings.HasPrefix(s, "=") {
+		return false
+	}
 	for _, r := range s {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
@@ -35,35 +44,6 @@ func isShellWord(s string) bool {
 		}
 	}
 	return true
-}
-
-func ansiCQuote(s string) string {
-	var b strings.Builder
-	b.WriteString("$'")
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size <= 1, unicode.IsControl(r) && r < 0x80:
-			b.WriteString(`\x`)
-			b.WriteString(hex2(s[i]))
-		case r == '\'' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case unicode.IsControl(r):
-			b.WriteString(`\u`)
-			b.WriteString(strconv.FormatInt(int64(r)|0x10000, 16)[1:])
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	b.WriteByte('\'')
-	return b.String()
-}
-
-func hex2(c byte) string {
-	const digits = "0123456789abcdef"
-	return string([]byte{digits[c>>4], digits[c&0xf]})
 }
 
 // CommandLine renders a binary and its arguments as one shell-quoted line.

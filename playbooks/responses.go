@@ -1,0 +1,125 @@
+package playbooks
+
+import (
+	"slices"
+
+	"github.com/sccbot/sccbot/bot"
+)
+
+// Response actions. The lead's handlers map each to a button and a
+// responder; the ids are part of the playbook file format.
+const (
+	ActionIsolatePod              = "isolate_pod"
+	ActionDeletePod               = "delete_pod"
+	ActionCordonNode              = "cordon_node"
+	ActionCloudRunRollback        = "cloudrun_rollback"
+	ActionCloudRunCancelExecution = "cloudrun_cancel_execution"
+	ActionPageOwner               = "page_owner"
+	ActionMute                    = "mute"
+	ActionResolve                 = "resolve"
+)
+
+// Actions lists every response action, in the order the checklist would
+// show them.
+func Actions() []string {
+	return []string{
+		ActionIsolatePod, ActionDeletePod, ActionCordonNode, ActionCloudRunRollback,
+		ActionCloudRunCancelExecution, ActionPageOwner, ActionMute, ActionResolve,
+	}
+}
+
+// ActionLabel says what an action does, for people.
+func ActionLabel(action string) string {
+	switch action {
+	case ActionIsolatePod:
+		return "Isolate the pod: a deny-all network policy, kept running for forensics"
+	case ActionDeletePod:
+		return "Delete the pod: its controller starts a clean one"
+	case ActionCordonNode:
+		return "Cordon the node: no new pods are scheduled there"
+	case ActionCloudRunRollback:
+		return "Roll back: move traffic to the last good revision, then delete the compromised one"
+	case ActionCloudRunCancelExecution:
+		return "Cancel the job execution"
+	case ActionPageOwner:
+		return "Page the project owner"
+	case ActionMute:
+		return "Mute the finding (expected activity)"
+	case ActionResolve:
+		return "Resolve the finding (handled)"
+	}
+	return action
+}
+
+// actionProducts are the products an action can act on; nil means any.
+func actionProducts(action string) []bot.Product {
+	switch action {
+	case ActionIsolatePod, ActionDeletePod, ActionCordonNode:
+		return []bot.Product{bot.ProductGKE}
+	case ActionCloudRunRollback, ActionCloudRunCancelExecution:
+		return []bot.Product{bot.ProductCloudRun}
+	}
+	return nil
+}
+
+func actionFits(action string, p bot.Product) bool {
+	ps := actionProducts(action)
+	return ps == nil || slices.Contains(ps, p)
+}
+
+// actionNeeds are the values an action needs to find its target.
+func actionNeeds(action string) []string {
+	switch action {
+	case ActionIsolatePod, ActionDeletePod:
+		return []string{"cluster", "namespace", "pod"}
+	case ActionCordonNode:
+		return []string{"cluster", "node"}
+	case ActionCloudRunRollback:
+		return []string{"service"}
+	case ActionCloudRunCancelExecution:
+		return []string{"job", "execution"}
+	}
+	return nil
+}
+
+// defaultResponses serve a product the playbook does not cover: the
+// actions that fit any finding.
+func defaultResponses() []Response {
+	return []Response{
+		{Action: ActionPageOwner, Suggested: true, Label: ActionLabel(ActionPageOwner)},
+		{Action: ActionMute, Label: ActionLabel(ActionMute)},
+		{Action: ActionResolve, Label: ActionLabel(ActionResolve)},
+	}
+}
+
+// Responses are the actions that fit the category on product, in the
+// playbook's order, exactly one suggested. A product the playbook does not
+// cover gets page_owner (suggested), mute and resolve.
+func (p *Playbook) Responses(product bot.Product) []Response {
+	rs, ok := p.responses[product]
+	if !ok {
+		return defaultResponses()
+	}
+	return slices.Clone(rs)
+}
+
+// ResponsesFor narrows Responses to the actions f's values allow: no pod
+// actions without a pod, no rollback without a service, no cancel without
+// an execution. When that drops the suggested action, the first remaining
+// one is suggested instead.
+func (p *Playbook) ResponsesFor(f bot.Finding) []Response {
+	vals := valuesOf(f)
+	var out []Response
+	suggested := false
+	for _, r := range p.Responses(productOf(f)) {
+		if len(absent(vals, actionNeeds(r.Action))) > 0 {
+			continue
+		}
+		suggested = suggested || r.Suggested
+		out = append(out, r)
+	}
+	if !suggested && len(out) > 0 {
+		out[0].Suggested = true
+	}
+	return out
+}
