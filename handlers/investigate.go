@@ -182,3 +182,18 @@ func (t *Tasks) Register(mux *Mux, buttons ...Button) {
 		return out
 	})
 }
+
+// Checklist renders a finding's playbook for the window [start, end].
+type Checklist func(f bot.Finding, start, end time.Time) bot.Message
+
+// PlaybookTask answers the Playbook button: the step-by-step procedure for
+// the finding's category with the finding's own values filled in.
+func PlaybookTask(checklist Checklist, window time.Duration) Task {
+	return func(_ context.Context, f bot.Finding) (bot.Message, error) {
+		at := f.EventTime
+		if at.IsZero() {
+			at = time.Now()
+		}
+		return checklist(f, at.Add(-window), at.Add(window)), nil
+	}
+}

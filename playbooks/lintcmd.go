@@ -1,6 +1,7 @@
 package playbooks
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 )
@@ -17,7 +18,7 @@ func LintCommand(w io.Writer, dir string, known func(id string) bool) int {
 		fmt.Fprintln(w, p.String())
 	}
 	if len(problems) > 0 {
-		fmt.Fprintf(w, "%d problem(s) in %s\n", len(problems), dir)
+		fmt.Fprintf(w, "%d problem(s) in %s\n", len(problems), cmp.Or(dir, "the built-in playbooks"))
 		return 1
 	}
 	added := 0
@@ -25,6 +26,10 @@ func LintCommand(w io.Writer, dir string, known func(id string) bool) int {
 		if !p.embedded {
 			added++
 		}
+	}
+	if dir == "" {
+		fmt.Fprintf(w, "built-in playbooks: ok, %d in all\n", lib.Len())
+		return 0
 	}
 	fmt.Fprintf(w, "%s: ok, %d playbook(s) from the directory, %d in all\n", dir, added, lib.Len())
 	return 0

@@ -5,18 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sync"
 	"time"
 
-	"cloud.google.com/go/pubsub/v2"
-	securitycenter "cloud.google.com/go/securitycenter/apiv2"
 	"github.com/prometheus/client_golang/prometheus"
-	goslack "github.com/slack-go/slack"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sccbot/sccbot/bot"
-	"github.com/sccbot/sccbot/bot/mitre"
 	"github.com/sccbot/sccbot/bot/ops"
 	"github.com/sccbot/sccbot/bot/scc"
 	slackbot "github.com/sccbot/sccbot/bot/slack"
@@ -59,111 +54,24 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 		return nil, fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
 	}
 	a.closers = append(a.closers, a.store.Close)
-	attack, err := mitre.Load()
+	deps, err := a.dependencies(ctx, cfg, e, log, reg)
 	if err != nil {
-		return nil, fmt.Errorf("load ATT&CK catalogue: %w", err)
+		return nil, err
 	}
 	api := slackClient(e)
 	slackMetrics := slackbot.NewMetrics(reg)
 	a.outbox = slackbot.NewOutbox(api, outboxOptions(cfg, log, slackMetrics))
-	cards := handlers.NewCards(a.store, a.outbox, attack, nil)
+	cards := handlers.NewCards(a.store, a.outbox, deps.attack, nil)
 	a.intake = handlers.NewIntake(a.store, a.outbox, router(cfg), cards, handlers.IntakeOptions{
 		Logger: log, Metrics: handlers.NewIntakeMetrics(reg)})
 	mux := handlers.NewMux(log)
+	registerButtons(mux, handlers.NewTasks(a.store, a.outbox, cards, time.Duration(cfg.Investigate.Timeout), log), cfg, deps)
 	a.bot = slackbot.NewBot(api, mux, botOptions(cfg, log, slackMetrics))
-	if err := a.addSources(ctx, cfg, e, log, reg); err != nil {
-		return nil, err
-	}
+	a.addSources(cfg, deps, log, reg)
 	if cfg.Ops.Listen != config.ListenOff {
 		a.ops = ops.New(cfg.Ops.Listen, reg, a.readiness(), log)
 	}
 	return a, nil
-}
-
-func slackClient(e env) *goslack.Client {
-	opts := []goslack.Option{
-		goslack.OptionAppLevelToken(e.slackAppToken),
-		goslack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second}),
-	}
-	if e.slackAPIURL != "" {
-		opts = append(opts, goslack.OptionAPIURL(e.slackAPIURL))
-	}
-	return goslack.New(e.slackBotToken, opts...)
-}
-
-func outboxOptions(cfg *config.Config, log *slog.Logger, m *slackbot.Metrics) slackbot.OutboxOptions {
-	return slackbot.OutboxOptions{
-		PostInterval:   time.Duration(cfg.Slack.PostInterval),
-		PostBurst:      cfg.Slack.PostBurst,
-		RequestTimeout: time.Duration(cfg.Slack.RequestTimeout),
-		Logger:         log.With("component", "outbox"),
-		Metrics:        m,
-	}
-}
-
-func botOptions(cfg *config.Config, log *slog.Logger, m *slackbot.Metrics) slackbot.BotOptions {
-	return slackbot.BotOptions{
-		Workers:      cfg.Slack.Workers,
-		QueueSize:    cfg.Slack.QueueSize,
-		AppID:        cfg.Slack.AppID,
-		TeamID:       cfg.Slack.TeamID,
-		DrainTimeout: drainGrace,
-		Logger:       log.With("component", "socket"),
-		Metrics:      m,
-	}
-}
-
-func router(cfg *config.Config) *handlers.Router {
-	var routes []handlers.Route
-	for _, r := range cfg.Routes {
-		routes = append(routes, handlers.Route{Name: r.Name, Channel: r.Channel, Match: match(r.Match)})
-	}
-	return handlers.NewRouter(cfg.Slack.DefaultChannel, routes)
-}
-
-func match(m config.Match) handlers.Match {
-	out := handlers.Match{Categories: m.Category, Projects: m.Project, Classes: m.Class}
-	for _, s := range m.Severity {
-		sev, _ := bot.ParseSeverity(s) // validated by config
-		out.Severities = append(out.Severities, sev)
-	}
-	if m.MinSeverity != "" {
-		out.MinSeverity, _ = bot.ParseSeverity(m.MinSeverity)
-	}
-	for _, p := range m.Product {
-		prod, _ := bot.ParseProduct(p)
-		out.Products = append(out.Products, prod)
-	}
-	return out
-}
-
-func (a *app) addSources(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, reg prometheus.Registerer) error {
-	metrics := scc.NewMetrics(reg)
-	if ps := cfg.Sources.PubSub; ps != nil {
-		project, err := projectOfSubscription(ps.Subscription)
-		if err != nil {
-			return err
-		}
-		client, err := pubsub.NewClient(ctx, project, googleOptions(e.pubsubEmulator)...)
-		if err != nil {
-			return fmt.Errorf("pubsub client: %w", err)
-		}
-		a.closers = append(a.closers, client.Close)
-		a.sources = append(a.sources, scc.NewSubscription(client, ps.Subscription, scc.SubscriptionOptions{
-			Logger: log.With("source", "pubsub"), Metrics: metrics, Rejects: a.store,
-			NackMalformed: ps.Malformed == config.MalformedNack, MaxOutstanding: ps.MaxOutstanding}))
-	}
-	if p := cfg.Sources.Poll; p != nil {
-		client, err := securitycenter.NewClient(ctx, googleOptions(e.sccEmulator)...)
-		if err != nil {
-			return fmt.Errorf("security command center client: %w", err)
-		}
-		a.closers = append(a.closers, client.Close)
-		a.sources = append(a.sources, scc.NewPoller(client, scc.PollOptions{
-			Parent: p.Parent, Filter: p.Filter, Interval: time.Duration(p.Interval), Lookback: time.Duration(p.Lookback),
-			Cursors: a.store, Logger: log.With("source", "poll"), Metrics: metrics}))
-	}
-	return nil
 }
 
 func (a *app) readiness() []ops.Check {

@@ -62,6 +62,7 @@ func TestBinaryRunsAgainstEmulatorsAndStopsOnSIGTERM(t *testing.T) {
 		"SLACK_API_URL=" + strings.TrimSuffix(h.fakes.slack.URL(), "/"),
 		"PUBSUB_EMULATOR_HOST=" + h.fakes.pubsub.Addr,
 		"SCC_EMULATOR_HOST=" + h.fakes.scc.Addr(),
+		"LOGGING_EMULATOR_HOST=" + h.fakes.logging.Addr(),
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -156,6 +157,9 @@ func TestBinaryExitCodes(t *testing.T) {
 			[]string{"slack.default_chanel: unknown key", "slack.bot_token", "SLACK_BOT_TOKEN", "sources: set pubsub or poll"}},
 		{"run without tokens", []string{"run", "--config", writeGood(t, dir)}, nil, 2, []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN"}},
 		{"run needs --config", []string{"run"}, nil, 2, []string{"--config"}},
+		{"playbooks lint built-in", []string{"playbooks", "lint"}, nil, 0, []string{"built-in playbooks: ok, 57 in all"}},
+		{"playbooks lint broken dir", []string{"playbooks", "lint", "../../playbooks/testdata/broken"}, nil, 2,
+			[]string{"wrong-product-action.yaml:19: responses.gke[1].action: cloudrun_rollback does not apply to gke"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,7 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/sccbot/sccbot/bot/mitre"
 	"github.com/sccbot/sccbot/config"
+	"github.com/sccbot/sccbot/playbooks"
 )
 
 // cmdRun is `sccbot run --config FILE`.
@@ -76,4 +78,26 @@ func configFlag(cmd string, args []string, out io.Writer) (string, error) {
 		return "", usageError{fmt.Errorf("%s needs --config FILE", cmd)}
 	}
 	return *path, nil
+}
+
+// cmdPlaybooks is `sccbot playbooks lint [DIR]`: it checks the built-in
+// playbooks overlaid by DIR, technique ids against the ATT&CK catalogue,
+// and prints every problem with its file, line and field.
+func cmdPlaybooks(args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "lint" || len(args) > 2 {
+		return usageError{errors.New("usage: sccbot playbooks lint [DIR]")}
+	}
+	dir := ""
+	if len(args) == 2 {
+		dir = args[1]
+	}
+	attack, err := mitre.Load()
+	if err != nil {
+		return fmt.Errorf("load ATT&CK catalogue: %w", err)
+	}
+	known := func(id string) bool { _, ok := attack.Technique(id); return ok }
+	if playbooks.LintCommand(stdout, dir, known) != 0 {
+		return usageError{errors.New("the playbooks have problems")}
+	}
+	return nil
 }

@@ -17,17 +17,19 @@ type env struct {
 	// slackAPIURL is the Web API base; empty means Slack's.
 	slackAPIURL string
 	// Emulator hosts (host:port, plaintext, no credentials).
-	pubsubEmulator string
-	sccEmulator    string
+	pubsubEmulator  string
+	sccEmulator     string
+	loggingEmulator string
 }
 
 func readEnv(getenv func(string) string) env {
 	return env{
-		slackAppToken:  getenv("SLACK_APP_TOKEN"),
-		slackBotToken:  getenv("SLACK_BOT_TOKEN"),
-		slackAPIURL:    normaliseAPIURL(getenv("SLACK_API_URL")),
-		pubsubEmulator: getenv("PUBSUB_EMULATOR_HOST"),
-		sccEmulator:    getenv("SCC_EMULATOR_HOST"),
+		slackAppToken:   getenv("SLACK_APP_TOKEN"),
+		slackBotToken:   getenv("SLACK_BOT_TOKEN"),
+		slackAPIURL:     normaliseAPIURL(getenv("SLACK_API_URL")),
+		pubsubEmulator:  getenv("PUBSUB_EMULATOR_HOST"),
+		sccEmulator:     getenv("SCC_EMULATOR_HOST"),
+		loggingEmulator: getenv("LOGGING_EMULATOR_HOST"),
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"cloud.google.com/go/pubsub/v2/pstest"
 
+	"github.com/sccbot/sccbot/bot/cloudlogging/loggingfake"
 	"github.com/sccbot/sccbot/bot/scc/sccfake"
 	"github.com/sccbot/sccbot/bot/slack/slackfake"
 )
@@ -17,16 +18,18 @@ import (
 // end-to-end tests run the bot against. Each speaks the real protocol, so
 // the bot uses its production clients unchanged; only the endpoints differ.
 type fakes struct {
-	slack  *slackfake.Server
-	pubsub *pstest.Server
-	scc    *sccfake.Server
-	topic  string
+	slack   *slackfake.Server
+	pubsub  *pstest.Server
+	scc     *sccfake.Server
+	logging *loggingfake.Server
+	topic   string
 }
 
 // startFakes starts every fake and creates the topic and the subscription
 // that SCC's notification config would publish to.
 func startFakes(ctx context.Context, subscription string) (_ *fakes, err error) {
-	f := &fakes{slack: slackfake.New(slackfake.WithPingInterval(5 * time.Second)), pubsub: pstest.NewServer(), scc: sccfake.New()}
+	f := &fakes{slack: slackfake.New(slackfake.WithPingInterval(5 * time.Second)), pubsub: pstest.NewServer(),
+		scc: sccfake.New(), logging: loggingfake.New()}
 	defer func() {
 		if err != nil {
 			f.close()
@@ -34,6 +37,9 @@ func startFakes(ctx context.Context, subscription string) (_ *fakes, err error) 
 	}()
 	if err := f.scc.Start(); err != nil {
 		return nil, fmt.Errorf("start SCC fake: %w", err)
+	}
+	if err := f.logging.Start(); err != nil {
+		return nil, fmt.Errorf("start Logging fake: %w", err)
 	}
 	project, err := projectOfSubscription(subscription)
 	if err != nil {
@@ -66,11 +72,12 @@ func (f *fakes) createSubscription(ctx context.Context, project, subscription st
 // env is what the bot's environment would hold to use the fakes.
 func (f *fakes) env() env {
 	return env{
-		slackAppToken:  f.slack.AppToken(),
-		slackBotToken:  f.slack.BotToken(),
-		slackAPIURL:    f.slack.URL(),
-		pubsubEmulator: f.pubsub.Addr,
-		sccEmulator:    f.scc.Addr(),
+		slackAppToken:   f.slack.AppToken(),
+		slackBotToken:   f.slack.BotToken(),
+		slackAPIURL:     f.slack.URL(),
+		pubsubEmulator:  f.pubsub.Addr,
+		sccEmulator:     f.scc.Addr(),
+		loggingEmulator: f.logging.Addr(),
 	}
 }
 
@@ -83,4 +90,5 @@ func (f *fakes) close() {
 	f.slack.Close()
 	_ = f.pubsub.Close()
 	f.scc.Close()
+	f.logging.Close()
 }

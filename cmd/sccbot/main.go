@@ -3,6 +3,7 @@
 //
 //	sccbot run --config FILE           run the bot
 //	sccbot check-config --config FILE  validate a configuration file
+//	sccbot playbooks lint [DIR]        check playbooks (the built-in ones, overlaid by DIR)
 //	sccbot demo                        run the whole bot against built-in fakes
 //	sccbot version                     print the version
 //
@@ -47,6 +48,7 @@ const usage = `usage: sccbot <command> [flags]
 commands:
   run --config FILE           run the bot (Slack tokens from SLACK_APP_TOKEN and SLACK_BOT_TOKEN)
   check-config --config FILE  check a configuration file and print every problem
+  playbooks lint [DIR]        check the built-in playbooks and the operator's in DIR
   demo                        run the whole bot against built-in fakes and print what Slack received
   version                     print the version
 `
@@ -63,6 +65,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = cmdRun(ctx, args[1:], getenv, stderr)
 	case "check-config":
 		err = cmdCheckConfig(args[1:], getenv, stdout)
+	case "playbooks":
+		err = cmdPlaybooks(args[1:], stdout)
 	case "demo":
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "version":

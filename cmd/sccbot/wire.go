@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	logging "cloud.google.com/go/logging/apiv2"
+	"cloud.google.com/go/pubsub/v2"
+	securitycenter "cloud.google.com/go/securitycenter/apiv2"
+	"github.com/prometheus/client_golang/prometheus"
+	goslack "github.com/slack-go/slack"
+
+	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/bot/cloudlogging"
+	"github.com/sccbot/sccbot/bot/mitre"
+	"github.com/sccbot/sccbot/bot/scc"
+	slackbot "github.com/sccbot/sccbot/bot/slack"
+	"github.com/sccbot/sccbot/config"
+	"github.com/sccbot/sccbot/handlers"
+	"github.com/sccbot/sccbot/playbooks"
+)
+
+// deps are the clients and catalogues the handlers use.
+type deps struct {
+	attack    *mitre.Catalog
+	playbooks *playbooks.Library
+	sccAPI    *securitycenter.Client
+	scc       *scc.Client
+	logs      *cloudlogging.Client
+	pubsub    *pubsub.Client
+}
+
+// dependencies builds the catalogues and the Google clients. Clients do not
+// connect until used, so a bot whose Google access is broken still starts
+// and says so on the first click.
+func (a *app) dependencies(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, reg prometheus.Registerer) (deps, error) {
+	var d deps
+	var err error
+	if d.attack, err = mitre.Load(); err != nil {
+		return d, fmt.Errorf("load ATT&CK catalogue: %w", err)
+	}
+	if d.playbooks, err = loadPlaybooks(cfg.Playbooks.Dir); err != nil {
+		return d, err
+	}
+	if d.sccAPI, err = securitycenter.NewClient(ctx, googleOptions(e.sccEmulator)...); err != nil {
+		return d, fmt.Errorf("security command center client: %w", err)
+	}
+	a.closers = append(a.closers, d.sccAPI.Close)
+	d.scc = scc.NewClient(d.sccAPI, scc.ClientOptions{Logger: log.With("component", "scc")})
+	logAPI, err := logging.NewClient(ctx, googleOptions(e.loggingEmulator)...)
+	if err != nil {
+		return d, fmt.Errorf("cloud logging client: %w", err)
+	}
+	a.closers = append(a.closers, logAPI.Close)
+	d.logs = cloudlogging.New(logAPI, cloudlogging.Options{Logger: log.With("component", "logging"),
+		Metrics: cloudlogging.NewMetrics(reg)})
+	if ps := cfg.Sources.PubSub; ps != nil {
+		if d.pubsub, err = pubsubClient(ctx, ps.Subscription, e); err != nil {
+			return d, err
+		}
+		a.closers = append(a.closers, d.pubsub.Close)
+	}
+	return d, nil
+}
+
+func loadPlaybooks(dir string) (*playbooks.Library, error) {
+	if dir == "" {
+		lib, err := playbooks.Load()
+		if err != nil {
+			return nil, fmt.Errorf("load playbooks: %w", err)
+		}
+		return lib, nil
+	}
+	lib, err := playbooks.LoadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("load playbooks from %s (check them with sccbot playbooks lint %s):\n%w", dir, dir, err)
+	}
+	return lib, nil
+}
+
+func pubsubClient(ctx context.Context, subscription string, e env) (*pubsub.Client, error) {
+	project, err := projectOfSubscription(subscription)
+	if err != nil {
+		return nil, err
+	}
+	client, err := pubsub.NewClient(ctx, project, googleOptions(e.pubsubEmulator)...)
+	if err != nil {
+		return nil, fmt.Errorf("pubsub client: %w", err)
+	}
+	return client, nil
+}
+
+func (a *app) addSources(cfg *config.Config, d deps, log *slog.Logger, reg prometheus.Registerer) {
+	metrics := scc.NewMetrics(reg)
+	if ps := cfg.Sources.PubSub; ps != nil {
+		a.sources = append(a.sources, scc.NewSubscription(d.pubsub, ps.Subscription, scc.SubscriptionOptions{
+			Logger: log.With("source", "pubsub"), Metrics: metrics, Rejects: a.store,
+			NackMalformed: ps.Malformed == config.MalformedNack, MaxOutstanding: ps.MaxOutstanding}))
+	}
+	if p := cfg.Sources.Poll; p != nil {
+		a.sources = append(a.sources, scc.NewPoller(d.sccAPI, scc.PollOptions{
+			Parent: p.Parent, Filter: p.Filter, Interval: time.Duration(p.Interval), Lookback: time.Duration(p.Lookback),
+			Cursors: a.store, Logger: log.With("source", "poll"), Metrics: metrics}))
+	}
+}
+
+// registerButtons puts the investigation buttons on every card.
+func registerButtons(mux *handlers.Mux, tasks *handlers.Tasks, cfg *config.Config, d deps) {
+	inv := cfg.Investigate
+	lib := d.playbooks
+	tasks.Register(mux,
+		handlers.Button{Action: handlers.ActionRelated, Label: "Related findings",
+			Task: handlers.RelatedTask(d.scc, time.Duration(inv.RelatedWindow))},
+		handlers.Button{Action: handlers.ActionLogs, Label: "Logs",
+			Task: handlers.LogsTask(d.logs, func(f bot.Finding, start, end time.Time, limit int) ([]bot.LogQuery, []string) {
+				return lib.Lookup(f).Queries(f, start, end, limit)
+			}, time.Duration(inv.LogsWindow), inv.LogsLimit)},
+		handlers.Button{Action: handlers.ActionAttack, Label: "ATT&CK",
+			Task: handlers.AttackTask(d.attack, d.attack.Notice(), func(f bot.Finding) []string { return lib.Lookup(f).Techniques })},
+		handlers.Button{Action: handlers.ActionPlaybook, Label: "Playbook",
+			Task: handlers.PlaybookTask(func(f bot.Finding, start, end time.Time) bot.Message {
+				return lib.Lookup(f).Checklist(f, start, end)
+			}, time.Duration(inv.LogsWindow))},
+	)
+}
+
+func slackClient(e env) *goslack.Client {
+	opts := []goslack.Option{
+		goslack.OptionAppLevelToken(e.slackAppToken),
+		goslack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second}),
+	}
+	if e.slackAPIURL != "" {
+		opts = append(opts, goslack.OptionAPIURL(e.slackAPIURL))
+	}
+	return goslack.New(e.slackBotToken, opts...)
+}
+
+func outboxOptions(cfg *config.Config, log *slog.Logger, m *slackbot.Metrics) slackbot.OutboxOptions {
+	return slackbot.OutboxOptions{
+		PostInterval:   time.Duration(cfg.Slack.PostInterval),
+		PostBurst:      cfg.Slack.PostBurst,
+		RequestTimeout: time.Duration(cfg.Slack.RequestTimeout),
+		Logger:         log.With("component", "outbox"),
+		Metrics:        m,
+	}
+}
+
+func botOptions(cfg *config.Config, log *slog.Logger, m *slackbot.Metrics) slackbot.BotOptions {
+	return slackbot.BotOptions{
+		Workers:      cfg.Slack.Workers,
+		QueueSize:    cfg.Slack.QueueSize,
+		AppID:        cfg.Slack.AppID,
+		TeamID:       cfg.Slack.TeamID,
+		DrainTimeout: drainGrace,
+		Logger:       log.With("component", "socket"),
+		Metrics:      m,
+	}
+}
+
+func router(cfg *config.Config) *handlers.Router {
+	var routes []handlers.Route
+	for _, r := range cfg.Routes {
+		routes = append(routes, handlers.Route{Name: r.Name, Channel: r.Channel, Match: match(r.Match)})
+	}
+	return handlers.NewRouter(cfg.Slack.DefaultChannel, routes)
+}
+
+func match(m config.Match) handlers.Match {
+	out := handlers.Match{Categories: m.Category, Projects: m.Project, Classes: m.Class}
+	for _, s := range m.Severity {
+		sev, _ := bot.ParseSeverity(s) // validated by config
+		out.Severities = append(out.Severities, sev)
+	}
+	if m.MinSeverity != "" {
+		out.MinSeverity, _ = bot.ParseSeverity(m.MinSeverity)
+	}
+	for _, p := range m.Product {
+		prod, _ := bot.ParseProduct(p)
+		out.Products = append(out.Products, prod)
+	}
+	return out
+}
