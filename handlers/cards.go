@@ -3,6 +3,8 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"sync"
 
 	"github.com/sccbot/sccbot/bot"
 )
@@ -33,6 +35,12 @@ type Cards struct {
 	buttons []CardButtons
 	notes   []CardNotes
 	locks   keyedMutex
+	log     *slog.Logger
+
+	mu     sync.Mutex
+	dirty  []string        // cards to refresh, oldest first
+	queued map[string]bool // names in dirty
+	wake   chan struct{}
 }
 
 // NewCards returns Cards. attack may be nil (technique names are omitted).
@@ -40,7 +48,59 @@ func NewCards(store CardStore, chat Updater, attack AttackCatalog, tracker *Trac
 	if tracker == nil {
 		tracker = NewTracker()
 	}
-	return &Cards{store: store, chat: chat, attack: attack, tracker: tracker}
+	return &Cards{store: store, chat: chat, attack: attack, tracker: tracker,
+		log: slog.New(slog.DiscardHandler), queued: map[string]bool{}, wake: make(chan struct{}, 1)}
+}
+
+// SetLogger sets where refresh failures are logged.
+func (c *Cards) SetLogger(l *slog.Logger) { c.log = l }
+
+// Touch asks for the card of the named finding to be refreshed soon. It
+// never blocks: card updates are cosmetic, Slack allows about 50 a minute,
+// and a worker answering a click must not wait for one. Touching a card
+// that is already waiting merges into that refresh, which will show the
+// state at the time it runs.
+func (c *Cards) Touch(findingName string) {
+	c.mu.Lock()
+	if !c.queued[findingName] {
+		c.queued[findingName] = true
+		c.dirty = append(c.dirty, findingName)
+	}
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run refreshes touched cards, one at a time, until ctx ends.
+func (c *Cards) Run(ctx context.Context) error {
+	for {
+		name, ok := c.next()
+		if !ok {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-c.wake:
+			}
+			continue
+		}
+		if err := c.Refresh(ctx, name); err != nil && ctx.Err() == nil {
+			c.log.Warn("card not refreshed", "finding", name, "err", err)
+		}
+	}
+}
+
+func (c *Cards) next() (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.dirty) == 0 {
+		return "", false
+	}
+	name := c.dirty[0]
+	c.dirty = c.dirty[1:]
+	delete(c.queued, name)
+	return name, true
 }
 
 // AddButtons adds a capability's buttons to every card.

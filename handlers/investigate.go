@@ -45,8 +45,12 @@ type Tasks struct {
 	chat    Chat
 	cards   *Cards
 	timeout time.Duration
-	log     *slog.Logger
-	now     func() time.Time
+	// showAfter is how long work runs before the card shows it: quick
+	// answers do not cost two card updates (Slack allows about 50 a
+	// minute). Zero shows all work at once.
+	showAfter time.Duration
+	log       *slog.Logger
+	now       func() time.Time
 }
 
 // NewTasks returns Tasks whose work is bounded by timeout.
@@ -57,7 +61,7 @@ func NewTasks(store FindingResolver, chat Chat, cards *Cards, timeout time.Durat
 	if timeout <= 0 {
 		timeout = time.Minute
 	}
-	return &Tasks{store: store, chat: chat, cards: cards, timeout: timeout, log: log, now: time.Now}
+	return &Tasks{store: store, chat: chat, cards: cards, timeout: timeout, showAfter: time.Second, log: log, now: time.Now}
 }
 
 // Handler returns the handler of a card button whose work is task.
@@ -79,16 +83,37 @@ func (t *Tasks) run(ctx context.Context, r Request, label string, task Task) err
 		return t.tell(ctx, r, bot.R(bot.T(label+" is already running for this finding, asked by "),
 			bot.Mention(prev.UserID), bot.T(" at "+prev.Since.UTC().Format("15:04:05 UTC")+". The answer will be in the thread.")))
 	}
-	t.refresh(ctx, f.Name)
-	answer := t.work(ctx, f, label, task)
+	answer, shown := t.workShown(ctx, f, label, task)
 	tracker.Done(f.Name, r.ActionID)
 	answer.Blocks = append([]bot.Block{bot.Section{Text: bot.R(bot.Mention(r.UserID), bot.T(" asked for "), bot.B(label), bot.T(":"))}}, answer.Blocks...)
 	_, err = t.chat.Reply(ctx, card, answer)
-	t.refresh(ctx, f.Name)
+	if shown {
+		t.cards.Touch(f.Name)
+	}
 	if err != nil {
 		return fmt.Errorf("reply with %s: %w", label, err)
 	}
 	return nil
+}
+
+// workShown runs the task and, when it takes longer than showAfter, shows
+// it on the card meanwhile. It reports whether the card was changed.
+func (t *Tasks) workShown(ctx context.Context, f bot.Finding, label string, task Task) (bot.Message, bool) {
+	if t.showAfter <= 0 {
+		t.cards.Touch(f.Name)
+		return t.work(ctx, f, label, task), true
+	}
+	done := make(chan bot.Message, 1)
+	go func() { done <- t.work(ctx, f, label, task) }()
+	timer := time.NewTimer(t.showAfter)
+	defer timer.Stop()
+	select {
+	case m := <-done:
+		return m, false
+	case <-timer.C:
+		t.cards.Touch(f.Name)
+		return <-done, true
+	}
 }
 
 // work runs task within the timeout and turns a failure into an answer
@@ -135,12 +160,6 @@ func (t *Tasks) resolve(ctx context.Context, r Request) (bot.Finding, bot.Messag
 	return f, card, nil
 }
 
-func (t *Tasks) refresh(ctx context.Context, name string) {
-	if err := t.cards.Refresh(ctx, name); err != nil {
-		t.log.Warn("card not refreshed", "finding", name, "err", err)
-	}
-}
-
 // tell answers the person who clicked, and only them.
 func (t *Tasks) tell(ctx context.Context, r Request, text bot.Rich) error {
 	m := bot.Message{Text: plainOf(text), Blocks: []bot.Block{bot.Section{Text: text}}}
@@ -154,6 +173,9 @@ func (t *Tasks) tell(ctx context.Context, r Request, text bot.Rich) error {
 func plainOf(r bot.Rich) string {
 	s := ""
 	for _, sp := range r {
+		if sp.User != "" {
+			s += "@" + sp.User
+		}
 		s += sp.Text
 	}
 	return s

@@ -42,13 +42,26 @@ type fakeChat struct {
 	mu         sync.Mutex
 	updates    []bot.Message
 	ephemerals []bot.Message
+	updated    chan bot.Message
 }
 
 func (c *fakeChat) Update(_ context.Context, _ bot.MessageRef, m bot.Message) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.updates = append(c.updates, m)
+	c.mu.Unlock()
+	c.updated <- m
 	return nil
+}
+
+func (c *fakeChat) waitUpdate(t *testing.T) bot.Message {
+	t.Helper()
+	select {
+	case m := <-c.updated:
+		return m
+	case <-time.After(10 * time.Second):
+		t.Fatal("the card was not updated")
+		return bot.Message{}
+	}
 }
 
 func (c *fakeChat) Ephemeral(_ context.Context, _, _, _ string, m bot.Message) error {
@@ -69,13 +82,18 @@ type taskHarness struct {
 
 func newTaskHarness(t *testing.T) *taskHarness {
 	t.Helper()
-	h := &taskHarness{store: newMemStore(), chat: &fakeChat{}}
+	h := &taskHarness{store: newMemStore(), chat: &fakeChat{updated: make(chan bot.Message, 100)}}
 	h.f = testFinding("f00d", time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
 	h.card = bot.MessageRef{Channel: "C-gke", TS: "1700000000.000042"}
 	h.store.findings[h.f.Name] = h.f
 	h.store.cards[h.f.Name] = h.card
 	cards := NewCards(h.store, h.chat, nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- cards.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
 	h.tasks = NewTasks(h.store, h.chat, cards, time.Second, nil)
+	h.tasks.showAfter = 0
 	h.mux = NewMux(nil)
 	return h
 }
@@ -93,9 +111,7 @@ func TestTaskAnswersInThreadNamingWhoAskedAndShowsProgressOnCard(t *testing.T) {
 	h := newTaskHarness(t)
 	var sawRunning bool
 	h.tasks.Register(h.mux, Button{Action: ActionRelated, Label: "Related findings", Task: func(ctx context.Context, f bot.Finding) (bot.Message, error) {
-		h.chat.mu.Lock()
-		sawRunning = len(h.chat.updates) == 1 && strings.Contains(flatten(h.chat.updates[0]), "Related findings running, asked by")
-		h.chat.mu.Unlock()
+		sawRunning = strings.Contains(flatten(h.chat.waitUpdate(t)), "Related findings running, asked by")
 		return bot.Message{Blocks: []bot.Block{bot.Section{Text: bot.R(bot.T("three findings"))}}}, nil
 	}})
 	h.click(t, ActionRelated, "U0ALICE")
@@ -110,7 +126,7 @@ func TestTaskAnswersInThreadNamingWhoAskedAndShowsProgressOnCard(t *testing.T) {
 	if !sawRunning {
 		t.Error("the card did not show the work running")
 	}
-	if last := h.chat.updates[len(h.chat.updates)-1]; strings.Contains(flatten(last), "running") {
+	if last := h.chat.waitUpdate(t); strings.Contains(flatten(last), "running") {
 		t.Error("the card still shows the work running after it finished")
 	}
 	// The card carries the button, with the finding's short id as value.
@@ -187,5 +203,19 @@ func TestTaskUnknownFinding(t *testing.T) {
 	_ = h.mux.Serve(context.Background(), Request{Kind: RequestAction, ActionID: ActionLogs, Value: "nope", UserID: "U0ALICE"})
 	if len(h.chat.ephemerals) != 1 || len(h.chat.all()) != 0 {
 		t.Errorf("unknown finding: ephemerals %d, posts %d; want one ephemeral answer", len(h.chat.ephemerals), len(h.chat.all()))
+	}
+}
+
+func TestQuickTaskDoesNotTouchTheCard(t *testing.T) {
+	h := newTaskHarness(t)
+	h.tasks.showAfter = time.Hour
+	h.tasks.Register(h.mux, Button{Action: ActionAttack, Label: "ATT&CK", Task: func(context.Context, bot.Finding) (bot.Message, error) {
+		return bot.Message{}, nil
+	}})
+	h.click(t, ActionAttack, "U0ALICE")
+	h.chat.mu.Lock()
+	defer h.chat.mu.Unlock()
+	if len(h.chat.updates) != 0 || len(h.chat.all()) != 1 {
+		t.Errorf("updates %d, posts %d; a quick answer should only post the reply", len(h.chat.updates), len(h.chat.all()))
 	}
 }

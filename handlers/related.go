@@ -65,14 +65,14 @@ func groupRelated(fs []bot.Finding) []relatedGroup {
 
 func relatedMessage(f bot.Finding, rel bot.RelatedFindings, window time.Duration) bot.Message {
 	from, to := f.EventTime.Add(-window), f.EventTime.Add(window)
-	span := formatTime(from) + " and " + formatTime(to)
+	span := "(" + formatTime(from) + " to " + formatTime(to) + ")"
 	if len(rel.Findings) == 0 {
-		text := "No other findings on " + rel.Scope + " between " + span + "."
+		text := "No other findings on " + rel.Scope + " " + span + "."
 		m := bot.Message{Text: text, Blocks: []bot.Block{bot.Section{Text: bot.R(bot.T(text))}}}
 		return withRelatedNotes(m, rel)
 	}
 	groups := groupRelated(rel.Findings)
-	summary := fmt.Sprintf("%d related %s in %d %s on %s between %s.", len(rel.Findings), plural(len(rel.Findings), "finding", "findings"),
+	summary := fmt.Sprintf("%d related %s in %d %s on %s %s.", len(rel.Findings), plural(len(rel.Findings), "finding", "findings"),
 		len(groups), plural(len(groups), "category", "categories"), rel.Scope, span)
 	m := bot.Message{Text: summary, Blocks: []bot.Block{bot.Section{Text: bot.R(bot.T(summary))}}}
 	for i, g := range groups {

@@ -40,7 +40,7 @@ func TestRelatedGroupsByCategoryNewestFirst(t *testing.T) {
 	}
 	text := flatten(m)
 	want := []string{
-		"3 related findings in 2 categories on cluster prod-cluster between 2026-11-19 10:00:00 UTC and 2026-11-21 10:00:00 UTC.",
+		"3 related findings in 2 categories on cluster prod-cluster (2026-11-19 10:00:00 UTC to 2026-11-21 10:00:00 UTC).",
 		"Added Binary Executed — 2, worst Medium",
 		"Reverse Shell — 1, worst Critical",
 		"2 more findings on the same resource concern other pods or images",
@@ -65,7 +65,7 @@ func TestRelatedGroupsByCategoryNewestFirst(t *testing.T) {
 func TestRelatedEmptyIsSaidPlainly(t *testing.T) {
 	f := testFinding("self", time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
 	m, _ := RelatedTask(fakeFinder{rel: bot.RelatedFindings{Scope: "service checkout-api"}}, time.Hour)(context.Background(), f)
-	if got := flatten(m); !strings.Contains(got, "No other findings on service checkout-api between 2026-11-20 09:00:00 UTC and 2026-11-20 11:00:00 UTC.") {
+	if got := flatten(m); !strings.Contains(got, "No other findings on service checkout-api (2026-11-20 09:00:00 UTC to 2026-11-20 11:00:00 UTC).") {
 		t.Errorf("empty answer = %q", got)
 	}
 }

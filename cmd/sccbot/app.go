@@ -35,6 +35,7 @@ type app struct {
 	log     *slog.Logger
 	store   *sqlite.DB
 	outbox  *slackbot.Outbox
+	cards   *handlers.Cards
 	bot     *slackbot.Bot
 	intake  *handlers.Intake
 	sources []source
@@ -61,11 +62,12 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 	api := slackClient(e)
 	slackMetrics := slackbot.NewMetrics(reg)
 	a.outbox = slackbot.NewOutbox(api, outboxOptions(cfg, log, slackMetrics))
-	cards := handlers.NewCards(a.store, a.outbox, deps.attack, nil)
-	a.intake = handlers.NewIntake(a.store, a.outbox, router(cfg), cards, handlers.IntakeOptions{
+	a.cards = handlers.NewCards(a.store, a.outbox, deps.attack, nil)
+	a.cards.SetLogger(log.With("component", "cards"))
+	a.intake = handlers.NewIntake(a.store, a.outbox, router(cfg), a.cards, handlers.IntakeOptions{
 		Logger: log, Metrics: handlers.NewIntakeMetrics(reg)})
 	mux := handlers.NewMux(log)
-	registerButtons(mux, handlers.NewTasks(a.store, a.outbox, cards, time.Duration(cfg.Investigate.Timeout), log), cfg, deps)
+	registerButtons(mux, handlers.NewTasks(a.store, a.outbox, a.cards, time.Duration(cfg.Investigate.Timeout), log), cfg, deps)
 	a.bot = slackbot.NewBot(api, mux, botOptions(cfg, log, slackMetrics))
 	a.addSources(cfg, deps, log, reg)
 	if cfg.Ops.Listen != config.ListenOff {
@@ -89,7 +91,7 @@ func (a *app) readiness() []ops.Check {
 // Run runs every component until ctx ends. Shutdown is ordered so that
 // nothing in flight is lost: the sources stop taking findings and finish
 // the ones they hold (for at most drainGrace), the socket stops and its
-// workers drain, and only then does the outbox close.
+// workers drain, and only then do the card refresher and the outbox stop.
 func (a *app) Run(ctx context.Context) error {
 	defer a.close()
 	g, gctx := errgroup.WithContext(ctx)
@@ -107,6 +109,7 @@ func (a *app) Run(ctx context.Context) error {
 	}
 	outboxCtx, stopOutbox := context.WithCancel(context.WithoutCancel(ctx))
 	g.Go(func() error { return a.outbox.Run(outboxCtx) })
+	g.Go(func() error { return a.cards.Run(outboxCtx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		feeders.Wait()

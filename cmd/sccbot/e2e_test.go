@@ -153,6 +153,7 @@ func (h *harness) cards(channel string) []slackfake.Message {
 }
 
 func TestE2ESeedCardsPostedOnceAcrossRedeliveryAndRestart(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	cfg := testConfig(t, filepath.Join(t.TempDir(), "sccbot.db"), "")
 	h.start(cfg)
@@ -202,6 +203,7 @@ func checkCard(t *testing.T, m slackfake.Message, wants []string) {
 }
 
 func TestE2ECardArrivesOnceAfterRateLimiting(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.start(testConfig(t, filepath.Join(t.TempDir(), "sccbot.db"), ""))
 	h.fakes.slack.RateLimitNext("chat.postMessage", 3, time.Second)
@@ -218,6 +220,7 @@ func TestE2ECardArrivesOnceAfterRateLimiting(t *testing.T) {
 }
 
 func TestE2ECardSurvivesServerErrorsWithoutDuplicates(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.start(testConfig(t, filepath.Join(t.TempDir(), "sccbot.db"), ""))
 	h.fakes.slack.FailNext("chat.postMessage", 1, 503)
@@ -232,6 +235,7 @@ func TestE2ECardSurvivesServerErrorsWithoutDuplicates(t *testing.T) {
 var liveMarkup = regexp.MustCompile(`<[^>]*>`)
 
 func TestE2EHostileFindingIsEscapedAndAccepted(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.start(testConfig(t, filepath.Join(t.TempDir(), "sccbot.db"), ""))
 	h.waitAcked(h.fakes.publish(sccfake.Hostile()))
@@ -287,6 +291,7 @@ func mrkdwnTexts(t *testing.T, m slackfake.Message) []string {
 }
 
 func TestE2EMalformedMessageIsRecordedAndTheNextIsPosted(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	store := filepath.Join(t.TempDir(), "sccbot.db")
 	h.start(testConfig(t, store, ""))
@@ -310,6 +315,7 @@ func TestE2EMalformedMessageIsRecordedAndTheNextIsPosted(t *testing.T) {
 }
 
 func TestE2EPollSourcePostsFindingsFromTheAPI(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	raw := sccfake.WithEventTime(seed(t, sccfake.SeedCloudRunMaliciousBinary), time.Now().Add(-5*time.Minute))
 	if err := h.fakes.scc.AddNotification(raw); err != nil {
