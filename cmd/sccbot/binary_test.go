@@ -204,6 +204,8 @@ func TestDemoCommand(t *testing.T) {
 		"== #secops-urgent", "# 🔴 Critical · Execution: Built in Malicious Binary Executed",
 		"== #secops (", "Service: `checkout-api` (europe-west1)",
 		"cards posted         3", "malformed messages   1",
+		"asked for *Related findings*", "(same pod)", "*Container logs of the pod* — 9 entries",
+		"io.k8s.core.v1.pods.exec.create", "T1106 Native API", "# Playbook: Execution: Built in Malicious Binary Executed", "kubectl cp",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q\n%s", want, out)

@@ -14,8 +14,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/sccbot/sccbot/bot/cloudlogging/loggingfake"
 	"github.com/sccbot/sccbot/bot/scc/sccfake"
+	"github.com/sccbot/sccbot/bot/slack/slackfake"
 	"github.com/sccbot/sccbot/config"
+	"github.com/sccbot/sccbot/handlers"
 )
 
 //go:embed demo.yaml
@@ -99,8 +102,34 @@ func (d *demo) play(ctx context.Context, stdout io.Writer) error {
 	if err := d.waitForCards(ctx, len(findings)); err != nil {
 		return err
 	}
+	if err := d.clickButtons(ctx); err != nil {
+		return err
+	}
 	d.printTranscript(stdout, findings)
 	return d.stop()
+}
+
+// demoButtons are clicked on every card, in order, by a responder.
+var demoButtons = []string{handlers.ActionRelated, handlers.ActionLogs, handlers.ActionAttack, handlers.ActionPlaybook}
+
+// clickButtons presses each investigation button on each card, as a
+// responder would, and waits for every answer in the cards' threads.
+func (d *demo) clickButtons(ctx context.Context) error {
+	for _, ch := range d.fakes.slack.Channels() {
+		for _, card := range d.fakes.slack.Messages(ch) {
+			for _, action := range demoButtons {
+				p := d.fakes.slack.BlockActionPayload(slackfake.BlockAction{UserID: "U0ALICE", UserName: "alice",
+					Channel: card.Channel, MessageTS: card.TS, ActionID: action})
+				if _, err := d.fakes.slack.SendAndWaitAck(ctx, "interactive", p); err != nil {
+					return fmt.Errorf("click %s: %w", action, err)
+				}
+			}
+			if _, err := d.fakes.slack.WaitThread(ctx, card.Channel, card.TS, len(demoButtons)); err != nil {
+				return fmt.Errorf("answers on %s: %w", card.TS, err)
+			}
+		}
+	}
+	return nil
 }
 
 // seed makes fresh copies of the seed findings (event times a few minutes
@@ -111,10 +140,16 @@ func (d *demo) seed() []demoFinding {
 	now := time.Now().UTC().Truncate(time.Second)
 	for i, key := range []string{sccfake.SeedGKECompiler, sccfake.SeedCloudRunCompiler, sccfake.SeedCloudRunMaliciousBinary} {
 		raw, _ := sccfake.SeedJSON(key)
-		raw = sccfake.WithEventTime(raw, now.Add(-time.Duration(10-i)*time.Minute))
+		at := now.Add(-time.Duration(10-i) * time.Minute)
+		raw = sccfake.WithEventTime(raw, at)
 		_ = d.fakes.scc.AddNotification(raw)
+		d.fakes.logging.AddEntries(loggingfake.SeedEntries(key, at)...)
 		out = append(out, demoFinding{key: key, json: raw})
 	}
+	// An earlier finding on the same pod, for the Related findings button.
+	earlier, _ := sccfake.SeedJSON(sccfake.SeedGKECompiler)
+	earlier = sccfake.WithEventTime(sccfake.WithFindingID(earlier, "4e61c0de0b1d4c2a9e8f7a6b5c4d3e2f"), now.Add(-3*time.Hour))
+	_ = d.fakes.scc.AddNotification(earlier)
 	return out
 }
 
@@ -141,7 +176,8 @@ func (d *demo) waitForCards(ctx context.Context, n int) error {
 func (d *demo) printTranscript(w io.Writer, findings []demoFinding) {
 	fmt.Fprintln(w, "sccbot demo: the bot ran against fakes of Slack, Pub/Sub and Security Command Center.")
 	fmt.Fprintf(w, "SCC published %d findings to Pub/Sub, one of them twice, plus a malformed message;\n", len(findings))
-	fmt.Fprintln(w, "the poller found the same findings through the SCC API.")
+	fmt.Fprintln(w, "the poller found the same findings through the SCC API. A responder then clicked")
+	fmt.Fprintln(w, "Related findings, Logs, ATT&CK and Playbook on each card; the answers are in the threads.")
 	for _, ch := range []string{"#secops-gke", "#secops-urgent", "#secops"} {
 		fmt.Fprintln(w)
 		fmt.Fprint(w, d.fakes.slack.Transcript(d.fakes.slack.ChannelID(ch)))
