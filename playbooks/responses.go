@@ -6,17 +6,17 @@ import (
 	"github.com/sccbot/sccbot/bot"
 )
 
-// Response actions. The lead's handlers map each to a button and a
-// responder; the ids are part of the playbook file format.
+// Response actions: the domain's, named here too because the ids are part
+// of the playbook file format.
 const (
-	ActionIsolatePod              = "isolate_pod"
-	ActionDeletePod               = "delete_pod"
-	ActionCordonNode              = "cordon_node"
-	ActionCloudRunRollback        = "cloudrun_rollback"
-	ActionCloudRunCancelExecution = "cloudrun_cancel_execution"
-	ActionPageOwner               = "page_owner"
-	ActionMute                    = "mute"
-	ActionResolve                 = "resolve"
+	ActionIsolatePod              = bot.ActionIsolatePod
+	ActionDeletePod               = bot.ActionDeletePod
+	ActionCordonNode              = bot.ActionCordonNode
+	ActionCloudRunRollback        = bot.ActionCloudRunRollback
+	ActionCloudRunCancelExecution = bot.ActionCloudRunCancelExecution
+	ActionPageOwner               = bot.ActionPageOwner
+	ActionMute                    = bot.ActionMute
+	ActionResolve                 = bot.ActionResolve
 )
 
 // Actions lists every response action, in the order the checklist would
