@@ -102,9 +102,9 @@ func (db *DB) groupWhere(ctx context.Context, q querier, where string, args ...a
 	return g, true, nil
 }
 
-type scanner interface{ Scan(dest ...any) error }
+type rowScanner interface{ Scan(dest ...any) error }
 
-func scanGroup(s scanner) (bot.Group, error) {
+func scanGroup(s rowScanner) (bot.Group, error) {
 	var g bot.Group
 	var opened, first, last, worst, pods, bins string
 	var closed int

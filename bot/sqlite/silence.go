@@ -75,7 +75,7 @@ func (db *DB) RemoveSilence(ctx context.Context, id, by string) (bot.Silence, er
 	return db.Silence(ctx, id)
 }
 
-func scanSilence(s scanner) (bot.Silence, error) {
+func scanSilence(s rowScanner) (bot.Silence, error) {
 	var out bot.Silence
 	var matchers, created, expires, removed string
 	if err := s.Scan(&out.ID, &matchers, &out.Reason, &out.CreatedBy, &created, &expires, &out.RemovedBy, &removed); err != nil {
@@ -97,4 +97,24 @@ func scanSilence(s scanner) (bot.Silence, error) {
 		}
 	}
 	return out, nil
+}
+
+// ExpiredSilences returns, once each, the silences that expired (not
+// removed) by now, so that their end can be audited exactly once.
+func (db *DB) ExpiredSilences(ctx context.Context, now time.Time) ([]bot.Silence, error) {
+	rows, err := db.write.QueryContext(ctx, `UPDATE silences SET expiry_noted = 1
+		WHERE removed_at = '' AND expires_at <= ? AND expiry_noted = 0 RETURNING `+silenceColumns, formatTime(now))
+	if err != nil {
+		return nil, fmt.Errorf("expired silences: %w", err)
+	}
+	defer rows.Close()
+	var out []bot.Silence
+	for rows.Next() {
+		s, err := scanSilence(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }

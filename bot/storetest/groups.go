@@ -27,6 +27,7 @@ type GroupStore interface {
 	ActiveSilences(ctx context.Context, now time.Time) ([]bot.Silence, error)
 	Silence(ctx context.Context, id string) (bot.Silence, error)
 	RemoveSilence(ctx context.Context, id, by string) (bot.Silence, error)
+	ExpiredSilences(ctx context.Context, now time.Time) ([]bot.Silence, error)
 }
 
 // RunGroups runs the conformance tests of groups and silences.
@@ -210,6 +211,20 @@ func testSilences(t *testing.T, open func(t *testing.T) (GroupStore, func() Grou
 	}
 	if active, _ := s.ActiveSilences(ctx, t0.Add(time.Minute)); len(active) != 0 {
 		t.Error("a removed silence is active")
+	}
+	short := bot.Silence{ID: "s3", CreatedBy: "U1", CreatedAt: t0, ExpiresAt: t0.Add(time.Minute),
+		Matchers: []bot.Matcher{{Field: bot.MatchPod, Value: "p*"}}}
+	if err := s.CreateSilence(ctx, short); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ExpiredSilences(ctx, t0.Add(30*time.Second)); len(got) != 0 {
+		t.Errorf("ExpiredSilences before expiry = %+v", got)
+	}
+	if got, _ := s.ExpiredSilences(ctx, t0.Add(2*time.Hour)); len(got) != 1 || got[0].ID != "s3" {
+		t.Errorf("ExpiredSilences = %+v, want s3 only (s1 was removed)", got)
+	}
+	if got, _ := s.ExpiredSilences(ctx, t0.Add(3*time.Hour)); len(got) != 0 {
+		t.Errorf("an expiry was reported twice: %+v", got)
 	}
 	if _, err := s.Silence(ctx, "nope"); bot.ErrorCode(err) != bot.ENotFound {
 		t.Errorf("Silence(unknown) = %v, want ENotFound", err)

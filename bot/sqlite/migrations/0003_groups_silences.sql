@@ -51,7 +51,9 @@ CREATE TABLE silences (
 	created_at  TEXT NOT NULL,
 	expires_at  TEXT NOT NULL,
 	removed_by  TEXT NOT NULL DEFAULT '',
-	removed_at  TEXT NOT NULL DEFAULT ''
+	removed_at  TEXT NOT NULL DEFAULT '',
+	-- 1 once the silence's expiry has been written to the audit log
+	expiry_noted INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
 CREATE INDEX silences_active ON silences (removed_at, expires_at);
