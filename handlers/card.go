@@ -27,16 +27,23 @@ const maxCardArgs = 400
 type CardState struct {
 	Running []Running
 	Notes   []bot.Rich
+	// Group is set when the card stands for a group of findings.
+	Group *bot.Group
 }
 
 // Card builds the message that announces a finding. Every string from the
 // finding goes into the message as literal text; the renderer escapes it.
 func Card(f bot.Finding, attack AttackCatalog, buttons CardButtons, state CardState) bot.Message {
 	m := bot.Message{Text: cardText(f)}
-	m.Blocks = append(m.Blocks,
-		bot.Header{Text: severityIcon(f.Severity) + " " + f.Severity.Label() + " · " + categoryOf(f)},
-		bot.Section{Fields: cardFields(f)},
-	)
+	header := severityIcon(f.Severity) + " " + f.Severity.Label() + " · " + categoryOf(f)
+	if g := state.Group; g != nil {
+		header = severityIcon(g.Worst) + " " + g.Worst.Label() + " · " + categoryOf(f) + fmt.Sprintf(" ×%d", g.Count)
+	}
+	m.Blocks = append(m.Blocks, bot.Header{Text: header})
+	if g := state.Group; g != nil {
+		m.Blocks = append(m.Blocks, groupSection(*g))
+	}
+	m.Blocks = append(m.Blocks, bot.Section{Fields: cardFields(f)})
 	m.Blocks = append(m.Blocks, processBlocks(f)...)
 	if b, ok := hashBlock(f); ok {
 		m.Blocks = append(m.Blocks, b)
@@ -259,4 +266,30 @@ func hashBlock(f bot.Finding) (bot.Block, bool) {
 		text = append(text, bot.T(" · "), bot.Link("VirusTotal", u))
 	}
 	return bot.Section{Text: text}, true
+}
+
+// groupSection sums up the findings a group card stands for.
+func groupSection(g bot.Group) bot.Block {
+	text := bot.R(bot.T("🔁 "), bot.B(fmt.Sprintf("%d findings", g.Count)),
+		bot.T(" like this one from "+formatTime(g.First)+" to "+formatTime(g.Last)+"; the card shows the first, the thread lists them all."))
+	text = append(text, valueList("\nPods", g.Pods, g.MorePods)...)
+	text = append(text, valueList("\nBinaries", g.Binaries, g.MoreBinaries)...)
+	return bot.Section{Text: text}
+}
+
+func valueList(label string, vals []string, more int) []bot.Span {
+	if len(vals) == 0 {
+		return nil
+	}
+	spans := []bot.Span{bot.T(label + fmt.Sprintf(" (%d): ", len(vals)+more))}
+	for i, v := range vals {
+		if i > 0 {
+			spans = append(spans, bot.T(", "))
+		}
+		spans = append(spans, bot.M(v))
+	}
+	if more > 0 {
+		spans = append(spans, bot.T(fmt.Sprintf(" and %d more", more)))
+	}
+	return spans
 }

@@ -34,6 +34,7 @@ type Cards struct {
 	tracker *Tracker
 	buttons []CardButtons
 	notes   []CardNotes
+	groups  GroupReader
 	locks   keyedMutex
 	log     *slog.Logger
 
@@ -51,6 +52,14 @@ func NewCards(store CardStore, chat Updater, attack AttackCatalog, tracker *Trac
 	return &Cards{store: store, chat: chat, attack: attack, tracker: tracker,
 		log: slog.New(slog.DiscardHandler), queued: map[string]bool{}, wake: make(chan struct{}, 1)}
 }
+
+// GroupReader finds the group a finding belongs to.
+type GroupReader interface {
+	GroupOf(ctx context.Context, findingName string) (bot.Group, bool, error)
+}
+
+// SetGroups makes cards of group representatives show their group.
+func (c *Cards) SetGroups(g GroupReader) { c.groups = g }
 
 // SetLogger sets where refresh failures are logged.
 func (c *Cards) SetLogger(l *slog.Logger) { c.log = l }
@@ -115,6 +124,15 @@ func (c *Cards) Tracker() *Tracker { return c.tracker }
 // Build returns the card of f in its current state.
 func (c *Cards) Build(ctx context.Context, f bot.Finding) (bot.Message, error) {
 	state := CardState{Running: c.tracker.Running(f.Name)}
+	if c.groups != nil {
+		g, ok, err := c.groups.GroupOf(ctx, f.Name)
+		if err != nil {
+			return bot.Message{}, fmt.Errorf("card group: %w", err)
+		}
+		if ok && g.Representative == f.Name && g.Count > 1 {
+			state.Group = &g
+		}
+	}
 	for _, n := range c.notes {
 		lines, err := n(ctx, f)
 		if err != nil {

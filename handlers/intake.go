@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/sccbot/sccbot/bot"
 )
@@ -20,107 +21,197 @@ type Poster interface {
 // which notifications were handled, and where each finding's card is.
 type IntakeStore interface {
 	PutFinding(ctx context.Context, f bot.Finding) error
+	Finding(ctx context.Context, name string) (bot.Finding, error)
 	NotificationHandled(ctx context.Context, key bot.NotificationKey) (bool, error)
 	MarkNotification(ctx context.Context, key bot.NotificationKey, outcome string) error
 	Card(ctx context.Context, findingName string) (bot.MessageRef, bool, error)
 	PutCard(ctx context.Context, findingName string, ref bot.MessageRef) error
 }
 
+// SilenceMatcher finds the silence, if any, that keeps a finding off chat.
+type SilenceMatcher interface {
+	Matching(ctx context.Context, f bot.Finding) (bot.Silence, bool, error)
+}
+
 // Notification outcomes recorded in the store.
 const (
-	OutcomePosted   = "posted"
-	OutcomeThreaded = "threaded"
+	OutcomePosted    = "posted"
+	OutcomeThreaded  = "threaded"
+	OutcomeSilenced  = "silenced"
+	OutcomeLifecycle = "lifecycle"
+	OutcomeStale     = "stale"
 )
 
-// Intake turns each new finding notification into exactly one card: it
-// dedupes against the store, routes, renders and posts, and records the
-// card. A notification of a finding that already has a card (SCC moved its
-// event time because the activity recurred) becomes a reply in the card's
-// thread instead of a second card.
+// Intake turns each new finding notification into what people should see:
+// a card, a line in a group's thread, a note on the existing card when the
+// finding changed, or nothing when it is a duplicate or silenced. It
+// dedupes against the store and records every outcome, so nothing is
+// posted twice across redeliveries and restarts.
 type Intake struct {
-	store   IntakeStore
-	poster  Poster
-	router  *Router
-	cards   *Cards
-	log     *slog.Logger
-	metrics *IntakeMetrics
-	locks   keyedMutex
+	store    IntakeStore
+	groups   GroupStore
+	silences SilenceMatcher
+	poster   Poster
+	router   *Router
+	cards    *Cards
+	log      *slog.Logger
+	metrics  *IntakeMetrics
+	locks    keyedMutex
+	now      func() time.Time
 }
 
 // IntakeOptions are the optional collaborators of an Intake.
 type IntakeOptions struct {
-	Logger  *slog.Logger
-	Metrics *IntakeMetrics
+	// Groups enables grouping on routes whose rule has a window.
+	Groups GroupStore
+	// Silences keeps matching findings off chat.
+	Silences SilenceMatcher
+	Logger   *slog.Logger
+	Metrics  *IntakeMetrics
+	Now      func() time.Time
 }
 
 // NewIntake returns an Intake that posts cards built by cards.
 func NewIntake(store IntakeStore, poster Poster, router *Router, cards *Cards, opts IntakeOptions) *Intake {
-	in := &Intake{store: store, poster: poster, router: router, cards: cards, log: opts.Logger, metrics: opts.Metrics}
+	in := &Intake{store: store, poster: poster, router: router, cards: cards, groups: opts.Groups,
+		silences: opts.Silences, log: opts.Logger, metrics: opts.Metrics, now: opts.Now}
 	if in.log == nil {
 		in.log = slog.New(slog.DiscardHandler)
 	}
 	if in.metrics == nil {
 		in.metrics = NewIntakeMetrics(nil)
 	}
+	if in.now == nil {
+		in.now = time.Now
+	}
 	return in
 }
 
-// Handle processes one notification. It returns nil when the finding is on
-// Slack (now or before) and an error when it is not, so that the source
-// delivers the notification again. Notifications of the same finding are
-// handled one at a time.
+// Handle processes one notification. It returns nil when the notification
+// is dealt with (now or before) and an error when it is not, so that the
+// source delivers it again. Notifications of the same finding are handled
+// one at a time.
 func (in *Intake) Handle(ctx context.Context, f bot.Finding) error {
 	if f.Name == "" {
 		return bot.Errorf(bot.EInvalid, "the finding has no name")
 	}
 	defer in.locks.lock(f.Name)()
-	key := f.Key()
-	handled, err := in.store.NotificationHandled(ctx, key)
+	handled, err := in.store.NotificationHandled(ctx, f.Key())
 	if err != nil {
 		return fmt.Errorf("check notification: %w", err)
 	}
-	if handled {
+	old, known, err := in.stored(ctx, f.Name)
+	if err != nil {
+		return err
+	}
+	change := known && !f.EventTime.Before(old.EventTime) && describeChange(old, f) != ""
+	if handled && !change {
 		in.metrics.duplicates.Inc()
 		return nil
+	}
+	if known && f.EventTime.Before(old.EventTime) {
+		return in.mark(ctx, f, OutcomeStale) // a late copy of an older notification
 	}
 	if err := in.store.PutFinding(ctx, f); err != nil {
 		return fmt.Errorf("save finding: %w", err)
 	}
-	ref, ok, err := in.store.Card(ctx, f.Name)
-	if err != nil {
-		return fmt.Errorf("look up card: %w", err)
+	if change {
+		return in.lifecycle(ctx, old, f)
 	}
-	if ok {
-		return in.recur(ctx, f, ref)
-	}
-	return in.announce(ctx, f)
+	return in.route(ctx, f)
 }
 
-// announce posts the finding's card and records where it went.
-func (in *Intake) announce(ctx context.Context, f bot.Finding) error {
-	channel, route := in.router.Route(f)
+func (in *Intake) stored(ctx context.Context, name string) (bot.Finding, bool, error) {
+	f, err := in.store.Finding(ctx, name)
+	if bot.ErrorCode(err) == bot.ENotFound {
+		return bot.Finding{}, false, nil
+	}
+	if err != nil {
+		return bot.Finding{}, false, fmt.Errorf("load finding: %w", err)
+	}
+	return f, true, nil
+}
+
+// route handles a notification that is new and not a change: a
+// recurrence of a finding already shown, a silenced finding, or a new one.
+func (in *Intake) route(ctx context.Context, f bot.Finding) error {
+	if ref, ok, err := in.shownAt(ctx, f.Name); err != nil || ok {
+		if err != nil {
+			return err
+		}
+		return in.recur(ctx, f, ref)
+	}
+	if in.silences != nil {
+		s, ok, err := in.silences.Matching(ctx, f)
+		if err != nil {
+			return fmt.Errorf("check silences: %w", err)
+		}
+		if ok {
+			in.metrics.silenced.Inc()
+			in.log.Info("finding silenced", "finding", f.Name, "silence", s.ID)
+			return in.mark(ctx, f, OutcomeSilenced)
+		}
+	}
+	d := in.router.Decide(f)
+	if in.groups != nil && d.Group.Window > 0 {
+		return in.grouped(ctx, f, d)
+	}
+	_, err := in.announce(ctx, f, d)
+	return err
+}
+
+// shownAt returns where the finding is shown: its own card, or the card
+// of the group it belongs to.
+func (in *Intake) shownAt(ctx context.Context, name string) (bot.MessageRef, bool, error) {
+	ref, ok, err := in.store.Card(ctx, name)
+	if err != nil || ok {
+		if err != nil {
+			err = fmt.Errorf("look up card: %w", err)
+		}
+		return ref, ok, err
+	}
+	if in.groups == nil {
+		return bot.MessageRef{}, false, nil
+	}
+	g, ok, err := in.groups.GroupOf(ctx, name)
+	if err != nil {
+		return bot.MessageRef{}, false, fmt.Errorf("look up group: %w", err)
+	}
+	return g.Card, ok, nil
+}
+
+// announce posts the finding's card, records where it went and marks the
+// notification handled.
+func (in *Intake) announce(ctx context.Context, f bot.Finding, d Decision) (bot.MessageRef, error) {
 	msg, err := in.cards.Build(ctx, f)
 	if err != nil {
-		return err
+		return bot.MessageRef{}, err
 	}
 	msg.Key = "card/" + f.Name
-	ref, err := in.postWithFallback(ctx, channel, msg)
+	ref, err := in.postWithFallback(ctx, d.Channel, msg)
 	if err != nil {
 		in.metrics.failures.Inc()
-		return fmt.Errorf("post card of %s to %s: %w", f.Name, channel, err)
+		return bot.MessageRef{}, fmt.Errorf("post card of %s to %s: %w", f.Name, d.Channel, err)
 	}
 	if err := in.store.PutCard(ctx, f.Name, ref); err != nil {
 		// The card is on Slack but the store does not know: a redelivery
 		// would post it again. Say so loudly; there is nothing else to do.
 		in.log.Error("card posted but not recorded", "finding", f.Name, "channel", ref.Channel, "ts", ref.TS, "err", err)
-		return fmt.Errorf("record card: %w", err)
+		return bot.MessageRef{}, fmt.Errorf("record card: %w", err)
 	}
-	if err := in.store.MarkNotification(ctx, f.Key(), OutcomePosted); err != nil {
+	if err := in.mark(ctx, f, OutcomePosted); err != nil {
+		return bot.MessageRef{}, err
+	}
+	in.metrics.posted.WithLabelValues(d.Route).Inc()
+	in.log.Info("finding posted", "finding", f.Name, "category", f.Category, "severity", f.Severity.String(),
+		"route", d.Route, "channel", ref.Channel, "ts", ref.TS)
+	return ref, nil
+}
+
+func (in *Intake) mark(ctx context.Context, f bot.Finding, outcome string) error {
+	if err := in.store.MarkNotification(ctx, f.Key(), outcome); err != nil {
 		return fmt.Errorf("mark notification: %w", err)
 	}
-	in.metrics.posted.WithLabelValues(route).Inc()
-	in.log.Info("finding posted", "finding", f.Name, "category", f.Category, "severity", f.Severity.String(),
-		"route", route, "channel", ref.Channel, "ts", ref.TS)
 	return nil
 }
 
@@ -148,8 +239,8 @@ func channelProblem(err error) bool {
 	return false
 }
 
-// recur records a new notification of a finding that already has a card,
-// as a reply in its thread.
+// recur records a new notification of a finding that is already shown, as
+// a reply in its card's thread.
 func (in *Intake) recur(ctx context.Context, f bot.Finding, card bot.MessageRef) error {
 	msg := recurrence(f)
 	msg.Key = fmt.Sprintf("recur/%s/%d", f.Name, f.EventTime.UnixNano())
@@ -157,15 +248,15 @@ func (in *Intake) recur(ctx context.Context, f bot.Finding, card bot.MessageRef)
 		in.metrics.failures.Inc()
 		return fmt.Errorf("reply to card of %s: %w", f.Name, err)
 	}
-	if err := in.store.MarkNotification(ctx, f.Key(), OutcomeThreaded); err != nil {
-		return fmt.Errorf("mark notification: %w", err)
+	if err := in.mark(ctx, f, OutcomeThreaded); err != nil {
+		return err
 	}
 	in.metrics.threaded.Inc()
 	return nil
 }
 
 func recurrence(f bot.Finding) bot.Message {
-	text := bot.R(bot.T("SCC notified this finding again: event time "+formatTime(f.EventTime)+", state "+stateLabel(f)+", severity "),
+	text := bot.R(bot.T("SCC notified "), bot.M(f.ShortID()), bot.T(" again: event time "+formatTime(f.EventTime)+", state "+stateLabel(f)+", severity "),
 		bot.B(f.Severity.Label()), bot.T("."))
 	m := bot.Message{Text: "Finding notified again at " + formatTime(f.EventTime)}
 	m.Blocks = append(m.Blocks, bot.Section{Text: text})

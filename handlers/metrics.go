@@ -9,6 +9,10 @@ type IntakeMetrics struct {
 	threaded   prometheus.Counter
 	failures   prometheus.Counter
 	fallbacks  prometheus.Counter
+	grouped    prometheus.Counter
+	breakouts  prometheus.Counter
+	silenced   prometheus.Counter
+	lifecycle  prometheus.Counter
 }
 
 // NewIntakeMetrics registers the intake's metrics on reg; a nil reg gives
@@ -35,9 +39,26 @@ func NewIntakeMetrics(reg prometheus.Registerer) *IntakeMetrics {
 			Name: "sccbot_findings_fallback_total",
 			Help: "Cards posted to the default channel because the routed channel refused them.",
 		}),
+		grouped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sccbot_findings_grouped_total",
+			Help: "Findings added to an open group's card instead of a card of their own.",
+		}),
+		breakouts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sccbot_findings_breakout_total",
+			Help: "Findings more severe than their group, posted on a card of their own.",
+		}),
+		silenced: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sccbot_findings_silenced_total",
+			Help: "Findings kept off chat by a silence (stored and counted).",
+		}),
+		lifecycle: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sccbot_findings_changed_total",
+			Help: "Notifications of a change (state, mute, severity) shown on an existing card.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.posted, m.duplicates, m.threaded, m.failures, m.fallbacks)
+		reg.MustRegister(m.posted, m.duplicates, m.threaded, m.failures, m.fallbacks,
+			m.grouped, m.breakouts, m.silenced, m.lifecycle)
 	}
 	return m
 }

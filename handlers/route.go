@@ -4,6 +4,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sccbot/sccbot/bot"
 )
@@ -13,6 +14,29 @@ type Route struct {
 	Name    string
 	Channel string
 	Match   Match
+	// Group says how the route's findings are grouped; nil takes the
+	// router's default.
+	Group *GroupRule
+}
+
+// GroupRule groups bursts of similar findings on one card.
+type GroupRule struct {
+	// By names the fields of the group key (see GroupKey). Findings with
+	// the same key group together.
+	By []string
+	// Window: a finding joins a group whose latest finding is at most this
+	// older; zero turns grouping off.
+	Window time.Duration
+	// Repeat: a group still active this long after its card was posted
+	// gets a fresh card, so it surfaces again in the channel.
+	Repeat time.Duration
+}
+
+// Decision is where a finding goes and how it groups.
+type Decision struct {
+	Channel string
+	Route   string
+	Group   GroupRule
 }
 
 // Match is a route's conditions. Every non-empty condition must hold; an
@@ -35,6 +59,7 @@ type Match struct {
 type Router struct {
 	routes         []compiledRoute
 	defaultChannel string
+	defaultGroup   GroupRule
 }
 
 type compiledRoute struct {
@@ -44,7 +69,13 @@ type compiledRoute struct {
 
 // NewRouter compiles routes. Order matters: the first match wins.
 func NewRouter(defaultChannel string, routes []Route) *Router {
-	r := &Router{defaultChannel: defaultChannel}
+	return NewGroupingRouter(defaultChannel, GroupRule{}, routes)
+}
+
+// NewGroupingRouter is NewRouter with the group rule of routes that set
+// none, and of the default channel.
+func NewGroupingRouter(defaultChannel string, group GroupRule, routes []Route) *Router {
+	r := &Router{defaultChannel: defaultChannel, defaultGroup: group}
 	for _, rt := range routes {
 		c := compiledRoute{Route: rt}
 		if len(rt.Match.Categories) > 0 {
@@ -61,12 +92,22 @@ func NewRouter(defaultChannel string, routes []Route) *Router {
 // Route returns the channel for f and the name of the route that chose it
 // ("default" when none matched).
 func (r *Router) Route(f bot.Finding) (channel, route string) {
+	d := r.Decide(f)
+	return d.Channel, d.Route
+}
+
+// Decide returns where f goes and how it groups.
+func (r *Router) Decide(f bot.Finding) Decision {
 	for _, rt := range r.routes {
 		if rt.matches(f) {
-			return rt.Channel, rt.Name
+			g := r.defaultGroup
+			if rt.Group != nil {
+				g = *rt.Group
+			}
+			return Decision{Channel: rt.Channel, Route: rt.Name, Group: g}
 		}
 	}
-	return r.defaultChannel, "default"
+	return Decision{Channel: r.defaultChannel, Route: "default", Group: r.defaultGroup}
 }
 
 func (c compiledRoute) matches(f bot.Finding) bool {
