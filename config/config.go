@@ -35,6 +35,9 @@ type Config struct {
 	Store   Store   `yaml:"store"`
 	Ops     Ops     `yaml:"ops"`
 	Log     Log     `yaml:"log"`
+	// Grouping is how routes group bursts of similar findings, unless a
+	// route says otherwise.
+	Grouping Grouping `yaml:"grouping"`
 	// Investigate tunes the card's investigation buttons.
 	Investigate Investigate `yaml:"investigate"`
 	// Playbooks points at the operator's own playbooks.
@@ -86,6 +89,21 @@ type Route struct {
 	Name    string `yaml:"name"`
 	Channel string `yaml:"channel"`
 	Match   Match  `yaml:"match,omitempty"`
+	// Group overrides the top-level grouping for this route.
+	Group *Grouping `yaml:"group,omitempty"`
+}
+
+// Grouping groups findings with the same key on one card.
+type Grouping struct {
+	// By lists the key's fields: category, project, workload (the cluster
+	// or Cloud Run service or job), image, namespace, pod, binary, severity.
+	By []string `yaml:"by,omitempty"`
+	// Window: a finding joins a group whose latest finding is at most this
+	// older. 0s turns grouping off.
+	Window Duration `yaml:"window"`
+	// Repeat: a group still active this long after its card was posted
+	// gets a fresh card. 0s never.
+	Repeat Duration `yaml:"repeat"`
 }
 
 // Match selects findings. Every condition that is set must hold; a Match
@@ -179,6 +197,7 @@ func (c *Config) setDefaults() {
 	c.Store = Store{Path: "sccbot.db"}
 	c.Ops = Ops{Listen: ":9090"}
 	c.Log = Log{Level: "info", Format: "json"}
+	c.Grouping.setDefaults()
 	c.Investigate = Investigate{RelatedWindow: Duration(24 * time.Hour), LogsWindow: Duration(time.Hour),
 		LogsLimit: 10, Timeout: Duration(time.Minute)}
 }
@@ -189,6 +208,12 @@ func (s *Slack) setDefaults() {
 	s.PostInterval = Duration(time.Second)
 	s.PostBurst = 3
 	s.RequestTimeout = Duration(10 * time.Second)
+}
+
+func (g *Grouping) setDefaults() {
+	g.By = []string{"category", "workload", "image"}
+	g.Window = Duration(10 * time.Minute)
+	g.Repeat = Duration(4 * time.Hour)
 }
 
 func (p *PubSub) setDefaults() {

@@ -98,6 +98,11 @@ func TestLoadProblems(t *testing.T) {
 			`investigate.logs_limit: must be between 1 and 50, got 500 (line 19)`,
 			`investigate.timeout: must be at least 5s (line 20)`,
 		}},
+		{"grouping.yaml", []string{
+			`routes[0].group.by[1]: "podd" is not a group key field (category, project, workload, image, namespace, pod, binary, severity) (line 6)`,
+			`routes[0].group.repeat: must be at least the window (2h), or 0s (line 9)`,
+			`grouping.window: must be at most 24h (line 14)`,
+		}},
 		{"routes.yaml", []string{
 			`routes[0].match.severity[1]: "SEVER" is not a severity (CRITICAL, HIGH, MEDIUM, LOW) (line 7)`,
 			`routes[0].match.min_severity: set severity or min_severity, not both (line 8)`,
@@ -263,10 +268,16 @@ func TestGoodFileIsNormalised(t *testing.T) {
 		Investigate: config.Investigate{RelatedWindow: config.Duration(12 * time.Hour),
 			LogsWindow: config.Duration(time.Hour), LogsLimit: 20, Timeout: config.Duration(time.Minute)},
 		Playbooks: config.Playbooks{Dir: "/etc/sccbot/playbooks"},
+		Grouping:  defaultGrouping(),
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("Load(good.yaml) (-want +got):\n%s", diff)
 	}
+}
+
+func defaultGrouping() config.Grouping {
+	return config.Grouping{By: []string{"category", "workload", "image"},
+		Window: config.Duration(10 * time.Minute), Repeat: config.Duration(4 * time.Hour)}
 }
 
 func TestDefaults(t *testing.T) {
@@ -293,6 +304,7 @@ func TestDefaults(t *testing.T) {
 		Log:   config.Log{Level: "info", Format: "json"},
 		Investigate: config.Investigate{RelatedWindow: config.Duration(24 * time.Hour),
 			LogsWindow: config.Duration(time.Hour), LogsLimit: 10, Timeout: config.Duration(time.Minute)},
+		Grouping: defaultGrouping(),
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)

@@ -17,6 +17,20 @@ func validate(r *report, c *Config) {
 	validateOps(r, &c.Ops)
 	validateLog(r, &c.Log)
 	validateInvestigate(r, &c.Investigate)
+	validateGrouping(r, "grouping", &c.Grouping)
+}
+
+var groupFields = []string{"category", "project", "workload", "image", "namespace", "pod", "binary", "severity"}
+
+func validateGrouping(r *report, p string, g *Grouping) {
+	eachValue(r, p+".by", g.By, func(vp string, v *string) {
+		checkEnum(r, vp, v, strings.ToLower, groupFields, "group key field")
+	})
+	checkDuration(r, p+".window", g.Window, 0, 24*time.Hour)
+	checkDuration(r, p+".repeat", g.Repeat, 0, 7*24*time.Hour)
+	if g.Repeat > 0 && g.Repeat < g.Window && time.Duration(g.Window) <= 24*time.Hour {
+		r.addf(p+".repeat", "must be at least the window (%s), or 0s", shortDuration(time.Duration(g.Window)))
+	}
 }
 
 func validateInvestigate(r *report, i *Investigate) {
@@ -74,6 +88,9 @@ func validateRoutes(r *report, routes []Route) {
 		}
 		checkChannel(r, p+".channel", rt.Channel)
 		validateMatch(r, p+".match", &rt.Match)
+		if rt.Group != nil {
+			validateGrouping(r, p+".group", rt.Group)
+		}
 		// First match wins, so a route after one that takes everything
 		// can never fire: almost certainly a mistake in the order. A route
 		// whose match failed to decode is not known to take everything.
