@@ -99,7 +99,7 @@ func TestLoadProblems(t *testing.T) {
 			`investigate.timeout: must be at least 5s (line 20)`,
 		}},
 		{"grouping.yaml", []string{
-			`routes[0].group.by[1]: "podd" is not a group key field (category, project, workload, image, namespace, pod, binary, severity) (line 6)`,
+			`routes[0].group.by[1]: "podd" is not a group key field (category, project, workload, image, namespace, pod, binary, severity) (line 7)`,
 			`routes[0].group.repeat: must be at least the window (2h), or 0s (line 9)`,
 			`grouping.window: must be at most 24h (line 14)`,
 		}},
