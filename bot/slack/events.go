@@ -46,6 +46,12 @@ func (b *Bot) envelope(ctx context.Context, evt socketmode.Event) {
 	if evt.Request == nil {
 		return
 	}
+	if cb, ok := evt.Data.(goslack.InteractionCallback); ok && cb.Type == goslack.InteractionTypeViewSubmission {
+		// The ack of a submission carries its validation errors, so this
+		// one envelope is decoded and checked before it is acked.
+		b.submission(ctx, evt.Request.EnvelopeID, cb, received)
+		return
+	}
 	b.ack(ctx, evt.Request.EnvelopeID, string(evt.Type), received)
 	var reqs []handlers.Request
 	switch data := evt.Data.(type) {
@@ -65,9 +71,15 @@ func (b *Bot) envelope(ctx context.Context, evt socketmode.Event) {
 }
 
 func (b *Bot) ack(ctx context.Context, envelope, kind string, received time.Time) {
+	b.ackWith(ctx, envelope, kind, received, nil)
+}
+
+// ackWith acks with a payload (a view_submission's response_action), or
+// none when payload is nil.
+func (b *Bot) ackWith(ctx context.Context, envelope, kind string, received time.Time, payload any) {
 	ctx, cancel := context.WithTimeout(ctx, b.opts.AckTimeout)
 	defer cancel()
-	if err := b.sm.AckCtx(ctx, envelope, nil); err != nil {
+	if err := b.sm.AckCtx(ctx, envelope, payload); err != nil {
 		b.log.Warn("ack not sent", "envelope", envelope, "err", err)
 		return
 	}

@@ -20,6 +20,7 @@ type WebAPI interface {
 	GetConversationHistoryContext(ctx context.Context, params *goslack.GetConversationHistoryParameters) (*goslack.GetConversationHistoryResponse, error)
 	GetConversationRepliesContext(ctx context.Context, params *goslack.GetConversationRepliesParameters) ([]goslack.Message, bool, string, error)
 	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...goslack.MsgOption) (string, error)
+	OpenViewContext(ctx context.Context, triggerID string, view goslack.ModalViewRequest) (*goslack.ViewResponse, error)
 }
 
 // Outbox delivers messages to Slack the way Slack allows: each channel is a
@@ -56,6 +57,9 @@ type OutboxOptions struct {
 	UpdateBurst    int
 	// RequestTimeout bounds each HTTP attempt.
 	RequestTimeout time.Duration
+	// ModalTimeout bounds views.open: a trigger dies three seconds after
+	// the click, so waiting longer cannot help.
+	ModalTimeout time.Duration
 	// MaxBackoff caps the wait between retries of failed requests.
 	MaxBackoff time.Duration
 	// IdleLane is how long an idle lane keeps its goroutine.
@@ -110,6 +114,7 @@ func outboxDefaults(o OutboxOptions) OutboxOptions {
 	def(&o.PostInterval, time.Second)
 	def(&o.UpdateInterval, 1200*time.Millisecond)
 	def(&o.RequestTimeout, 10*time.Second)
+	def(&o.ModalTimeout, 2500*time.Millisecond)
 	def(&o.MaxBackoff, 30*time.Second)
 	def(&o.IdleLane, time.Minute)
 	if o.PostBurst <= 0 {

@@ -57,8 +57,16 @@ type BotOptions struct {
 	// PingInterval is how long the client waits for Slack's pings before it
 	// reconnects (slack-go's default is 30s).
 	PingInterval time.Duration
-	Logger       *slog.Logger
-	Metrics      *Metrics
+	// Validate checks a modal submission before its ack, so that Slack can
+	// show the errors on the open dialog: it returns input id → message,
+	// nothing when the submission is fine. It runs on the event loop, so it
+	// must be fast and pure (no I/O, no locks held long); a submission it
+	// rejects is not dispatched. It is a courtesy to the person, not a
+	// guard: a panic counts as no errors, so handlers check again. Nil
+	// accepts every submission.
+	Validate func(r handlers.Request) map[string]string
+	Logger   *slog.Logger
+	Metrics  *Metrics
 }
 
 func botDefaults(o BotOptions) BotOptions {

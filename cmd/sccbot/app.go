@@ -32,15 +32,17 @@ type source interface {
 // app is the wired bot. main builds it from the configuration; the demo
 // and the end-to-end tests build the same thing pointed at fakes.
 type app struct {
-	log     *slog.Logger
-	store   *sqlite.DB
-	outbox  *slackbot.Outbox
-	cards   *handlers.Cards
-	bot     *slackbot.Bot
-	intake  *handlers.Intake
-	sources []source
-	ops     *ops.Server
-	closers []func() error
+	log      *slog.Logger
+	store    *sqlite.DB
+	outbox   *slackbot.Outbox
+	cards    *handlers.Cards
+	lister   *handlers.Lister
+	silences *handlers.Silences
+	bot      *slackbot.Bot
+	intake   *handlers.Intake
+	sources  []source
+	ops      *ops.Server
+	closers  []func() error
 }
 
 // newApp builds every component. Nothing connects until Run.
@@ -64,8 +66,11 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 	a.outbox = slackbot.NewOutbox(api, outboxOptions(cfg, log, slackMetrics))
 	a.cards = handlers.NewCards(a.store, a.outbox, deps.attack, nil)
 	a.cards.SetLogger(log.With("component", "cards"))
+	a.cards.SetGroups(a.store)
+	a.lister = handlers.NewLister(a.store, a.outbox, 10*time.Second, log.With("component", "lister"))
+	a.silences = handlers.NewSilences(a.store, nil, log.With("component", "silences"), nil)
 	a.intake = handlers.NewIntake(a.store, a.outbox, router(cfg), a.cards, handlers.IntakeOptions{
-		Logger: log, Metrics: handlers.NewIntakeMetrics(reg)})
+		Groups: a.store, Silences: a.silences, Logger: log, Metrics: handlers.NewIntakeMetrics(reg)})
 	mux := handlers.NewMux(log)
 	registerButtons(mux, handlers.NewTasks(a.store, a.outbox, a.cards, time.Duration(cfg.Investigate.Timeout), log), cfg, deps)
 	a.bot = slackbot.NewBot(api, mux, botOptions(cfg, log, slackMetrics))
@@ -110,6 +115,8 @@ func (a *app) Run(ctx context.Context) error {
 	outboxCtx, stopOutbox := context.WithCancel(context.WithoutCancel(ctx))
 	g.Go(func() error { return a.outbox.Run(outboxCtx) })
 	g.Go(func() error { return a.cards.Run(outboxCtx) })
+	g.Go(func() error { return a.lister.Run(outboxCtx) })
+	g.Go(func() error { return a.silences.Run(outboxCtx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		feeders.Wait()

@@ -25,9 +25,13 @@ import (
 const testSubscription = "projects/demo-sec/subscriptions/scc-findings"
 
 // testConfig routes like the demo: GKE to one channel, urgent Cloud Run to
-// another, the rest to the default. Only Pub/Sub feeds it.
+// another, the rest to the default. Only Pub/Sub feeds it. Grouping is off
+// unless extra configures it: most tests follow single findings.
 func testConfig(t *testing.T, storePath string, extra string) *config.Config {
 	t.Helper()
+	if !strings.Contains(extra, "grouping:") {
+		extra += "\ngrouping:\n  window: 0s\n"
+	}
 	yaml := fmt.Sprintf(`
 slack:
   default_channel: C0SECOPS00

@@ -163,9 +163,18 @@ func botOptions(cfg *config.Config, log *slog.Logger, m *slackbot.Metrics) slack
 func router(cfg *config.Config) *handlers.Router {
 	var routes []handlers.Route
 	for _, r := range cfg.Routes {
-		routes = append(routes, handlers.Route{Name: r.Name, Channel: r.Channel, Match: match(r.Match)})
+		rt := handlers.Route{Name: r.Name, Channel: r.Channel, Match: match(r.Match)}
+		if r.Group != nil {
+			g := groupRule(*r.Group)
+			rt.Group = &g
+		}
+		routes = append(routes, rt)
 	}
-	return handlers.NewRouter(cfg.Slack.DefaultChannel, routes)
+	return handlers.NewGroupingRouter(cfg.Slack.DefaultChannel, groupRule(cfg.Grouping), routes)
+}
+
+func groupRule(g config.Grouping) handlers.GroupRule {
+	return handlers.GroupRule{By: g.By, Window: time.Duration(g.Window), Repeat: time.Duration(g.Repeat)}
 }
 
 func match(m config.Match) handlers.Match {
