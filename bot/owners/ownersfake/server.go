@@ -1,0 +1,231 @@
+// Package ownersfake is an in-process fake of the two Google APIs that
+// bot/owners calls: Essential Contacts v1 (ComputeContacts) and Resource
+// Manager v3 Projects (GetIamPolicy). One gRPC server serves both, so
+// ESSENTIALCONTACTS_EMULATOR_HOST and RESOURCEMANAGER_EMULATOR_HOST may
+// both point at its Addr. It speaks the real wire protocol, so the real
+// cloud.google.com/go clients talk to it unchanged. It models the resource
+// hierarchy (contacts are inherited from parents), category filtering with
+// ALL, conditional IAM bindings and policy versions; it records every
+// request and can inject latency and errors per method. AddSeeds loads the
+// demo projects demo-prod and demo-web.
+package ownersfake
+
+import (
+	"context"
+	"errors"
+	"net"
+	"path"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/essentialcontacts/apiv1/essentialcontactspb"
+	"cloud.google.com/go/iam/apiv1/iampb"
+	"cloud.google.com/go/resourcemanager/apiv3/resourcemanagerpb"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// Server is the fake. Its zero value is not usable; call New.
+type Server struct {
+	grpc *grpc.Server
+
+	mu        sync.Mutex
+	lis       net.Listener
+	resources map[string]*resource // by canonical name
+	aliases   map[string]string    // projects/ID -> projects/NUMBER
+	requests  map[string][]proto.Message
+	latency   map[string]time.Duration
+	faults    map[string]fault
+	nextID    int
+}
+
+// resource is an organization, folder or project.
+type resource struct {
+	parent   string
+	contacts []*essentialcontactspb.Contact
+	policy   *iampb.Policy
+}
+
+type fault struct {
+	code codes.Code
+	skip int // calls to let through first
+	n    int
+}
+
+// New returns a fake that knows no resources. Start or Serve it.
+func New() *Server {
+	s := &Server{
+		resources: map[string]*resource{},
+		aliases:   map[string]string{},
+		requests:  map[string][]proto.Message{},
+		latency:   map[string]time.Duration{},
+		faults:    map[string]fault{},
+	}
+	s.grpc = grpc.NewServer(grpc.UnaryInterceptor(s.intercept))
+	essentialcontactspb.RegisterEssentialContactsServiceServer(s.grpc, contactsService{s: s})
+	resourcemanagerpb.RegisterProjectsServer(s.grpc, projectsService{s: s})
+	return s
+}
+
+// Start serves on a free port of 127.0.0.1 in the background.
+func (s *Server) Start() error {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	s.setListener(lis)
+	go func() { _ = s.grpc.Serve(lis) }()
+	return nil
+}
+
+// Serve serves on lis until Close; it returns nil after Close.
+func (s *Server) Serve(lis net.Listener) error {
+	s.setListener(lis)
+	err := s.grpc.Serve(lis)
+	if errors.Is(err, grpc.ErrServerStopped) {
+		return nil
+	}
+	return err
+}
+
+func (s *Server) setListener(lis net.Listener) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lis = lis
+}
+
+// Addr is the host:port the fake listens on, or "" before Start or Serve.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lis == nil {
+		return ""
+	}
+	return s.lis.Addr().String()
+}
+
+// ClientOptions are the options that point a real client (either API) at
+// the fake: plaintext and no Google credentials.
+func (s *Server) ClientOptions() []option.ClientOption {
+	return []option.ClientOption{
+		option.WithEndpoint(s.Addr()),
+		option.WithoutAuthentication(),
+		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
+	}
+}
+
+// Close stops the server at once, ending open calls.
+func (s *Server) Close() { s.grpc.Stop() }
+
+// SetLatency delays every later call of method (e.g. "ComputeContacts")
+// by d, or until the caller gives up.
+func (s *Server) SetLatency(method string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency[method] = d
+}
+
+// FailNext makes the next n calls of method ("ComputeContacts",
+// "GetIamPolicy") fail with code.
+func (s *Server) FailNext(method string, code codes.Code, n int) { s.FailAfter(method, 0, code, n) }
+
+// FailAfter lets the next skip calls of method through and makes the n
+// calls after them fail with code.
+func (s *Server) FailAfter(method string, skip int, code codes.Code, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults[method] = fault{code: code, skip: skip, n: n}
+}
+
+// Requests returns copies of the requests received for method, oldest
+// first, including those that failed.
+func (s *Server) Requests(method string) []proto.Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]proto.Message, len(s.requests[method]))
+	for i, r := range s.requests[method] {
+		out[i] = proto.Clone(r)
+	}
+	return out
+}
+
+// intercept records the request, then applies the method's latency and
+// injected fault before the real handler runs.
+func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo,
+	handler grpc.UnaryHandler) (any, error) {
+	method := path.Base(info.FullMethod)
+	delay, err := s.before(method, req)
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return nil, status.FromContextError(ctx.Err()).Err()
+		case <-t.C:
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return handler(ctx, req)
+}
+
+func (s *Server) before(method string, req any) (time.Duration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m, ok := req.(proto.Message); ok {
+		s.requests[method] = append(s.requests[method], proto.Clone(m))
+	}
+	f := s.faults[method]
+	if f.n <= 0 {
+		return s.latency[method], nil
+	}
+	if f.skip > 0 {
+		f.skip--
+		s.faults[method] = f
+		return s.latency[method], nil
+	}
+	f.n--
+	s.faults[method] = f
+	return s.latency[method], status.Errorf(f.code, "ownersfake: injected %s for %s", f.code, method)
+}
+
+// AddResource adds an organization, folder or project by its canonical
+// name (projects/NUMBER, folders/N, organizations/N) under parent ("" for
+// a root), with aliases by which it may also be named (projects/ID).
+// Adding a known resource moves it and adds the aliases.
+func (s *Server) AddResource(name, parent string, aliases ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.resourceLocked(name)
+	r.parent = parent
+	for _, a := range aliases {
+		s.aliases[a] = name
+	}
+}
+
+// resourceLocked returns the named resource, creating it as a root.
+func (s *Server) resourceLocked(name string) *resource {
+	if canon, ok := s.aliases[name]; ok {
+		name = canon
+	}
+	r, ok := s.resources[name]
+	if !ok {
+		r = &resource{}
+		s.resources[name] = r
+	}
+	return r
+}
+
+// lookupLocked resolves a name or alias to a known resource.
+func (s *Server) lookupLocked(name string) (string, *resource, bool) {
+	if canon, ok := s.aliases[name]; ok {
+		name = canon
+	}
+	r, ok := s.resources[name]
+	return name, r, ok
+}
