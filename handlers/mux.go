@@ -9,18 +9,25 @@ import (
 // id. Unknown requests are logged and ignored: link buttons, for example,
 // send actions the bot has nothing to do for.
 type Mux struct {
-	actions   map[string]Handler
-	commands  map[string]Handler
-	callbacks map[string]Handler
-	log       *slog.Logger
+	actions    map[string]Handler
+	commands   map[string]Handler
+	callbacks  map[string]Handler
+	validators map[string]Validator
+	log        *slog.Logger
 }
+
+// Validator checks a modal submission before it is accepted: it returns
+// the problems by input id, or nothing. It runs while Slack waits for the
+// ack, so it must be quick and must not call anything.
+type Validator func(r Request) map[string]string
 
 // NewMux returns an empty Mux.
 func NewMux(log *slog.Logger) *Mux {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Mux{actions: map[string]Handler{}, commands: map[string]Handler{}, callbacks: map[string]Handler{}, log: log}
+	return &Mux{actions: map[string]Handler{}, commands: map[string]Handler{}, callbacks: map[string]Handler{},
+		validators: map[string]Validator{}, log: log}
 }
 
 // HandleAction registers h for a button's action id.
@@ -31,6 +38,20 @@ func (m *Mux) HandleCommand(command string, h Handler) { m.commands[command] = h
 
 // HandleSubmit registers h for a modal's callback id.
 func (m *Mux) HandleSubmit(callbackID string, h Handler) { m.callbacks[callbackID] = h }
+
+// ValidateSubmit registers v for a modal's callback id.
+func (m *Mux) ValidateSubmit(callbackID string, v Validator) { m.validators[callbackID] = v }
+
+// Validate checks a modal submission with its callback's validator.
+func (m *Mux) Validate(r Request) map[string]string {
+	if r.Kind != RequestSubmit {
+		return nil
+	}
+	if v := m.validators[r.CallbackID]; v != nil {
+		return v(r)
+	}
+	return nil
+}
 
 // Serve dispatches r.
 func (m *Mux) Serve(ctx context.Context, r Request) error {

@@ -73,7 +73,8 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 		Groups: a.store, Silences: a.silences, Logger: log, Metrics: handlers.NewIntakeMetrics(reg)})
 	mux := handlers.NewMux(log)
 	registerButtons(mux, handlers.NewTasks(a.store, a.outbox, a.cards, time.Duration(cfg.Investigate.Timeout), log), cfg, deps)
-	a.bot = slackbot.NewBot(api, mux, botOptions(cfg, log, slackMetrics))
+	handlers.NewSilenceFlow(a.store, a.outbox, a.outbox, a.silences, log).Register(mux, a.cards)
+	a.bot = slackbot.NewBot(api, mux, botOptions(cfg, log, slackMetrics, mux.Validate))
 	a.addSources(cfg, deps, log, reg)
 	if cfg.Ops.Listen != config.ListenOff {
 		a.ops = ops.New(cfg.Ops.Listen, reg, a.readiness(), log)

@@ -148,8 +148,9 @@ func outboxOptions(cfg *config.Config, log *slog.Logger, m *slackbot.Metrics) sl
 	}
 }
 
-func botOptions(cfg *config.Config, log *slog.Logger, m *slackbot.Metrics) slackbot.BotOptions {
+func botOptions(cfg *config.Config, log *slog.Logger, m *slackbot.Metrics, validate func(handlers.Request) map[string]string) slackbot.BotOptions {
 	return slackbot.BotOptions{
+		Validate:     validate,
 		Workers:      cfg.Slack.Workers,
 		QueueSize:    cfg.Slack.QueueSize,
 		AppID:        cfg.Slack.AppID,
