@@ -98,7 +98,7 @@ func silenceModal(f bot.Finding) bot.Modal {
 	}
 	return bot.Modal{CallbackID: CallbackSilence, Title: "Silence findings", Submit: "Silence", Close: "Cancel",
 		Metadata: f.ShortID(),
-		Blocks: []bot.Block{bot.Section{Text: bot.R(bot.T("Matching findings are stored and counted in the digest, but not posted until the silence ends. Everyone sees who silenced what, and why."))}},
+		Blocks:   []bot.Block{bot.Section{Text: bot.R(bot.T("Matching findings are stored and counted in the digest, but not posted until the silence ends. Everyone sees who silenced what, and why."))}},
 		Inputs: []bot.Input{
 			{ID: "scope", Kind: bot.InputRadio, Label: "Silence", Options: scopes, Initial: scopeSimilar},
 			{ID: "duration", Kind: bot.InputSelect, Label: "For", Options: durations, Initial: "4h"},
