@@ -27,15 +27,20 @@ type Lister struct {
 	poster Poster
 	every  time.Duration
 	batch  int
+	wait   time.Duration
 	log    *slog.Logger
+	now    func() time.Time
 }
 
 // Lister batches: a thread message lists at most listBatch findings, in
 // code blocks of listLines lines (a block's text must stay under 3000
-// characters).
+// characters, the message's under about 13,000). A partial batch waits
+// until its oldest finding is listWait old, so a storm is listed in full
+// messages rather than a dribble.
 const (
-	listBatch = 100
-	listLines = 25
+	listBatch = 150
+	listLines = 30
+	listWait  = 30 * time.Second
 )
 
 // NewLister returns a Lister that flushes every interval.
@@ -46,7 +51,7 @@ func NewLister(store ListerStore, poster Poster, every time.Duration, log *slog.
 	if every <= 0 {
 		every = 10 * time.Second
 	}
-	return &Lister{store: store, poster: poster, every: every, batch: listBatch, log: log}
+	return &Lister{store: store, poster: poster, every: every, batch: listBatch, wait: listWait, log: log, now: time.Now}
 }
 
 // Run lists members until ctx ends, every interval: a burst is listed in
@@ -65,7 +70,8 @@ func (l *Lister) Run(ctx context.Context) error {
 	}
 }
 
-// Flush lists every member waiting to be listed.
+// Flush lists members waiting to be listed: full batches, and partial
+// ones that have waited long enough.
 func (l *Lister) Flush(ctx context.Context) {
 	groups, err := l.store.GroupsWithUnlisted(ctx)
 	if err != nil {
@@ -90,6 +96,9 @@ func (l *Lister) flushGroup(ctx context.Context, g bot.Group) (int, error) {
 	members, err := l.store.UnlistedMembers(ctx, g.ID, l.batch)
 	if err != nil || len(members) == 0 {
 		return 0, err
+	}
+	if len(members) < l.batch && l.now().Sub(members[0].EventTime) < l.wait {
+		return 0, nil // more of the burst may come: list it in one message
 	}
 	msg := listMessage(members)
 	msg.Key = fmt.Sprintf("list/%s/%s", g.ID, members[0].Name)

@@ -68,7 +68,7 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 	a.cards.SetLogger(log.With("component", "cards"))
 	a.cards.SetGroups(a.store)
 	a.lister = handlers.NewLister(a.store, a.outbox, 10*time.Second, log.With("component", "lister"))
-	a.silences = handlers.NewSilences(a.store, nil, log.With("component", "silences"), nil)
+	a.silences = handlers.NewSilences(a.store, a.store, log.With("component", "silences"), nil)
 	a.intake = handlers.NewIntake(a.store, a.outbox, router(cfg), a.cards, handlers.IntakeOptions{
 		Groups: a.store, Silences: a.silences, Logger: log, Metrics: handlers.NewIntakeMetrics(reg)})
 	mux := handlers.NewMux(log)
