@@ -125,7 +125,8 @@ func M(s string) Span { return Span{Text: s, Style: Mono} }
 // Link is text that links to url.
 func Link(text, url string) Span { return Span{Text: text, URL: url} }
 
-// Mention names a chat user by id; people see their name, and are notified.
+// Mention names a chat user (or a user group) by id; people see the name,
+// and are notified.
 func Mention(userID string) Span { return Span{User: userID} }
 
 // R builds a Rich from spans.

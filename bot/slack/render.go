@@ -203,8 +203,11 @@ func renderRich(r bot.Rich, keepNewlines bool) string {
 
 func renderSpan(s bot.Span, keepNewlines bool) string {
 	if s.User != "" {
-		if userID.MatchString(s.User) {
+		switch {
+		case userID.MatchString(s.User):
 			return "<@" + s.User + ">"
+		case groupID.MatchString(s.User):
+			return "<!subteam^" + s.User + ">"
 		}
 		return escapeText(s.User, false)
 	}
@@ -230,7 +233,10 @@ func renderSpan(s bot.Span, keepNewlines bool) string {
 
 // userID is what a Slack user id looks like; anything else is shown as
 // text.
-var userID = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
+var (
+	userID  = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
+	groupID = regexp.MustCompile(`^S[A-Z0-9]{2,20}$`)
+)
 
 // wrap puts formatting marks around the text but outside its surrounding
 // spaces, where Slack would not recognise them.
