@@ -42,6 +42,41 @@ type Config struct {
 	Investigate Investigate `yaml:"investigate"`
 	// Playbooks points at the operator's own playbooks.
 	Playbooks Playbooks `yaml:"playbooks"`
+	// Responses enables response actions and says who may request and
+	// approve each. An action not listed here is not offered at all.
+	Responses Responses `yaml:"responses"`
+}
+
+// Responses configures the response actions.
+type Responses struct {
+	// Actions maps an action (isolate_pod, delete_pod, cordon_node,
+	// cloudrun_rollback, cloudrun_cancel_execution, page_owner, mute,
+	// resolve) to its rule.
+	Actions map[string]*ResponseRule `yaml:"actions,omitempty"`
+	// ExecTimeout bounds one execution of an action.
+	ExecTimeout Duration `yaml:"exec_timeout"`
+}
+
+// Approval policies.
+const (
+	ApprovalRequired = "required"
+	ApprovalNone     = "none"
+)
+
+// ResponseRule is who may request and approve one action.
+type ResponseRule struct {
+	// Requesters and Approvers are Slack user ids (U…) or user group ids
+	// (S…). No requesters: anyone in the workspace may request.
+	Requesters []string `yaml:"requesters,omitempty"`
+	Approvers  []string `yaml:"approvers,omitempty"`
+	// Approval is ApprovalRequired (default) or ApprovalNone.
+	Approval string `yaml:"approval"`
+	// TwoPerson: the requester may not approve their own request.
+	TwoPerson bool `yaml:"two_person"`
+	// Expiry: a request nobody approved within this expires.
+	Expiry Duration `yaml:"expiry"`
+	// DryRun does everything but the change, and says so.
+	DryRun bool `yaml:"dry_run"`
 }
 
 // Investigate tunes the Related findings and Logs buttons.
@@ -198,6 +233,7 @@ func (c *Config) setDefaults() {
 	c.Ops = Ops{Listen: ":9090"}
 	c.Log = Log{Level: "info", Format: "json"}
 	c.Grouping.setDefaults()
+	c.Responses.ExecTimeout = Duration(5 * time.Minute)
 	c.Investigate = Investigate{RelatedWindow: Duration(24 * time.Hour), LogsWindow: Duration(time.Hour),
 		LogsLimit: 10, Timeout: Duration(time.Minute)}
 }
@@ -208,6 +244,11 @@ func (s *Slack) setDefaults() {
 	s.PostInterval = Duration(time.Second)
 	s.PostBurst = 3
 	s.RequestTimeout = Duration(10 * time.Second)
+}
+
+func (r *ResponseRule) setDefaults() {
+	r.Approval = ApprovalRequired
+	r.Expiry = Duration(30 * time.Minute)
 }
 
 func (g *Grouping) setDefaults() {

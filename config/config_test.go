@@ -103,6 +103,14 @@ func TestLoadProblems(t *testing.T) {
 			`routes[0].group.repeat: must be at least the window (2h), or 0s (line 9)`,
 			`grouping.window: must be at most 24h (line 14)`,
 		}},
+		{"responses.yaml", []string{
+			`responses.exec_timeout: must be at least 10s (line 7)`,
+			`responses.actions.isolate_pod.approvers[0]: "@leads" is not a Slack user id (U…) or user group id (S…) (line 10)`,
+			`responses.actions.delete_pod.approval: "maybe" is not a valid approval policy (required, none) (line 13)`,
+			`responses.actions.mute.two_person: needs approval: required (line 16)`,
+			`responses.actions.nuke_cluster: "nuke_cluster" is not an action (isolate_pod, delete_pod, cordon_node, cloudrun_rollback, cloudrun_cancel_execution, page_owner, mute, resolve) (line 17)`,
+			`responses.actions.cordon_node.approvers: required when approval is required; or set approval: none (line 19)`,
+		}},
 		{"routes.yaml", []string{
 			`routes[0].match.severity[1]: "SEVER" is not a severity (CRITICAL, HIGH, MEDIUM, LOW) (line 7)`,
 			`routes[0].match.min_severity: set severity or min_severity, not both (line 8)`,
@@ -269,6 +277,11 @@ func TestGoodFileIsNormalised(t *testing.T) {
 			LogsWindow: config.Duration(time.Hour), LogsLimit: 20, Timeout: config.Duration(time.Minute)},
 		Playbooks: config.Playbooks{Dir: "/etc/sccbot/playbooks"},
 		Grouping:  defaultGrouping(),
+		Responses: config.Responses{ExecTimeout: config.Duration(5 * time.Minute), Actions: map[string]*config.ResponseRule{
+			"isolate_pod": {Requesters: []string{"S0ONCALL1"}, Approvers: []string{"S0LEADS01", "U0CAROL01"},
+				Approval: config.ApprovalRequired, TwoPerson: true, Expiry: config.Duration(30 * time.Minute)},
+			"page_owner": {Approval: config.ApprovalNone, Expiry: config.Duration(30 * time.Minute)},
+		}},
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("Load(good.yaml) (-want +got):\n%s", diff)
@@ -304,7 +317,8 @@ func TestDefaults(t *testing.T) {
 		Log:   config.Log{Level: "info", Format: "json"},
 		Investigate: config.Investigate{RelatedWindow: config.Duration(24 * time.Hour),
 			LogsWindow: config.Duration(time.Hour), LogsLimit: 10, Timeout: config.Duration(time.Minute)},
-		Grouping: defaultGrouping(),
+		Grouping:  defaultGrouping(),
+		Responses: config.Responses{ExecTimeout: config.Duration(5 * time.Minute)},
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)

@@ -3,6 +3,7 @@ package config
 import (
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -18,6 +19,45 @@ func validate(r *report, c *Config) {
 	validateLog(r, &c.Log)
 	validateInvestigate(r, &c.Investigate)
 	validateGrouping(r, "grouping", &c.Grouping)
+	validateResponses(r, &c.Responses)
+}
+
+var (
+	responseActions = []string{"isolate_pod", "delete_pod", "cordon_node", "cloudrun_rollback",
+		"cloudrun_cancel_execution", "page_owner", "mute", "resolve"}
+	principal = regexp.MustCompile(`^[UWS][A-Z0-9]{6,}$`)
+)
+
+func validateResponses(r *report, rs *Responses) {
+	checkDuration(r, "responses.exec_timeout", rs.ExecTimeout, 10*time.Second, time.Hour)
+	for _, action := range sortedKeys(rs.Actions) {
+		p := "responses.actions." + action
+		if !slices.Contains(responseActions, action) {
+			r.addf(p, "%s is not an action (%s)", quote(action), strings.Join(responseActions, ", "))
+			continue
+		}
+		if rule := rs.Actions[action]; rule != nil {
+			validateResponseRule(r, p, rule)
+		}
+	}
+}
+
+func validateResponseRule(r *report, p string, rule *ResponseRule) {
+	for field, list := range map[string][]string{"requesters": rule.Requesters, "approvers": rule.Approvers} {
+		eachValue(r, p+"."+field, list, func(vp string, v *string) {
+			if !principal.MatchString(strings.TrimSpace(*v)) {
+				r.addf(vp, "%s is not a Slack user id (U…) or user group id (S…)", quote(*v))
+			}
+		})
+	}
+	checkEnum(r, p+".approval", &rule.Approval, strings.ToLower, []string{ApprovalRequired, ApprovalNone}, "valid approval policy")
+	if rule.Approval == ApprovalRequired && len(rule.Approvers) == 0 {
+		r.addf(p+".approvers", "required when approval is required; or set approval: none")
+	}
+	if rule.TwoPerson && rule.Approval == ApprovalNone {
+		r.addf(p+".two_person", "needs approval: required")
+	}
+	checkDuration(r, p+".expiry", rule.Expiry, time.Minute, 24*time.Hour)
 }
 
 var groupFields = []string{"category", "project", "workload", "image", "namespace", "pod", "binary", "severity"}
@@ -205,4 +245,13 @@ func shortDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
