@@ -1,0 +1,215 @@
+package gkefake
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"path"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/container/apiv1/containerpb"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// ClusterManager is an in-process fake of the GKE container API
+// (google.container.v1.ClusterManager). It serves GetCluster only: every
+// cluster it knows points at one KubeAPI, whose host is the endpoint and
+// whose certificate is the cluster CA. Create it with NewClusterManager,
+// then Start or Serve it.
+type ClusterManager struct {
+	containerpb.UnimplementedClusterManagerServer
+
+	grpc *grpc.Server
+	kube *KubeAPI
+
+	mu       sync.Mutex
+	lis      net.Listener
+	clusters map[string]*containerpb.Cluster // by projects/P/locations/L/clusters/C
+	requests map[string][]proto.Message
+	latency  map[string]time.Duration
+	faults   map[string]grpcFault
+}
+
+type grpcFault struct {
+	code codes.Code
+	n    int
+}
+
+// NewClusterManager returns a fake with no clusters whose clusters are
+// served by kube.
+func NewClusterManager(kube *KubeAPI) *ClusterManager {
+	c := &ClusterManager{
+		kube:     kube,
+		clusters: map[string]*containerpb.Cluster{},
+		requests: map[string][]proto.Message{},
+		latency:  map[string]time.Duration{},
+		faults:   map[string]grpcFault{},
+	}
+	c.grpc = grpc.NewServer(grpc.UnaryInterceptor(c.intercept))
+	containerpb.RegisterClusterManagerServer(c.grpc, c)
+	return c
+}
+
+// Start serves on a free port of 127.0.0.1 in the background.
+func (c *ClusterManager) Start() error {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	c.setListener(lis)
+	go func() { _ = c.grpc.Serve(lis) }()
+	return nil
+}
+
+// Serve serves on lis until Close; it returns nil after Close.
+func (c *ClusterManager) Serve(lis net.Listener) error {
+	c.setListener(lis)
+	err := c.grpc.Serve(lis)
+	if errors.Is(err, grpc.ErrServerStopped) {
+		return nil
+	}
+	return err
+}
+
+func (c *ClusterManager) setListener(lis net.Listener) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lis = lis
+}
+
+// Addr is the host:port the fake listens on, or "" before Start or Serve.
+func (c *ClusterManager) Addr() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.lis == nil {
+		return ""
+	}
+	return c.lis.Addr().String()
+}
+
+// ClientOptions point a real container client at the fake: plaintext and
+// no Google credentials.
+func (c *ClusterManager) ClientOptions() []option.ClientOption {
+	return []option.ClientOption{
+		option.WithEndpoint(c.Addr()),
+		option.WithoutAuthentication(),
+		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
+	}
+}
+
+// Close stops the server at once, ending open calls.
+func (c *ClusterManager) Close() { c.grpc.Stop() }
+
+// ClusterName is the container API's name of a cluster.
+func ClusterName(project, location, name string) string {
+	return "projects/" + project + "/locations/" + location + "/clusters/" + name
+}
+
+// AddCluster adds a running cluster, served by the fake's KubeAPI, with
+// Dataplane V2 (so NetworkPolicies are enforced), and returns a copy.
+func (c *ClusterManager) AddCluster(project, location, name string) *containerpb.Cluster {
+	full := ClusterName(project, location, name)
+	cl := &containerpb.Cluster{
+		Name:     name,
+		Location: location,
+		Endpoint: c.kube.Host(),
+		MasterAuth: &containerpb.MasterAuth{
+			ClusterCaCertificate: base64.StdEncoding.EncodeToString(c.kube.CAPEM()),
+		},
+		Status:               containerpb.Cluster_RUNNING,
+		CurrentMasterVersion: "1.33.5-gke.1162000",
+		SelfLink:             "https://container.googleapis.com/v1/" + full,
+		NetworkConfig:        &containerpb.NetworkConfig{DatapathProvider: containerpb.DatapathProvider_ADVANCED_DATAPATH},
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.clusters[full] = cl
+	return proto.CloneOf(cl)
+}
+
+// GetCluster returns a cluster by name, or by the deprecated project,
+// zone and cluster fields.
+func (c *ClusterManager) GetCluster(_ context.Context, req *containerpb.GetClusterRequest) (*containerpb.Cluster, error) {
+	name := req.GetName()
+	if name == "" {
+		name = ClusterName(req.GetProjectId(), req.GetZone(), req.GetClusterId())
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := c.clusters[name]
+	if !ok {
+		return nil, status.Errorf(codes.NotFound, "Not found: %s.", name)
+	}
+	return proto.CloneOf(cl), nil
+}
+
+// SetLatency delays every later call of method (e.g. "GetCluster") by d,
+// or until the caller gives up.
+func (c *ClusterManager) SetLatency(method string, d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.latency[method] = d
+}
+
+// FailNext makes the next n calls of method fail with code.
+func (c *ClusterManager) FailNext(method string, code codes.Code, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.faults[method] = grpcFault{code: code, n: n}
+}
+
+// Requests returns copies of the requests received for method, oldest
+// first, including those that failed.
+func (c *ClusterManager) Requests(method string) []proto.Message {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]proto.Message, len(c.requests[method]))
+	for i, r := range c.requests[method] {
+		out[i] = proto.Clone(r)
+	}
+	return out
+}
+
+// intercept records the request, then applies the method's latency and
+// injected fault before the real handler runs.
+func (c *ClusterManager) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo,
+	handler grpc.UnaryHandler) (any, error) {
+	method := path.Base(info.FullMethod)
+	delay, err := c.before(method, req)
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return nil, status.FromContextError(ctx.Err()).Err()
+		case <-t.C:
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return handler(ctx, req)
+}
+
+func (c *ClusterManager) before(method string, req any) (time.Duration, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m, ok := req.(proto.Message); ok {
+		c.requests[method] = append(c.requests[method], proto.Clone(m))
+	}
+	f := c.faults[method]
+	if f.n <= 0 {
+		return c.latency[method], nil
+	}
+	f.n--
+	c.faults[method] = f
+	return c.latency[method], status.Error(f.code, fmt.Sprintf("gkefake: injected %s for %s", f.code, method))
+}
