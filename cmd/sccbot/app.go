@@ -18,6 +18,7 @@ import (
 	"github.com/sccbot/sccbot/bot/sqlite"
 	"github.com/sccbot/sccbot/config"
 	"github.com/sccbot/sccbot/handlers"
+	"github.com/sccbot/sccbot/playbooks"
 )
 
 // drainGrace bounds the work finished after shutdown begins. Cloud Run and
@@ -40,6 +41,7 @@ type app struct {
 	silences *handlers.Silences
 	bot      *slackbot.Bot
 	intake   *handlers.Intake
+	runner   *playbooks.Runner
 	sources  []source
 	ops      *ops.Server
 	closers  []func() error
@@ -74,6 +76,10 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 	mux := handlers.NewMux(log)
 	registerButtons(mux, handlers.NewTasks(a.store, a.outbox, a.cards, time.Duration(cfg.Investigate.Timeout), log), cfg, deps)
 	handlers.NewSilenceFlow(a.store, a.outbox, a.outbox, a.silences, log).Register(mux, a.cards)
+	dir := slackbot.NewDirectory(api, a.outbox, slackbot.DirectoryOptions{Logger: log.With("component", "directory")})
+	if err := a.respond(ctx, cfg, e, deps, dir, mux, log); err != nil {
+		return nil, err
+	}
 	a.bot = slackbot.NewBot(api, mux, botOptions(cfg, log, slackMetrics, mux.Validate))
 	a.addSources(cfg, deps, log, reg)
 	if cfg.Ops.Listen != config.ListenOff {
@@ -118,6 +124,7 @@ func (a *app) Run(ctx context.Context) error {
 	g.Go(func() error { return a.cards.Run(outboxCtx) })
 	g.Go(func() error { return a.lister.Run(outboxCtx) })
 	g.Go(func() error { return a.silences.Run(outboxCtx) })
+	g.Go(func() error { return a.runner.Run(outboxCtx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		feeders.Wait()

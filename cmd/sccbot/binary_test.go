@@ -56,14 +56,7 @@ func TestBinaryRunsAgainstEmulatorsAndStopsOnSIGTERM(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "run", "--config", cfgPath)
-	cmd.Env = []string{
-		"SLACK_APP_TOKEN=" + h.fakes.slack.AppToken(),
-		"SLACK_BOT_TOKEN=" + h.fakes.slack.BotToken(),
-		"SLACK_API_URL=" + strings.TrimSuffix(h.fakes.slack.URL(), "/"),
-		"PUBSUB_EMULATOR_HOST=" + h.fakes.pubsub.Addr,
-		"SCC_EMULATOR_HOST=" + h.fakes.scc.Addr(),
-		"LOGGING_EMULATOR_HOST=" + h.fakes.logging.Addr(),
-	}
+	cmd.Env = environ(h.fakes.env())
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -213,5 +206,24 @@ func TestDemoCommand(t *testing.T) {
 	}
 	if n := strings.Count(out, "# 🔵") + strings.Count(out, "# 🔴"); n != 3 {
 		t.Errorf("demo shows %d cards, want 3 (one per finding)", n)
+	}
+}
+
+// environ is the process environment that points the binary at the fakes,
+// spelled with the names operators use.
+func environ(e env) []string {
+	return []string{
+		"SLACK_APP_TOKEN=" + e.slackAppToken,
+		"SLACK_BOT_TOKEN=" + e.slackBotToken,
+		"SLACK_API_URL=" + strings.TrimSuffix(e.slackAPIURL, "/"),
+		"PUBSUB_EMULATOR_HOST=" + e.pubsubEmulator,
+		"SCC_EMULATOR_HOST=" + e.sccEmulator,
+		"LOGGING_EMULATOR_HOST=" + e.loggingEmulator,
+		"RUN_EMULATOR_HOST=" + e.runEmulator,
+		"CONTAINER_EMULATOR_HOST=" + e.containerEmulator,
+		"ESSENTIALCONTACTS_EMULATOR_HOST=" + e.contactsEmulator,
+		"RESOURCEMANAGER_EMULATOR_HOST=" + e.resourceManagerEmulator,
+		"PAGERDUTY_EVENTS_URL=" + e.pagerdutyURL,
+		"PAGERDUTY_ROUTING_KEY=" + e.pagerdutyKey,
 	}
 }

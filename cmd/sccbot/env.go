@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"google.golang.org/api/option"
+
+	"github.com/sccbot/sccbot/playbooks/pagerduty"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -17,20 +19,45 @@ type env struct {
 	// slackAPIURL is the Web API base; empty means Slack's.
 	slackAPIURL string
 	// Emulator hosts (host:port, plaintext, no credentials).
-	pubsubEmulator  string
-	sccEmulator     string
-	loggingEmulator string
+	pubsubEmulator          string
+	sccEmulator             string
+	loggingEmulator         string
+	runEmulator             string
+	containerEmulator       string
+	contactsEmulator        string
+	resourceManagerEmulator string
+	// PagerDuty: the Events v2 enqueue URL and the routing key (a secret;
+	// paging through PagerDuty is off without it).
+	pagerdutyURL string
+	pagerdutyKey string
+	// kubeconfig, when set, replaces the container API as the source of
+	// GKE clusters' endpoints and credentials.
+	kubeconfig string
 }
 
 func readEnv(getenv func(string) string) env {
 	return env{
-		slackAppToken:   getenv("SLACK_APP_TOKEN"),
-		slackBotToken:   getenv("SLACK_BOT_TOKEN"),
-		slackAPIURL:     normaliseAPIURL(getenv("SLACK_API_URL")),
-		pubsubEmulator:  getenv("PUBSUB_EMULATOR_HOST"),
-		sccEmulator:     getenv("SCC_EMULATOR_HOST"),
-		loggingEmulator: getenv("LOGGING_EMULATOR_HOST"),
+		slackAppToken:           getenv("SLACK_APP_TOKEN"),
+		slackBotToken:           getenv("SLACK_BOT_TOKEN"),
+		slackAPIURL:             normaliseAPIURL(getenv("SLACK_API_URL")),
+		pubsubEmulator:          getenv("PUBSUB_EMULATOR_HOST"),
+		sccEmulator:             getenv("SCC_EMULATOR_HOST"),
+		loggingEmulator:         getenv("LOGGING_EMULATOR_HOST"),
+		runEmulator:             getenv("RUN_EMULATOR_HOST"),
+		containerEmulator:       getenv("CONTAINER_EMULATOR_HOST"),
+		contactsEmulator:        getenv("ESSENTIALCONTACTS_EMULATOR_HOST"),
+		resourceManagerEmulator: getenv("RESOURCEMANAGER_EMULATOR_HOST"),
+		pagerdutyURL:            orDefault(getenv("PAGERDUTY_EVENTS_URL"), pagerduty.DefaultURL),
+		pagerdutyKey:            getenv("PAGERDUTY_ROUTING_KEY"),
+		kubeconfig:              getenv("KUBECONFIG"),
 	}
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }
 
 // normaliseAPIURL adds the trailing slash slack-go needs: it builds method

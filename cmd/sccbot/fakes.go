@@ -10,36 +10,60 @@ import (
 	"cloud.google.com/go/pubsub/v2/pstest"
 
 	"github.com/sccbot/sccbot/bot/cloudlogging/loggingfake"
+	"github.com/sccbot/sccbot/bot/owners/ownersfake"
 	"github.com/sccbot/sccbot/bot/scc/sccfake"
 	"github.com/sccbot/sccbot/bot/slack/slackfake"
+	"github.com/sccbot/sccbot/playbooks/cloudrun/runfake"
+	"github.com/sccbot/sccbot/playbooks/gke/gkefake"
+	"github.com/sccbot/sccbot/playbooks/pagerduty/pagerdutyfake"
 )
 
 // fakes are the stand-ins for Slack and Google that `sccbot demo` and the
 // end-to-end tests run the bot against. Each speaks the real protocol, so
 // the bot uses its production clients unchanged; only the endpoints differ.
 type fakes struct {
-	slack   *slackfake.Server
-	pubsub  *pstest.Server
-	scc     *sccfake.Server
-	logging *loggingfake.Server
-	topic   string
+	slack     *slackfake.Server
+	pubsub    *pstest.Server
+	scc       *sccfake.Server
+	logging   *loggingfake.Server
+	run       *runfake.Server
+	kube      *gkefake.KubeAPI
+	container *gkefake.ClusterManager
+	owners    *ownersfake.Server
+	pagerduty *pagerdutyfake.Server
+	topic     string
+}
+
+// demoPeople are the Slack users behind the seeded project owners and
+// contacts, so that paging an owner reaches someone in the fake workspace.
+var demoPeople = []struct{ id, email, name string }{
+	{"U0ALICE", "alice@example.com", "alice"},
+	{"U0DANA", "dana@example.com", "dana"},
+	{"U0CAROL", "carol@example.com", "carol"},
 }
 
 // startFakes starts every fake and creates the topic and the subscription
 // that SCC's notification config would publish to.
 func startFakes(ctx context.Context, subscription string) (_ *fakes, err error) {
 	f := &fakes{slack: slackfake.New(slackfake.WithPingInterval(5 * time.Second)), pubsub: pstest.NewServer(),
-		scc: sccfake.New(), logging: loggingfake.New()}
+		scc: sccfake.New(), logging: loggingfake.New(), run: runfake.New(), kube: gkefake.NewKubeAPI(gkefake.DefaultToken),
+		owners: ownersfake.New(), pagerduty: pagerdutyfake.New(pagerdutyfake.WithRoutingKeys(pagerdutyfake.DemoRoutingKey))}
+	f.container = gkefake.NewClusterManager(f.kube)
 	defer func() {
 		if err != nil {
 			f.close()
 		}
 	}()
-	if err := f.scc.Start(); err != nil {
-		return nil, fmt.Errorf("start SCC fake: %w", err)
+	if err := f.startGoogle(); err != nil {
+		return nil, err
 	}
-	if err := f.logging.Start(); err != nil {
-		return nil, fmt.Errorf("start Logging fake: %w", err)
+	gkefake.Seed(f.kube, f.container)
+	f.owners.AddSeeds()
+	if err := f.run.SeedAll(); err != nil {
+		return nil, fmt.Errorf("seed Cloud Run fake: %w", err)
+	}
+	for _, p := range demoPeople {
+		f.slack.AddUser(p.id, p.email, p.name)
 	}
 	project, err := projectOfSubscription(subscription)
 	if err != nil {
@@ -50,6 +74,20 @@ func startFakes(ctx context.Context, subscription string) (_ *fakes, err error) 
 		return nil, err
 	}
 	return f, nil
+}
+
+// startGoogle starts the gRPC fakes of Google's APIs.
+func (f *fakes) startGoogle() error {
+	for _, s := range []struct {
+		name  string
+		start func() error
+	}{{"SCC", f.scc.Start}, {"Logging", f.logging.Start}, {"Cloud Run", f.run.Start},
+		{"container API", f.container.Start}, {"Essential Contacts", f.owners.Start}} {
+		if err := s.start(); err != nil {
+			return fmt.Errorf("start %s fake: %w", s.name, err)
+		}
+	}
+	return nil
 }
 
 func (f *fakes) createSubscription(ctx context.Context, project, subscription string) error {
@@ -72,12 +110,18 @@ func (f *fakes) createSubscription(ctx context.Context, project, subscription st
 // env is what the bot's environment would hold to use the fakes.
 func (f *fakes) env() env {
 	return env{
-		slackAppToken:   f.slack.AppToken(),
-		slackBotToken:   f.slack.BotToken(),
-		slackAPIURL:     f.slack.URL(),
-		pubsubEmulator:  f.pubsub.Addr,
-		sccEmulator:     f.scc.Addr(),
-		loggingEmulator: f.logging.Addr(),
+		slackAppToken:           f.slack.AppToken(),
+		slackBotToken:           f.slack.BotToken(),
+		slackAPIURL:             f.slack.URL(),
+		pubsubEmulator:          f.pubsub.Addr,
+		sccEmulator:             f.scc.Addr(),
+		loggingEmulator:         f.logging.Addr(),
+		runEmulator:             f.run.Addr(),
+		containerEmulator:       f.container.Addr(),
+		contactsEmulator:        f.owners.Addr(),
+		resourceManagerEmulator: f.owners.Addr(),
+		pagerdutyURL:            f.pagerduty.URL() + pagerdutyfake.Path,
+		pagerdutyKey:            pagerdutyfake.DemoRoutingKey,
 	}
 }
 
@@ -91,4 +135,9 @@ func (f *fakes) close() {
 	_ = f.pubsub.Close()
 	f.scc.Close()
 	f.logging.Close()
+	f.run.Close()
+	f.container.Close()
+	f.kube.Close()
+	f.owners.Close()
+	f.pagerduty.Close()
 }

@@ -132,9 +132,7 @@ func startStormBot(b *testing.B, f *fakes) (*exec.Cmd, *bytes.Buffer) {
 		b.Fatal(err)
 	}
 	cmd := exec.Command(bin, "run", "--config", path)
-	cmd.Env = []string{"SLACK_APP_TOKEN=" + f.slack.AppToken(), "SLACK_BOT_TOKEN=" + f.slack.BotToken(),
-		"SLACK_API_URL=" + f.slack.URL(), "PUBSUB_EMULATOR_HOST=" + f.pubsub.Addr,
-		"SCC_EMULATOR_HOST=" + f.scc.Addr(), "LOGGING_EMULATOR_HOST=" + f.logging.Addr()}
+	cmd.Env = environ(f.env())
 	stderr := &bytes.Buffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {

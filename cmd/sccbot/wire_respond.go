@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	container "cloud.google.com/go/container/apiv1"
+	essentialcontacts "cloud.google.com/go/essentialcontacts/apiv1"
+	resourcemanager "cloud.google.com/go/resourcemanager/apiv3"
+	"golang.org/x/oauth2"
+
+	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/bot/owners"
+	slackbot "github.com/sccbot/sccbot/bot/slack"
+	"github.com/sccbot/sccbot/config"
+	"github.com/sccbot/sccbot/handlers"
+	"github.com/sccbot/sccbot/playbooks"
+	"github.com/sccbot/sccbot/playbooks/cloudrun"
+	"github.com/sccbot/sccbot/playbooks/gke"
+	"github.com/sccbot/sccbot/playbooks/gke/gkefake"
+	"github.com/sccbot/sccbot/playbooks/pagerduty"
+)
+
+// respond wires the response actions: the responders of every product, the
+// policy from the configuration, the runner, and the buttons.
+func (a *app) respond(ctx context.Context, cfg *config.Config, e env, d deps, dir *slackbot.Directory, mux *handlers.Mux, log *slog.Logger) error {
+	lookup, err := a.ownerLookup(ctx, e, log)
+	if err != nil {
+		return err
+	}
+	var pager handlers.Pager
+	if e.pagerdutyKey != "" {
+		pager = pagerduty.New(e.pagerdutyURL, e.pagerdutyKey, pagerduty.Options{Logger: log.With("component", "pagerduty")})
+	}
+	responders, err := a.responders(ctx, e, d, lookup, pager, dir, log)
+	if err != nil {
+		return err
+	}
+	policy := playbooks.NewPolicy(rules(cfg.Responses), playbooks.NewGroupCache(dir, time.Minute, time.Now))
+	var flow *handlers.RespondFlow
+	a.runner = playbooks.NewRunner(a.store, policy, responders, d.scc, playbooks.RunnerOptions{
+		Logger: log.With("component", "runner"), ExecTimeout: time.Duration(cfg.Responses.ExecTimeout),
+		OnChange: func(ctx context.Context, req bot.ActionRequest) { flow.Changed(ctx, req) }})
+	fits := func(f bot.Finding) []playbooks.Response { return d.playbooks.Lookup(f).ResponsesFor(f) }
+	flow = handlers.NewRespondFlow(a.store, a.outbox, a.outbox, a.runner, policy.Rule, fits, a.cards,
+		handlers.RespondOptions{Owners: lookup, Logger: log.With("component", "respond")})
+	flow.Register(mux)
+	return nil
+}
+
+// responders are the adapters that carry out actions, one per product.
+func (a *app) responders(ctx context.Context, e env, d deps, lookup handlers.OwnerLookup, pager handlers.Pager,
+	dir *slackbot.Directory, log *slog.Logger) ([]bot.Responder, error) {
+	run, closeRun, err := cloudrun.Dial(ctx, cloudrun.Options{Logger: log.With("component", "cloudrun")}, googleOptions(e.runEmulator)...)
+	if err != nil {
+		return nil, fmt.Errorf("cloud run clients: %w", err)
+	}
+	a.closers = append(a.closers, closeRun)
+	gke, err := a.gkeResponder(ctx, e, log)
+	if err != nil {
+		return nil, err
+	}
+	return []bot.Responder{gke, run,
+		handlers.NewPageResponder(lookup, pager, dir, log.With("component", "page")),
+		handlers.NewSCCResponder(d.scc, pager)}, nil
+}
+
+// ownerLookup finds owners through Essential Contacts and Resource Manager.
+func (a *app) ownerLookup(ctx context.Context, e env, log *slog.Logger) (handlers.OwnerLookup, error) {
+	contacts, err := essentialcontacts.NewClient(ctx, googleOptions(e.contactsEmulator)...)
+	if err != nil {
+		return nil, fmt.Errorf("essential contacts client: %w", err)
+	}
+	a.closers = append(a.closers, contacts.Close)
+	projects, err := resourcemanager.NewProjectsClient(ctx, googleOptions(e.resourceManagerEmulator)...)
+	if err != nil {
+		return nil, fmt.Errorf("resource manager client: %w", err)
+	}
+	a.closers = append(a.closers, projects.Close)
+	finder := owners.New(contacts, projects, owners.Options{Logger: log.With("component", "owners")})
+	return func(ctx context.Context, f bot.Finding) ([]bot.Owner, []string, error) {
+		res, err := finder.Owners(ctx, f)
+		return res.Owners, res.Notes, err
+	}, nil
+}
+
+// rules turns the configured actions into the policy's rules.
+func rules(rs config.Responses) map[string]playbooks.Rule {
+	out := map[string]playbooks.Rule{}
+	for action, r := range rs.Actions {
+		if r == nil {
+			continue
+		}
+		out[action] = playbooks.Rule{Requesters: r.Requesters, Approvers: r.Approvers,
+			Approval: r.Approval == config.ApprovalRequired, TwoPerson: r.TwoPerson,
+			Expiry: time.Duration(r.Expiry), DryRun: r.DryRun}
+	}
+	return out
+}
+
+// gkeResponder acts on GKE workloads. KUBECONFIG, when set, names the
+// clusters' credentials; otherwise the container API gives each cluster's
+// endpoint and CA and Application Default Credentials give the token.
+func (a *app) gkeResponder(ctx context.Context, e env, log *slog.Logger) (*gke.Responder, error) {
+	opts := gke.Options{Logger: log.With("component", "gke")}
+	if e.kubeconfig != "" {
+		clusters, err := gke.NewKubeconfigClusters(e.kubeconfig)
+		if err != nil {
+			return nil, fmt.Errorf("KUBECONFIG: %w", err)
+		}
+		return gke.New(clusters, opts), nil
+	}
+	cm, err := container.NewClusterManagerClient(ctx, googleOptions(e.containerEmulator)...)
+	if err != nil {
+		return nil, fmt.Errorf("container API client: %w", err)
+	}
+	a.closers = append(a.closers, cm.Close)
+	tokens, err := kubeTokens(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	return gke.New(gke.NewGKEClusters(cm, tokens, gke.GKEClustersOptions{UserAgent: "sccbot/" + version}), opts), nil
+}
+
+// kubeTokens is the bearer token source for the clusters' API servers.
+// Against the emulator there are no Google credentials, so the fake
+// cluster's fixed token stands in.
+func kubeTokens(ctx context.Context, e env) (oauth2.TokenSource, error) {
+	if e.containerEmulator != "" {
+		return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: gkefake.DefaultToken}), nil
+	}
+	ts, err := gke.DefaultTokenSource(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("google credentials for the clusters' API servers: %w", err)
+	}
+	return ts, nil
+}
