@@ -183,9 +183,30 @@ func (rf *RespondFlow) request(ctx context.Context, r Request, f bot.Finding, ac
 	}
 	if err := rf.runner.SetMessage(ctx, req.ID, ref); err != nil {
 		rf.log.Warn("request message not recorded", "request", req.ID, "err", err)
+	} else {
+		rf.catchUp(ctx, req.ID, ref, f)
 	}
 	rf.cards.Touch(f.Name)
 	return nil
+}
+
+// catchUp edits a request's message when the request moved while the
+// message was being posted: Changed could not edit a message it did not
+// know yet, so without this a quick approval would leave Approve and Deny
+// showing on a decided request.
+func (rf *RespondFlow) catchUp(ctx context.Context, id string, ref bot.MessageRef, f bot.Finding) {
+	reqs, err := rf.runner.Requests(ctx, f.Name)
+	if err != nil {
+		rf.log.Warn("request state not rechecked", "request", id, "err", err)
+		return
+	}
+	for _, req := range reqs {
+		if req.ID == id && req.State != bot.RequestPending {
+			if err := rf.chat.Update(ctx, ref, rf.requestMessage(req, f, nil)); err != nil {
+				rf.log.Warn("request message not updated", "request", id, "err", err)
+			}
+		}
+	}
 }
 
 // Changed keeps Slack current when a request moves: its message in the

@@ -45,11 +45,23 @@ type app struct {
 	sources  []source
 	ops      *ops.Server
 	closers  []func() error
+	// now is the clock of the response runner: request expiry is the one
+	// decision the bot takes by the clock alone.
+	now func() time.Time
 }
 
+// appOption adjusts how newApp builds the bot; the tests use it.
+type appOption func(*app)
+
+// withClock sets the clock of the response runner.
+func withClock(now func() time.Time) appOption { return func(a *app) { a.now = now } }
+
 // newApp builds every component. Nothing connects until Run.
-func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, reg *prometheus.Registry) (_ *app, err error) {
-	a := &app{log: log}
+func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, reg *prometheus.Registry, opts ...appOption) (_ *app, err error) {
+	a := &app{log: log, now: time.Now}
+	for _, o := range opts {
+		o(a)
+	}
 	defer func() {
 		if err != nil {
 			a.close()

@@ -86,11 +86,11 @@ func testContext(t *testing.T) context.Context {
 }
 
 // start runs the bot with cfg until stop is called or the test ends.
-func (h *harness) start(cfg *config.Config) {
+func (h *harness) start(cfg *config.Config, opts ...appOption) {
 	h.t.Helper()
 	h.reg = prometheus.NewRegistry()
 	log := slog.New(slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := newApp(testContext(h.t), cfg, h.fakes.env(), log, h.reg)
+	a, err := newApp(testContext(h.t), cfg, h.fakes.env(), log, h.reg, opts...)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -4,10 +4,12 @@
 //	sccbot run --config FILE           run the bot
 //	sccbot check-config --config FILE  validate a configuration file
 //	sccbot playbooks lint [DIR]        check playbooks (the built-in ones, overlaid by DIR)
+//	sccbot audit --config FILE         export the audit log as JSON lines
 //	sccbot demo                        run the whole bot against built-in fakes
 //	sccbot version                     print the version
 //
-// Secrets come from the environment only: SLACK_APP_TOKEN, SLACK_BOT_TOKEN.
+// Secrets come from the environment only: SLACK_APP_TOKEN, SLACK_BOT_TOKEN,
+// PAGERDUTY_ROUTING_KEY.
 package main
 
 import (
@@ -18,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -49,6 +52,8 @@ commands:
   run --config FILE           run the bot (Slack tokens from SLACK_APP_TOKEN and SLACK_BOT_TOKEN)
   check-config --config FILE  check a configuration file and print every problem
   playbooks lint [DIR]        check the built-in playbooks and the operator's in DIR
+  audit --config FILE [--since 24h|7d|TIME]
+                              export the audit log as JSON lines
   demo                        run the whole bot against built-in fakes and print what Slack received
   version                     print the version
 `
@@ -67,6 +72,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = cmdCheckConfig(args[1:], getenv, stdout)
 	case "playbooks":
 		err = cmdPlaybooks(args[1:], stdout)
+	case "audit":
+		err = cmdAudit(ctx, args[1:], time.Now(), stdout, stderr)
 	case "demo":
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "version":
