@@ -108,6 +108,8 @@ type Span struct {
 	Style SpanStyle
 	URL   string
 	User  string
+	// Channel is a channel id shown as a link to the channel.
+	Channel string
 }
 
 // T is plain text.
@@ -128,6 +130,9 @@ func Link(text, url string) Span { return Span{Text: text, URL: url} }
 // Mention names a chat user (or a user group) by id; people see the name,
 // and are notified.
 func Mention(userID string) Span { return Span{User: userID} }
+
+// ChannelLink links to a chat channel by id.
+func ChannelLink(channelID string) Span { return Span{Channel: channelID} }
 
 // R builds a Rich from spans.
 func R(spans ...Span) Rich { return Rich(spans) }

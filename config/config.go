@@ -45,6 +45,46 @@ type Config struct {
 	// Responses enables response actions and says who may request and
 	// approve each. An action not listed here is not offered at all.
 	Responses Responses `yaml:"responses"`
+	// Digests are summaries posted on schedules.
+	Digests Digests `yaml:"digests"`
+}
+
+// Digests configures the scheduled digests. With no schedules none is
+// posted; "/finding digest" still posts one on demand, with these limits.
+type Digests struct {
+	// Grace is how late a run missed while sccbot was down may still be
+	// posted on start; older runs are skipped.
+	Grace Duration `yaml:"grace"`
+	// Top is how many categories and projects a digest lists.
+	Top int `yaml:"top"`
+	// Unacknowledged is how many open findings nobody acknowledged a
+	// digest lists (it always counts them all).
+	Unacknowledged int `yaml:"unacknowledged"`
+	// Schedules are the digests posted on their own; empty, none is.
+	Schedules []DigestSchedule `yaml:"schedules,omitempty"`
+}
+
+// DigestSchedule is one scheduled digest: when it runs, where it goes and
+// what it covers. Use Schedule and Location rather than parsing Cron and
+// TimeZone again.
+type DigestSchedule struct {
+	// Name keys the schedule's run history in the store, which is how
+	// each run is posted once across restarts and replicas: lower-case
+	// letters, digits and hyphens, unique.
+	Name string `yaml:"name"`
+	// Channel is a channel ID (C0123456789) or #name.
+	Channel string `yaml:"channel"`
+	// Cron is a standard 5-field cron specification (minute hour
+	// day-of-month month day-of-week) or a descriptor such as @daily,
+	// evaluated in TimeZone. It never carries a time zone of its own
+	// (CRON_TZ=, TZ=), and @every is refused: it fires at intervals
+	// from the process start, not at set times.
+	Cron string `yaml:"cron"`
+	// TimeZone is an IANA time zone name (Europe/Paris); UTC by default.
+	TimeZone string `yaml:"time_zone"`
+	// Period is what each digest covers, ending at the run. Zero: since
+	// the schedule's previous run.
+	Period Duration `yaml:"period,omitempty"`
 }
 
 // Responses configures the response actions.
@@ -236,6 +276,7 @@ func (c *Config) setDefaults() {
 	c.Responses.ExecTimeout = Duration(5 * time.Minute)
 	c.Investigate = Investigate{RelatedWindow: Duration(24 * time.Hour), LogsWindow: Duration(time.Hour),
 		LogsLimit: 10, Timeout: Duration(time.Minute)}
+	c.Digests = Digests{Grace: Duration(2 * time.Hour), Top: 8, Unacknowledged: 10}
 }
 
 func (s *Slack) setDefaults() {
@@ -255,6 +296,10 @@ func (g *Grouping) setDefaults() {
 	g.By = []string{"category", "workload", "image"}
 	g.Window = Duration(10 * time.Minute)
 	g.Repeat = Duration(4 * time.Hour)
+}
+
+func (s *DigestSchedule) setDefaults() {
+	s.TimeZone = "UTC"
 }
 
 func (p *PubSub) setDefaults() {

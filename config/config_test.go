@@ -125,6 +125,38 @@ func TestLoadProblems(t *testing.T) {
 			`routes[2].match.category: empty list: remove the key to match any value (line 18)`,
 			`routes[4]: never used: routes[3] has an empty match and takes every finding first (line 21)`,
 		}},
+		{"digests-bad.yaml", []string{
+			`digests.grace: must be at least 1m (line 7)`,
+			`digests.top: must be between 1 and 50, got 0 (line 8)`,
+			`digests.unacknowledged: must be between 1 and 50, got 51 (line 9)`,
+			`digests.channel: unknown key (line 10)`,
+			`digests.schedules[0].timezone: unknown key (did you mean "time_zone"?) (line 15)`,
+			`digests.schedules[1].name: "weekdays" is used twice (line 16)`,
+			`digests.schedules[1].channel: "general" is not a channel: use a channel ID (C0123456789) or a lower-case "#name" (line 17)`,
+			`digests.schedules[1].cron: "CRON_TZ=Europe/Paris 0 9 * * 1-5" sets a time zone: write it in time_zone (time_zone: Europe/Paris), its own field, and only the 5 fields (minute hour day-of-month month day-of-week) here (line 18)`,
+			`digests.schedules[1].time_zone: "Europe/Pari" is not a time zone (an IANA name such as Europe/Paris) (line 19)`,
+			`digests.schedules[1].period: must be at least 1h (line 20)`,
+			`digests.schedules[2].name: "Daily Digest" is not a schedule name: use 1 to 40 lower-case letters, digits and hyphens (line 21)`,
+			`digests.schedules[2].channel: required: a channel ID (C0123456789) or "#name" (line 21)`,
+			`digests.schedules[2].cron: "TZ=UTC 0 9 * * *" sets a time zone: write it in time_zone (time_zone: UTC), its own field, and only the 5 fields (minute hour day-of-month month day-of-week) here (line 22)`,
+			`digests.schedules[2].time_zone: "Local" is the host's time zone, which differs from one machine to the next: write an IANA name such as Europe/Paris (line 23)`,
+			`digests.schedules[2].period: must be at most 744h (line 24)`,
+			`digests.schedules[3].name: required: 1 to 40 lower-case letters, digits and hyphens, such as weekdays (line 25)`,
+			`digests.schedules[3].cron: "@every 24h" fires at intervals counted from the start of sccbot, not at set times: write 5 fields (minute hour day-of-month month day-of-week) (line 26)`,
+			`digests.schedules[3].period: "24" has no unit: write it like 24s or 24m (line 27)`,
+			`digests.schedules[4].cron: "0 9 * *" is not a cron schedule (minute hour day-of-month month day-of-week): expected exactly 5 fields, found 4: [0 9 * *] (line 30)`,
+			`digests.schedules[5].cron: "0 0 9 * * *" is not a cron schedule (minute hour day-of-month month day-of-week): expected exactly 5 fields, found 6: [0 0 9 * * *] (line 33)`,
+			`digests.schedules[6].cron: "0 0 30 2 *" never fires: no date matches it (line 36)`,
+			`digests.schedules[7].cron: "0 9 * * 7" is not a cron schedule (minute hour day-of-month month day-of-week): end of range (7) above maximum (6): 7; Sunday is 0 (or sun) (line 39)`,
+			`digests.schedules[8].cron: required: a cron schedule such as "0 9 * * 1-5" (minute hour day-of-month month day-of-week) (line 40)`,
+			`digests.schedules[9]: want a mapping, got "weekly" (line 42)`,
+		}},
+		{"digests-ranges.yaml", []string{
+			`digests.grace: must be at most 168h (line 7)`,
+			`digests.top: must be between 1 and 50, got 51 (line 8)`,
+			`digests.unacknowledged: must be between 1 and 50, got -1 (line 9)`,
+			`digests.schedules: want a list, got a mapping (line 10)`,
+		}},
 		{"sources.yaml", []string{
 			`sources.pubsub.subscription: this is a topic: give the subscription sccbot reads, projects/PROJECT/subscriptions/NAME (line 5)`,
 			`sources.pubsub.malformed: "drop" is not a malformed-message policy (ack, nack) (line 6)`,
@@ -200,7 +232,7 @@ func TestEveryFixtureIsCovered(t *testing.T) {
 }
 
 func TestProblemsAreInFileOrder(t *testing.T) {
-	for _, name := range []string{"routes.yaml", "types.yaml", "unknown-keys.yaml", "secrets.yaml", "five-mistakes.yaml"} {
+	for _, name := range []string{"routes.yaml", "types.yaml", "unknown-keys.yaml", "secrets.yaml", "five-mistakes.yaml", "digests-bad.yaml"} {
 		_, err := config.Load(readFixture(t, name))
 		var ps config.Problems
 		if !errors.As(err, &ps) {
@@ -236,6 +268,12 @@ func TestExampleLoads(t *testing.T) {
 	}
 	if cfg.Sources.PubSub == nil || cfg.Sources.Poll == nil {
 		t.Errorf("example sources = %+v, want both pubsub and poll", cfg.Sources)
+	}
+	wantDigests := defaultDigests()
+	wantDigests.Schedules = []config.DigestSchedule{{Name: "weekdays", Channel: cfg.Slack.DefaultChannel,
+		Cron: "0 9 * * 1-5", TimeZone: "Europe/Paris"}}
+	if diff := cmp.Diff(wantDigests, cfg.Digests); diff != "" {
+		t.Errorf("example digests (-want +got):\n%s", diff)
 	}
 }
 
@@ -277,6 +315,7 @@ func TestGoodFileIsNormalised(t *testing.T) {
 			LogsWindow: config.Duration(time.Hour), LogsLimit: 20, Timeout: config.Duration(time.Minute)},
 		Playbooks: config.Playbooks{Dir: "/etc/sccbot/playbooks"},
 		Grouping:  defaultGrouping(),
+		Digests:   defaultDigests(),
 		Responses: config.Responses{ExecTimeout: config.Duration(5 * time.Minute), Actions: map[string]*config.ResponseRule{
 			"isolate_pod": {Requesters: []string{"S0ONCALL1"}, Approvers: []string{"S0LEADS01", "U0CAROL01"},
 				Approval: config.ApprovalRequired, TwoPerson: true, Expiry: config.Duration(30 * time.Minute)},
@@ -285,6 +324,101 @@ func TestGoodFileIsNormalised(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("Load(good.yaml) (-want +got):\n%s", diff)
+	}
+}
+
+func defaultDigests() config.Digests {
+	return config.Digests{Grace: config.Duration(2 * time.Hour), Top: 8, Unacknowledged: 10}
+}
+
+func TestDigests(t *testing.T) {
+	cfg, err := config.Load(readFixture(t, "digests.yaml"))
+	if err != nil {
+		t.Fatalf("Load(digests.yaml): %v", err)
+	}
+	want := config.Digests{
+		Grace: config.Duration(2 * time.Hour), Top: 5, Unacknowledged: 3,
+		Schedules: []config.DigestSchedule{
+			{Name: "weekdays", Channel: "#secops", Cron: "0 9 * * 1-5", TimeZone: "Europe/Paris"},
+			{Name: "weekly-review", Channel: "#secops", Cron: "30 8 * * mon", TimeZone: "Europe/Paris",
+				Period: config.Duration(7 * 24 * time.Hour)},
+			{Name: "nightly", Channel: "C0123456789", Cron: "@daily", TimeZone: "UTC"},
+		},
+	}
+	if diff := cmp.Diff(want, cfg.Digests); diff != "" {
+		t.Fatalf("Load(digests.yaml) digests (-want +got):\n%s", diff)
+	}
+
+	newYork, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	utc := func(s string) time.Time {
+		t.Helper()
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	tests := []struct {
+		schedule   int
+		after      time.Time
+		want       string
+		wantZoneID string
+	}{
+		// 09:00 in Paris is 08:00 UTC in winter and 07:00 in summer;
+		// 2024-03-31 is the change. Friday afternoon runs next on Monday.
+		{0, utc("2024-03-22T12:00:00Z"), "2024-03-25T08:00:00Z", "Europe/Paris"},
+		{0, utc("2024-03-29T12:00:00Z"), "2024-04-01T07:00:00Z", "Europe/Paris"},
+		// The location of the time given to Next does not matter.
+		{0, utc("2024-03-29T12:00:00Z").In(newYork), "2024-04-01T07:00:00Z", "Europe/Paris"},
+		{1, utc("2024-01-01T12:00:00Z"), "2024-01-08T07:30:00Z", "Europe/Paris"},
+		{2, utc("2024-01-01T12:00:00Z").In(newYork), "2024-01-02T00:00:00Z", "UTC"},
+	}
+	for _, tt := range tests {
+		s := cfg.Digests.Schedules[tt.schedule]
+		if got := s.Location().String(); got != tt.wantZoneID {
+			t.Errorf("%s: Location() = %s, want %s", s.Name, got, tt.wantZoneID)
+		}
+		if got := s.Schedule().Next(tt.after); !got.Equal(utc(tt.want)) {
+			t.Errorf("%s: Schedule().Next(%s) = %s, want %s", s.Name, tt.after, got.UTC().Format(time.RFC3339), tt.want)
+		}
+	}
+}
+
+// TestDigestScheduleMethods covers values Load would refuse: the methods
+// must not fail on them either.
+func TestDigestScheduleMethods(t *testing.T) {
+	now := time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
+	if got := (config.DigestSchedule{}).Location(); got != time.UTC {
+		t.Errorf("empty time_zone: Location() = %v, want UTC", got)
+	}
+	if got := (config.DigestSchedule{TimeZone: "Mars/Olympus"}).Location(); got != time.UTC {
+		t.Errorf("unknown time_zone: Location() = %v, want UTC", got)
+	}
+	if got := (config.DigestSchedule{Cron: "0 9 * * *"}).Schedule().Next(now); !got.Equal(time.Date(2024, 6, 2, 9, 0, 0, 0, time.UTC)) {
+		t.Errorf("no time_zone: Next = %v, want 09:00 UTC the next day", got)
+	}
+	for _, spec := range []string{"", "not cron", "@every 1h", "CRON_TZ=UTC 0 9 * * *", "TZ=UTC", "0 0 30 2 *"} {
+		if got := (config.DigestSchedule{Cron: spec}).Schedule().Next(now); !got.IsZero() {
+			t.Errorf("cron %q: Next = %v, want the zero time (never)", spec, got)
+		}
+	}
+}
+
+// TestEmptyDigestSchedules: no schedules is valid, written or not.
+func TestEmptyDigestSchedules(t *testing.T) {
+	const base = "slack: {default_channel: C0123456789}\nsources: {poll: {parent: organizations/1/sources/-}}\n"
+	for _, extra := range []string{"", "digests:\n", "digests: {schedules: []}\n", "digests: {schedules: }\n"} {
+		cfg, err := config.Load([]byte(base + extra))
+		if err != nil {
+			t.Errorf("Load(%q): %v", extra, err)
+			continue
+		}
+		if len(cfg.Digests.Schedules) != 0 || cfg.Digests.Top != 8 {
+			t.Errorf("Load(%q) digests = %+v, want the defaults and no schedules", extra, cfg.Digests)
+		}
 	}
 }
 
@@ -318,6 +452,7 @@ func TestDefaults(t *testing.T) {
 		Investigate: config.Investigate{RelatedWindow: config.Duration(24 * time.Hour),
 			LogsWindow: config.Duration(time.Hour), LogsLimit: 10, Timeout: config.Duration(time.Minute)},
 		Grouping:  defaultGrouping(),
+		Digests:   defaultDigests(),
 		Responses: config.Responses{ExecTimeout: config.Duration(5 * time.Minute)},
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
@@ -341,7 +476,7 @@ func TestExplicitValuesWinOverDefaults(t *testing.T) {
 // TestRoundTrip checks that a loaded config marshals back to a file that
 // loads to the same config (Duration.MarshalYAML, omitempty tags).
 func TestRoundTrip(t *testing.T) {
-	for _, name := range []string{"good.yaml", "../example.yaml"} {
+	for _, name := range []string{"good.yaml", "digests.yaml", "../example.yaml"} {
 		first, err := config.Load(readFixture(t, name))
 		if err != nil {
 			t.Fatalf("Load(%s): %v", name, err)

@@ -74,7 +74,8 @@ func TestSchemaTypesAreDecodable(t *testing.T) {
 }
 
 // TestImports enforces the layering rule: config imports the standard
-// library and a YAML decoder, never another sccbot package (only cmd/sccbot
+// library, a YAML decoder and the cron parser (so that digest schedules are
+// parsed once, here), never another sccbot package (only cmd/sccbot
 // imports config, and it copies values into the adapters).
 func TestImports(t *testing.T) {
 	pkg, err := build.ImportDir(".", 0)
@@ -90,7 +91,7 @@ func TestImports(t *testing.T) {
 			t.Errorf("config imports %s", imp)
 		}
 	}
-	check(pkg.Imports)
+	check(pkg.Imports, "github.com/robfig/cron/v3")
 	check(pkg.TestImports, "github.com/google/go-cmp/cmp")
 	check(pkg.XTestImports, "github.com/google/go-cmp/cmp", "github.com/sccbot/sccbot/config")
 }

@@ -20,6 +20,7 @@ func validate(r *report, c *Config) {
 	validateInvestigate(r, &c.Investigate)
 	validateGrouping(r, "grouping", &c.Grouping)
 	validateResponses(r, &c.Responses)
+	validateDigests(r, &c.Digests)
 }
 
 var (

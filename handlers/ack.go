@@ -70,6 +70,12 @@ func (a *AckFlow) Note(ctx context.Context, f bot.Finding) ([]bot.Rich, error) {
 	return []bot.Rich{append(line, bot.T(" ("+formatDuration(at.Sub(first))+" after it arrived)"))}, nil
 }
 
+// Acknowledge is `/finding ack ID`: what the button does.
+func (a *AckFlow) Acknowledge(ctx context.Context, r Request, ref string) error {
+	r.Value = ref
+	return a.click(ctx, r)
+}
+
 func (a *AckFlow) click(ctx context.Context, r Request) error {
 	f, err := a.findings.ResolveFinding(ctx, r.Value)
 	if err != nil {

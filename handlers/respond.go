@@ -173,13 +173,12 @@ func (rf *RespondFlow) request(ctx context.Context, r Request, f bot.Finding, ac
 		rf.tell(ctx, r, playbooks.ActionLabel(action)+": "+msg)
 		return nil
 	}
-	card, ok, err := rf.store.Card(ctx, f.Name)
-	if err != nil || !ok {
-		card = bot.MessageRef{Channel: r.Channel, TS: r.MessageTS}
-	}
-	ref, err := rf.chat.Reply(ctx, card, rf.requestMessage(req, f, extra))
+	ref, err := rf.postRequest(ctx, r, f, rf.requestMessage(req, f, extra))
 	if err != nil {
 		return fmt.Errorf("post request %s: %w", req.ID, err)
+	}
+	if r.Kind == RequestCommand {
+		rf.tell(ctx, r, playbooks.ActionLabel(action)+": requested; follow it in the finding's thread.")
 	}
 	if err := rf.runner.SetMessage(ctx, req.ID, ref); err != nil {
 		rf.log.Warn("request message not recorded", "request", req.ID, "err", err)
@@ -207,6 +206,29 @@ func (rf *RespondFlow) catchUp(ctx context.Context, id string, ref bot.MessageRe
 			}
 		}
 	}
+}
+
+// postRequest puts a request in the card's thread; a finding without a
+// card of its own (typed about in /finding) gets it in the channel.
+func (rf *RespondFlow) postRequest(ctx context.Context, r Request, f bot.Finding, m bot.Message) (bot.MessageRef, error) {
+	card, ok, err := rf.store.Card(ctx, f.Name)
+	if err != nil || !ok {
+		card = bot.MessageRef{Channel: r.Channel, TS: r.MessageTS}
+	}
+	if card.TS == "" {
+		return rf.chat.Post(ctx, card.Channel, m)
+	}
+	return rf.chat.Reply(ctx, card, m)
+}
+
+// RequestMute is `/finding mute ID reason`: the request the card's Mute…
+// dialog makes.
+func (rf *RespondFlow) RequestMute(ctx context.Context, r Request, ref, reason string) error {
+	f, ok := rf.finding(ctx, r, ref)
+	if !ok {
+		return nil
+	}
+	return rf.request(ctx, r, f, bot.ActionMute, reason, nil)
 }
 
 // Changed keeps Slack current when a request moves: its message in the

@@ -21,13 +21,13 @@ func (rf *RespondFlow) openContain(ctx context.Context, r Request) error {
 		rf.tell(ctx, r, "No containment action fits this finding, or none is enabled.")
 		return nil
 	}
-	if err := rf.dialogs.OpenModal(ctx, r.TriggerID, rf.containModal(f, actions)); err != nil {
+	if err := rf.dialogs.OpenModal(ctx, r.TriggerID, rf.containModal(f, actions, dialogMetadata(f, r))); err != nil {
 		rf.tell(ctx, r, "Contain: "+bot.ErrorMessage(err))
 	}
 	return nil
 }
 
-func (rf *RespondFlow) containModal(f bot.Finding, actions []playbooks.Response) bot.Modal {
+func (rf *RespondFlow) containModal(f bot.Finding, actions []playbooks.Response, meta string) bot.Modal {
 	var options []bot.Option
 	preview := []bot.Block{bot.Section{Text: bot.R(bot.T("What each action would touch:"))}}
 	initial := actions[0].Action
@@ -45,7 +45,7 @@ func (rf *RespondFlow) containModal(f bot.Finding, actions []playbooks.Response)
 		preview = append(preview, bot.Section{Text: bot.R(bot.B(a.Label+": "), bot.T(strings.Join(lines, "; ")))})
 	}
 	return bot.Modal{CallbackID: CallbackContain, Title: "Contain", Submit: "Request", Close: "Cancel",
-		Metadata: f.ShortID(), Blocks: preview, Inputs: []bot.Input{
+		Metadata: meta, Blocks: preview, Inputs: []bot.Input{
 			{ID: "action", Kind: bot.InputRadio, Label: "Action", Options: options, Initial: initial},
 			{ID: "reason", Kind: bot.InputMultiline, Label: "Why", MaxLength: 500,
 				Hint: "What you found; approvers read this before they approve."},
@@ -72,7 +72,8 @@ func (rf *RespondFlow) submitContain(ctx context.Context, r Request) error {
 	if len(validateContain(r)) > 0 {
 		return nil // the dialog refused it; a forged submission gets nothing
 	}
-	f, ok := rf.finding(ctx, r, r.PrivateMetadata)
+	ref, r := fromDialog(r)
+	f, ok := rf.finding(ctx, r, ref)
 	if !ok {
 		return nil
 	}
@@ -100,7 +101,7 @@ func (rf *RespondFlow) openMute(ctx context.Context, r Request) error {
 		return nil
 	}
 	m := bot.Modal{CallbackID: CallbackMute, Title: "Mute finding", Submit: "Request", Close: "Cancel",
-		Metadata: f.ShortID(),
+		Metadata: dialogMetadata(f, r),
 		Blocks:   []bot.Block{bot.Section{Text: bot.R(bot.T("Muting hides the finding in Security Command Center's default views; it stays recorded and can be unmuted."))}},
 		Inputs: []bot.Input{{ID: "reason", Kind: bot.InputMultiline, Label: "Why", MaxLength: 500,
 			Hint: "For example: a known test workload."}}}
@@ -114,7 +115,8 @@ func (rf *RespondFlow) submitMute(ctx context.Context, r Request) error {
 	if len(validateReason(r)) > 0 {
 		return nil
 	}
-	f, ok := rf.finding(ctx, r, r.PrivateMetadata)
+	ref, r := fromDialog(r)
+	f, ok := rf.finding(ctx, r, ref)
 	if !ok {
 		return nil
 	}

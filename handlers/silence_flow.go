@@ -76,13 +76,13 @@ func (s *SilenceFlow) open(ctx context.Context, r Request) error {
 	if err != nil {
 		return s.tell(ctx, r, "Silence: "+bot.ErrorMessage(err))
 	}
-	if err := s.dialogs.OpenModal(ctx, r.TriggerID, silenceModal(f)); err != nil {
+	if err := s.dialogs.OpenModal(ctx, r.TriggerID, silenceModal(f, dialogMetadata(f, r))); err != nil {
 		return s.tell(ctx, r, "Silence: "+bot.ErrorMessage(err))
 	}
 	return nil
 }
 
-func silenceModal(f bot.Finding) bot.Modal {
+func silenceModal(f bot.Finding, meta string) bot.Modal {
 	scopes := []bot.Option{{Value: scopeSimilar, Label: "Like this one", Description: DescribeMatchers(bot.SimilarMatchers(f))}}
 	if f.Project() != "" {
 		scopes = append(scopes, bot.Option{Value: scopeProject, Label: "This category in the project",
@@ -97,7 +97,7 @@ func silenceModal(f bot.Finding) bot.Modal {
 		durations = append(durations, bot.Option{Value: d.value, Label: d.label})
 	}
 	return bot.Modal{CallbackID: CallbackSilence, Title: "Silence findings", Submit: "Silence", Close: "Cancel",
-		Metadata: f.ShortID(),
+		Metadata: meta,
 		Blocks:   []bot.Block{bot.Section{Text: bot.R(bot.T("Matching findings are stored and counted in the digest, but not posted until the silence ends. Everyone sees who silenced what, and why."))}},
 		Inputs: []bot.Input{
 			{ID: "scope", Kind: bot.InputRadio, Label: "Silence", Options: scopes, Initial: scopeSimilar},
@@ -151,7 +151,8 @@ func (s *SilenceFlow) create(ctx context.Context, r Request) error {
 	if problems := validateSilence(r); len(problems) > 0 {
 		return fmt.Errorf("silence submission refused: %v", problems)
 	}
-	f, err := s.store.ResolveFinding(ctx, r.PrivateMetadata)
+	ref, r := fromDialog(r)
+	f, err := s.store.ResolveFinding(ctx, ref)
 	if err != nil {
 		return fmt.Errorf("silence: %w", err)
 	}
@@ -162,6 +163,9 @@ func (s *SilenceFlow) create(ctx context.Context, r Request) error {
 	}
 	card, ok, err := s.store.Card(ctx, f.Name)
 	if err != nil || !ok {
+		card = bot.MessageRef{Channel: r.Channel, TS: r.MessageTS}
+	}
+	if card.Empty() {
 		return err
 	}
 	_, err = s.chat.Reply(ctx, card, silenceAnnouncement(sil, r.UserID))

@@ -202,6 +202,12 @@ func renderRich(r bot.Rich, keepNewlines bool) string {
 }
 
 func renderSpan(s bot.Span, keepNewlines bool) string {
+	if s.Channel != "" {
+		if channelID.MatchString(s.Channel) {
+			return "<#" + s.Channel + ">"
+		}
+		return escapeText(s.Channel, false)
+	}
 	if s.User != "" {
 		switch {
 		case userID.MatchString(s.User):
@@ -236,6 +242,8 @@ func renderSpan(s bot.Span, keepNewlines bool) string {
 var (
 	userID  = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
 	groupID = regexp.MustCompile(`^S[A-Z0-9]{2,20}$`)
+	// channelID: public (C), private (G) and direct (D) conversations.
+	channelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,20}$`)
 )
 
 // wrap puts formatting marks around the text but outside its surrounding

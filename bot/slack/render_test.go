@@ -235,3 +235,22 @@ func TestLinkTarget(t *testing.T) {
 		}
 	}
 }
+
+func TestRenderMentionsAndChannelLinks(t *testing.T) {
+	cases := []struct {
+		span bot.Span
+		want string
+	}{
+		{bot.Mention("U0ALICE"), "<@U0ALICE>"},
+		{bot.Mention("S0LEADS"), "<!subteam^S0LEADS>"},
+		{bot.Mention("<!channel>"), "&lt;!channel&gt;"},
+		{bot.ChannelLink("C0SECOPS"), "<#C0SECOPS>"},
+		{bot.ChannelLink("G0PRIVATE"), "<#G0PRIVATE>"},
+		{bot.ChannelLink("C0X|<!here>"), "C0X|&lt;!here&gt;"},
+	}
+	for _, c := range cases {
+		if got := renderRich(bot.R(c.span), false); got != c.want {
+			t.Errorf("render %+v = %q, want %q", c.span, got, c.want)
+		}
+	}
+}

@@ -42,6 +42,7 @@ type app struct {
 	bot      *slackbot.Bot
 	intake   *handlers.Intake
 	runner   *playbooks.Runner
+	digest   *handlers.Digests
 	sources  []source
 	ops      *ops.Server
 	closers  []func() error
@@ -86,12 +87,18 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 	a.intake = handlers.NewIntake(a.store, a.outbox, router(cfg), a.cards, handlers.IntakeOptions{
 		Groups: a.store, Silences: a.silences, Logger: log, Metrics: handlers.NewIntakeMetrics(reg)})
 	mux := handlers.NewMux(log)
-	registerButtons(mux, handlers.NewTasks(a.store, a.outbox, a.cards, time.Duration(cfg.Investigate.Timeout), log), cfg, deps)
+	inv := investigationTasks(cfg, deps)
+	registerButtons(mux, handlers.NewTasks(a.store, a.outbox, a.cards, time.Duration(cfg.Investigate.Timeout), log), inv)
 	handlers.NewSilenceFlow(a.store, a.outbox, a.outbox, a.silences, log).Register(mux, a.cards)
 	dir := slackbot.NewDirectory(api, a.outbox, slackbot.DirectoryOptions{Logger: log.With("component", "directory")})
-	if err := a.respond(ctx, cfg, e, deps, dir, mux, log); err != nil {
+	flow, err := a.respond(ctx, cfg, e, deps, dir, mux, log)
+	if err != nil {
 		return nil, err
 	}
+	if a.digest, err = a.digests(cfg, log); err != nil {
+		return nil, err
+	}
+	a.commands(cfg, deps, inv, flow, mux, log)
 	a.bot = slackbot.NewBot(api, mux, botOptions(cfg, log, slackMetrics, mux.Validate))
 	a.addSources(cfg, deps, log, reg)
 	if cfg.Ops.Listen != config.ListenOff {
@@ -137,6 +144,7 @@ func (a *app) Run(ctx context.Context) error {
 	g.Go(func() error { return a.lister.Run(outboxCtx) })
 	g.Go(func() error { return a.silences.Run(outboxCtx) })
 	g.Go(func() error { return a.runner.Run(outboxCtx) })
+	g.Go(func() error { return a.digest.Run(outboxCtx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		feeders.Wait()

@@ -156,8 +156,8 @@ func (h *respondHarness) audit(finding string) []string {
 		if err := dec.Decode(&l); err != nil {
 			h.t.Fatalf("audit export is not JSON lines: %v", err)
 		}
-		if l.ID == 0 || l.At.IsZero() || l.Finding == "" {
-			h.t.Errorf("audit line lacks id, time or finding: %+v", l)
+		if l.ID == 0 || l.At.IsZero() || l.Event == "" || l.Actor == "" {
+			h.t.Errorf("audit line lacks id, time, event or actor: %+v", l)
 		}
 		if l.Finding == finding {
 			out = append(out, l.Event+" "+l.Actor+" "+l.Action)

@@ -107,23 +107,32 @@ func (a *app) addSources(cfg *config.Config, d deps, log *slog.Logger, reg prome
 	}
 }
 
-// registerButtons puts the investigation buttons on every card.
-func registerButtons(mux *handlers.Mux, tasks *handlers.Tasks, cfg *config.Config, d deps) {
+// investigations are the work behind the card's investigation buttons;
+// /finding runs the same work.
+type investigations struct{ related, logs, attack, playbook handlers.Task }
+
+func investigationTasks(cfg *config.Config, d deps) investigations {
 	inv := cfg.Investigate
 	lib := d.playbooks
+	return investigations{
+		related: handlers.RelatedTask(d.scc, time.Duration(inv.RelatedWindow)),
+		logs: handlers.LogsTask(d.logs, func(f bot.Finding, start, end time.Time, limit int) ([]bot.LogQuery, []string) {
+			return lib.Lookup(f).Queries(f, start, end, limit)
+		}, time.Duration(inv.LogsWindow), inv.LogsLimit),
+		attack: handlers.AttackTask(d.attack, d.attack.Notice(), func(f bot.Finding) []string { return lib.Lookup(f).Techniques }),
+		playbook: handlers.PlaybookTask(func(f bot.Finding, start, end time.Time) bot.Message {
+			return lib.Lookup(f).Checklist(f, start, end)
+		}, time.Duration(inv.LogsWindow)),
+	}
+}
+
+// registerButtons puts the investigation buttons on every card.
+func registerButtons(mux *handlers.Mux, tasks *handlers.Tasks, inv investigations) {
 	tasks.Register(mux,
-		handlers.Button{Action: handlers.ActionRelated, Label: "Related findings",
-			Task: handlers.RelatedTask(d.scc, time.Duration(inv.RelatedWindow))},
-		handlers.Button{Action: handlers.ActionLogs, Label: "Logs",
-			Task: handlers.LogsTask(d.logs, func(f bot.Finding, start, end time.Time, limit int) ([]bot.LogQuery, []string) {
-				return lib.Lookup(f).Queries(f, start, end, limit)
-			}, time.Duration(inv.LogsWindow), inv.LogsLimit)},
-		handlers.Button{Action: handlers.ActionAttack, Label: "ATT&CK",
-			Task: handlers.AttackTask(d.attack, d.attack.Notice(), func(f bot.Finding) []string { return lib.Lookup(f).Techniques })},
-		handlers.Button{Action: handlers.ActionPlaybook, Label: "Playbook",
-			Task: handlers.PlaybookTask(func(f bot.Finding, start, end time.Time) bot.Message {
-				return lib.Lookup(f).Checklist(f, start, end)
-			}, time.Duration(inv.LogsWindow))},
+		handlers.Button{Action: handlers.ActionRelated, Label: "Related findings", Task: inv.related},
+		handlers.Button{Action: handlers.ActionLogs, Label: "Logs", Task: inv.logs},
+		handlers.Button{Action: handlers.ActionAttack, Label: "ATT&CK", Task: inv.attack},
+		handlers.Button{Action: handlers.ActionPlaybook, Label: "Playbook", Task: inv.playbook},
 	)
 }
 

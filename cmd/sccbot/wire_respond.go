@@ -25,10 +25,11 @@ import (
 
 // respond wires the response actions: the responders of every product, the
 // policy from the configuration, the runner, and the buttons.
-func (a *app) respond(ctx context.Context, cfg *config.Config, e env, d deps, dir *slackbot.Directory, mux *handlers.Mux, log *slog.Logger) error {
+func (a *app) respond(ctx context.Context, cfg *config.Config, e env, d deps, dir *slackbot.Directory, mux *handlers.Mux,
+	log *slog.Logger) (*handlers.RespondFlow, error) {
 	lookup, err := a.ownerLookup(ctx, e, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var pager handlers.Pager
 	if e.pagerdutyKey != "" {
@@ -36,7 +37,7 @@ func (a *app) respond(ctx context.Context, cfg *config.Config, e env, d deps, di
 	}
 	responders, err := a.responders(ctx, e, d, lookup, pager, dir, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	policy := playbooks.NewPolicy(rules(cfg.Responses), playbooks.NewGroupCache(dir, time.Minute, time.Now))
 	var flow *handlers.RespondFlow
@@ -47,7 +48,7 @@ func (a *app) respond(ctx context.Context, cfg *config.Config, e env, d deps, di
 	flow = handlers.NewRespondFlow(a.store, a.outbox, a.outbox, a.runner, policy.Rule, fits, a.cards,
 		handlers.RespondOptions{Owners: lookup, Logger: log.With("component", "respond")})
 	flow.Register(mux)
-	return nil
+	return flow, nil
 }
 
 // responders are the adapters that carry out actions, one per product.

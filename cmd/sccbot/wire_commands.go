@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sccbot/sccbot/bot/scc"
+	"github.com/sccbot/sccbot/config"
+	"github.com/sccbot/sccbot/handlers"
+)
+
+// digests builds the scheduled digests from the configuration.
+func (a *app) digests(cfg *config.Config, log *slog.Logger) (*handlers.Digests, error) {
+	var scheds []handlers.DigestSchedule
+	for _, s := range cfg.Digests.Schedules {
+		scheds = append(scheds, handlers.DigestSchedule{Name: s.Name, Channel: s.Channel, Spec: s.Schedule(),
+			Location: s.Location(), Period: time.Duration(s.Period)})
+	}
+	d, err := handlers.NewDigests(a.store, a.store, a.outbox, scheds, handlers.DigestOptions{
+		Grace:  time.Duration(cfg.Digests.Grace),
+		Limits: handlers.DigestLimits{Top: cfg.Digests.Top, Unacknowledged: cfg.Digests.Unacknowledged},
+		Logger: log.With("component", "digests")})
+	if err != nil {
+		return nil, fmt.Errorf("digests: %w", err)
+	}
+	return d, nil
+}
+
+// commands wires the Acknowledge button and /finding.
+func (a *app) commands(cfg *config.Config, d deps, inv investigations, respond *handlers.RespondFlow, mux *handlers.Mux, log *slog.Logger) {
+	acks := handlers.NewAckFlow(a.store, a.store, a.outbox, log.With("component", "ack"))
+	acks.Register(mux, a.cards)
+	handlers.NewCommands(handlers.CommandDeps{
+		Store: a.store, Stats: a.store, Chat: a.outbox, Cards: a.cards,
+		Related: inv.related, Logs: inv.logs,
+		Attack: d.attack, Notice: d.attack.Notice(), Enum: scc.AttackID,
+		Acks: acks, Respond: respond, Unmute: d.scc, Audit: a.store,
+		Silences: a.silences, Digests: a.digest, Location: digestLocation(cfg),
+		Logger: log.With("component", "commands"),
+	}).Register(mux)
+}
+
+// digestLocation is the time zone of `/finding digest`: the first
+// schedule's, else UTC.
+func digestLocation(cfg *config.Config) *time.Location {
+	if len(cfg.Digests.Schedules) > 0 {
+		return cfg.Digests.Schedules[0].Location()
+	}
+	return time.UTC
+}

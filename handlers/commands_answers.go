@@ -1,0 +1,235 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sccbot/sccbot/bot"
+)
+
+// show is the finding's card, for the person only, with a button that
+// shares it in the channel.
+func (c *Commands) show(ctx context.Context, ref string) (bot.Message, error) {
+	f, err := c.d.Store.ResolveFinding(ctx, ref)
+	if err != nil {
+		return bot.Message{}, err
+	}
+	m, err := c.d.Cards.Build(ctx, f)
+	if err != nil {
+		return bot.Message{}, err
+	}
+	m.Key = ""
+	share := bot.R(bot.T("Only you can see this."))
+	if card, ok, err := c.d.Store.Card(ctx, f.Name); err == nil && ok {
+		share = append(share, bot.T(" Its card is in "), bot.ChannelLink(card.Channel), bot.T("."))
+	}
+	m.Blocks = append(m.Blocks, bot.Divider{}, bot.Context{Elements: []bot.Rich{share}},
+		bot.Actions{Buttons: []bot.Button{{ActionID: ActionShare, Label: "Share in channel", Value: f.ShortID()}}})
+	return m, nil
+}
+
+// share posts the card of `/finding show` in the channel, naming who
+// shared it, in a thread under it.
+func (c *Commands) share(ctx context.Context, r Request) error {
+	f, err := c.d.Store.ResolveFinding(ctx, r.Value)
+	if err != nil {
+		return c.tell(ctx, r, "Share: "+bot.ErrorMessage(err))
+	}
+	m, err := c.d.Cards.Build(ctx, f)
+	if err != nil {
+		return fmt.Errorf("share %s: %w", f.Name, err)
+	}
+	m.Key = "" // a shared copy is not the finding's card
+	ref, err := c.d.Chat.Post(ctx, r.Channel, m)
+	if err != nil {
+		return c.tell(ctx, r, "Share: "+bot.ErrorMessage(err))
+	}
+	note := bot.Message{Text: "Shared", Blocks: []bot.Block{bot.Context{Elements: []bot.Rich{
+		bot.R(bot.T("Shared by "), bot.Mention(r.UserID), bot.T(" with /finding show"))}}}}
+	if _, err := c.d.Chat.Reply(ctx, ref, note); err != nil {
+		c.log.Warn("share note not posted", "err", err)
+	}
+	return nil
+}
+
+func (c *Commands) tell(ctx context.Context, r Request, text string) error {
+	return c.d.Chat.Ephemeral(ctx, r.ResponseURL, r.Channel, r.UserID, textMessage(text))
+}
+
+// list shows the newest findings the filters select, one a line.
+func (c *Commands) list(ctx context.Context, fl ListFilters) (bot.Message, error) {
+	q := bot.FindingQuery{Severities: fl.Severities, MinSeverity: fl.MinSeverity, Categories: fl.Categories,
+		Projects: fl.Projects, Products: fl.Products, States: fl.States, Since: fl.From(c.d.Now()), Limit: fl.Limit}
+	if q.Limit == 0 {
+		q.Limit = DefaultListLimit
+	}
+	fs, total, err := c.d.Store.ListFindings(ctx, q)
+	if err != nil {
+		return bot.Message{}, err
+	}
+	if total == 0 {
+		return textMessage("No findings match."), nil
+	}
+	head := fmt.Sprintf("%d %s match", total, plural(total, "finding", "findings"))
+	if total > len(fs) {
+		head += fmt.Sprintf("; the newest %d:", len(fs))
+	}
+	m := bot.Message{Text: head}
+	m.Blocks = append(m.Blocks, bot.Section{Text: bot.R(bot.B(head))})
+	for start := 0; start < len(fs); start += listLines {
+		var lines []bot.Span
+		for i, f := range fs[start:min(start+listLines, len(fs))] {
+			if i > 0 {
+				lines = append(lines, bot.T("\n"))
+			}
+			lines = append(lines, listSpans(f)...)
+		}
+		m.Blocks = append(m.Blocks, bot.Section{Text: lines})
+	}
+	m.Blocks = append(m.Blocks, bot.Context{Elements: []bot.Rich{bot.R(bot.T("/finding show ID for the card"))}})
+	return m, nil
+}
+
+func listSpans(f bot.Finding) []bot.Span {
+	return []bot.Span{bot.M(f.ShortID()), bot.T(" " + f.Severity.Label() + " · "), findingLink(f),
+		bot.T(" · " + clip(whereOf(f), 60) + " · " + f.EventTime.UTC().Format("01-02 15:04") + " · " + f.State)}
+}
+
+// mitre describes one technique, named by id or by SCC's enum.
+func (c *Commands) mitre(technique string) bot.Message {
+	id := technique
+	if !isTechniqueID(technique) {
+		mapped, ok := c.d.Enum(technique)
+		if !ok {
+			return textMessage(fmt.Sprintf("SCC has no technique %s; try the ATT&CK id (T1027.004).", technique))
+		}
+		id = mapped
+	}
+	m := bot.Message{Text: "ATT&CK " + id, Blocks: []bot.Block{techniqueBlock(id, c.d.Attack)}}
+	if c.d.Notice != "" {
+		m.Blocks = append(m.Blocks, bot.Context{Elements: []bot.Rich{bot.R(bot.T(c.d.Notice))}})
+	}
+	return m
+}
+
+func (c *Commands) mute(ctx context.Context, r Request, cmd Command) (bot.Message, error) {
+	return bot.Message{}, c.d.Respond.RequestMute(ctx, r, cmd.Finding, cmd.Reason)
+}
+
+// unmute lifts a mute at once: it makes a finding visible again, which
+// needs no approval, but it is audited.
+func (c *Commands) unmute(ctx context.Context, r Request, ref string) (bot.Message, error) {
+	f, err := c.d.Store.ResolveFinding(ctx, ref)
+	if err != nil {
+		return bot.Message{}, err
+	}
+	if _, err := c.d.Unmute.SetMute(ctx, f.Name, false); err != nil {
+		return bot.Message{}, err
+	}
+	if err := c.d.Audit.AppendAudit(ctx, bot.AuditEvent{At: c.d.Now(), Event: "unmuted", Finding: f.Name,
+		Action: bot.ActionMute, Actor: r.UserID, Detail: "/finding unmute"}); err != nil {
+		c.log.Warn("unmute not audited", "finding", f.Name, "err", err)
+	}
+	c.d.Cards.Touch(f.Name)
+	return textMessage("Unmuted " + f.ShortID() + " in Security Command Center."), nil
+}
+
+// stats are the bot's figures since a time (default the last 24 hours).
+func (c *Commands) stats(ctx context.Context, fl ListFilters) (bot.Message, error) {
+	now := c.d.Now()
+	from := fl.From(now)
+	if from.IsZero() {
+		from = now.Add(-24 * time.Hour)
+	}
+	sev, _, err := c.d.Stats.FindingGroups(ctx, DigestBySeverity, from, from, now, 8)
+	if err != nil {
+		return bot.Message{}, err
+	}
+	var bySev []string
+	total := 0
+	for _, s := range sev {
+		bySev = append(bySev, fmt.Sprintf("%s %d", s.Key, s.Count))
+		total += s.Count
+	}
+	lines := []string{fmt.Sprintf("Findings first seen: %d (%s)", total, orNone(strings.Join(bySev, ", ")))}
+	for _, o := range []struct{ outcome, label string }{{OutcomePosted, "posted as cards"}, {OutcomeGrouped, "grouped into a card"},
+		{OutcomeSilenced, "silenced"}, {OutcomeLifecycle, "state changes shown on cards"}} {
+		n, err := c.d.Stats.FindingsWithOutcome(ctx, o.outcome, from, now)
+		if err != nil {
+			return bot.Message{}, err
+		}
+		lines = append(lines, fmt.Sprintf("%s: %d", o.label, n))
+	}
+	_, open, err := c.d.Stats.UnacknowledgedFindings(ctx, from, now, 1)
+	if err != nil {
+		return bot.Message{}, err
+	}
+	active, err := c.d.Silences.Active(ctx)
+	if err != nil {
+		return bot.Message{}, err
+	}
+	lines = append(lines, fmt.Sprintf("open and not acknowledged: %d", open), fmt.Sprintf("active silences: %d", len(active)))
+	head := "sccbot since " + from.UTC().Format("2006-01-02 15:04 UTC")
+	return bot.Message{Text: head, Blocks: []bot.Block{bot.Section{Text: bot.R(bot.B(head))}, bot.Code{Text: strings.Join(lines, "\n")}}}, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// silence creates, lists or removes silences. A new silence is announced
+// in the channel, with its Remove button, because it hides findings from
+// everyone there.
+func (c *Commands) silence(ctx context.Context, r Request, cmd Command) (bot.Message, error) {
+	a := cmd.Silence
+	switch a.Op {
+	case SilenceCreate:
+		sil, err := c.d.Silences.Create(ctx, a.Matchers, a.For, cmd.Reason, r.UserID)
+		if err != nil {
+			return bot.Message{}, err
+		}
+		if _, err := c.d.Chat.Post(ctx, r.Channel, silenceAnnouncement(sil, r.UserID)); err != nil {
+			c.log.Warn("silence not announced", "silence", sil.ID, "err", err)
+		}
+		return textMessage("Silence " + sil.ID + " created until " + formatTime(sil.ExpiresAt) + "."), nil
+	case SilenceRemove:
+		sil, err := c.d.Silences.Remove(ctx, a.ID, r.UserID)
+		if err != nil {
+			return bot.Message{}, err
+		}
+		if sil.RemovedBy != r.UserID {
+			return textMessage("That silence was already removed."), nil
+		}
+		return textMessage("Removed silence " + sil.ID + " of " + DescribeMatchers(sil.Matchers) + "."), nil
+	}
+	return c.silenceList(ctx)
+}
+
+func (c *Commands) silenceList(ctx context.Context) (bot.Message, error) {
+	active, err := c.d.Silences.Active(ctx)
+	if err != nil {
+		return bot.Message{}, err
+	}
+	if len(active) == 0 {
+		return textMessage("No silences are active."), nil
+	}
+	m := bot.Message{Text: fmt.Sprintf("%d active %s", len(active), plural(len(active), "silence", "silences"))}
+	m.Blocks = append(m.Blocks, bot.Section{Text: bot.R(bot.B(m.Text))})
+	for i, s := range active {
+		if i == maxListedSilences {
+			m.Blocks = append(m.Blocks, bot.Context{Elements: []bot.Rich{bot.R(bot.T(fmt.Sprintf("and %d more", len(active)-i)))}})
+			break
+		}
+		m.Blocks = append(m.Blocks, bot.Section{Text: bot.R(bot.M(s.ID), bot.T(" "), bot.M(DescribeMatchers(s.Matchers)),
+			bot.T(" until "+formatTime(s.ExpiresAt)+" by "), bot.Mention(s.CreatedBy), bot.T(": "+s.Reason))})
+	}
+	return m, nil
+}
+
+// maxListedSilences keeps the list within Slack's 50 blocks.
+const maxListedSilences = 40
