@@ -20,6 +20,7 @@ const ActionShare = "finding.share"
 // CommandStore is what /finding reads from the store.
 type CommandStore interface {
 	FindingResolver
+	FindingWriter
 	ListFindings(ctx context.Context, q bot.FindingQuery) ([]bot.Finding, int, error)
 }
 

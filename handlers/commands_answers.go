@@ -93,8 +93,8 @@ func (c *Commands) list(ctx context.Context, fl ListFilters) (bot.Message, error
 }
 
 func listSpans(f bot.Finding) []bot.Span {
-	return []bot.Span{bot.M(f.ShortID()), bot.T(" " + f.Severity.Label() + " · "), findingLink(f),
-		bot.T(" · " + clip(whereOf(f), 60) + " · " + f.EventTime.UTC().Format("01-02 15:04") + " · " + f.State)}
+	return []bot.Span{findingLink(f), bot.T(" · " + f.Severity.Label() + " · " + clip(f.Category, 70) + " · " +
+		clip(whereOf(f), 60) + " · " + f.EventTime.UTC().Format("01-02 15:04 UTC") + " · " + f.State)}
 }
 
 // mitre describes one technique, named by id or by SCC's enum.
@@ -125,8 +125,12 @@ func (c *Commands) unmute(ctx context.Context, r Request, ref string) (bot.Messa
 	if err != nil {
 		return bot.Message{}, err
 	}
-	if _, err := c.d.Unmute.SetMute(ctx, f.Name, false); err != nil {
+	updated, err := c.d.Unmute.SetMute(ctx, f.Name, false)
+	if err != nil {
 		return bot.Message{}, err
+	}
+	if err := storeChange(ctx, c.d.Store, f, updated); err != nil {
+		c.log.Warn("unmute not stored", "finding", f.Name, "err", err)
 	}
 	if err := c.d.Audit.AppendAudit(ctx, bot.AuditEvent{At: c.d.Now(), Event: "unmuted", Finding: f.Name,
 		Action: bot.ActionMute, Actor: r.UserID, Detail: "/finding unmute"}); err != nil {

@@ -99,7 +99,10 @@ func (rf *RespondFlow) Register(mux *Mux) {
 	rf.cards.AddNotes(rf.notes)
 }
 
-// buttons are the response buttons that fit f and that the operator enabled.
+// Buttons are the response buttons that fit f and that the operator
+// enabled: the card's, and the playbook checklist's.
+func (rf *RespondFlow) Buttons(f bot.Finding) []bot.Button { return rf.buttons(f) }
+
 func (rf *RespondFlow) buttons(f bot.Finding) []bot.Button {
 	var out []bot.Button
 	if len(rf.containActions(f)) > 0 {
@@ -245,7 +248,9 @@ func (rf *RespondFlow) Changed(ctx context.Context, req bot.ActionRequest) {
 			rf.log.Warn("request message not updated", "request", req.ID, "err", err)
 		}
 	}
-	if req.State.Final() {
+	// A request that finished before its message was posted (one that
+	// needs no approval runs at once) shows the outcome in that message.
+	if req.State.Final() && !req.Message.Empty() {
 		rf.announce(ctx, req, f)
 	}
 	rf.cards.Touch(f.Name)

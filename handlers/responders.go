@@ -121,16 +121,40 @@ type FindingUpdater interface {
 	SetState(ctx context.Context, name string, active bool) (bot.Finding, error)
 }
 
+// FindingWriter stores a finding's latest state.
+type FindingWriter interface {
+	PutFinding(ctx context.Context, f bot.Finding) error
+}
+
 // SCCResponder carries out mute and resolve in Security Command Center, and
 // resolves the finding's page when it is resolved.
 type SCCResponder struct {
-	scc   FindingUpdater
-	pager Pager
+	scc    FindingUpdater
+	pager  Pager
+	stored FindingWriter
 }
 
-// NewSCCResponder returns an SCCResponder; pager may be nil.
-func NewSCCResponder(scc FindingUpdater, pager Pager) *SCCResponder {
-	return &SCCResponder{scc: scc, pager: pager}
+// NewSCCResponder returns an SCCResponder; pager may be nil. stored keeps
+// the card current: it gets the new state as soon as SCC confirms it,
+// before SCC's own notification of the change arrives.
+func NewSCCResponder(scc FindingUpdater, pager Pager, stored FindingWriter) *SCCResponder {
+	return &SCCResponder{scc: scc, pager: pager, stored: stored}
+}
+
+// storeChange records what SCC answered on the stored finding. Only state
+// and mute are taken: SCC's answer to an update lacks the resource details
+// the card shows.
+func storeChange(ctx context.Context, w FindingWriter, f, updated bot.Finding) error {
+	if w == nil {
+		return nil
+	}
+	if updated.State != "" {
+		f.State = updated.State
+	}
+	if updated.Mute != "" {
+		f.Mute = updated.Mute
+	}
+	return w.PutFinding(ctx, f)
 }
 
 // Actions implements bot.Responder.
@@ -151,16 +175,20 @@ func (s *SCCResponder) Execute(ctx context.Context, f bot.Finding, action string
 	if dryRun {
 		return bot.ActionResult{DryRun: true, Summary: "Dry run: nothing was changed in Security Command Center", Details: lines}, nil
 	}
+	var updated bot.Finding
 	var err error
 	if action == bot.ActionMute {
-		_, err = s.scc.SetMute(ctx, f.Name, true)
+		updated, err = s.scc.SetMute(ctx, f.Name, true)
 	} else {
-		_, err = s.scc.SetState(ctx, f.Name, false)
+		updated, err = s.scc.SetState(ctx, f.Name, false)
 	}
 	if err != nil {
 		return bot.ActionResult{}, err
 	}
 	res := bot.ActionResult{Summary: "finding muted in Security Command Center", Details: lines}
+	if err := storeChange(ctx, s.stored, f, updated); err != nil {
+		res.Details = append(res.Details, "the card may show the old state until SCC's notification: "+bot.ErrorMessage(err))
+	}
 	if action == bot.ActionResolve {
 		res.Summary = "finding set INACTIVE in Security Command Center"
 		if s.pager != nil {

@@ -86,15 +86,17 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 	a.silences = handlers.NewSilences(a.store, a.store, log.With("component", "silences"), nil)
 	a.intake = handlers.NewIntake(a.store, a.outbox, router(cfg), a.cards, handlers.IntakeOptions{
 		Groups: a.store, Silences: a.silences, Logger: log, Metrics: handlers.NewIntakeMetrics(reg)})
-	mux := handlers.NewMux(log)
-	inv := investigationTasks(cfg, deps)
-	registerButtons(mux, handlers.NewTasks(a.store, a.outbox, a.cards, time.Duration(cfg.Investigate.Timeout), log), inv)
-	handlers.NewSilenceFlow(a.store, a.outbox, a.outbox, a.silences, log).Register(mux, a.cards)
 	dir := slackbot.NewDirectory(api, a.outbox, slackbot.DirectoryOptions{Logger: log.With("component", "directory")})
-	flow, err := a.respond(ctx, cfg, e, deps, dir, mux, log)
+	flow, err := a.respond(ctx, cfg, e, deps, dir, log)
 	if err != nil {
 		return nil, err
 	}
+	// The card's buttons, in this order: investigate, silence, respond.
+	mux := handlers.NewMux(log)
+	inv := investigationTasks(cfg, deps, flow.Buttons)
+	registerButtons(mux, handlers.NewTasks(a.store, a.outbox, a.cards, time.Duration(cfg.Investigate.Timeout), log), inv)
+	handlers.NewSilenceFlow(a.store, a.outbox, a.outbox, a.silences, log).Register(mux, a.cards)
+	flow.Register(mux)
 	if a.digest, err = a.digests(cfg, log); err != nil {
 		return nil, err
 	}

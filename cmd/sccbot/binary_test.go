@@ -199,6 +199,9 @@ func TestDemoCommand(t *testing.T) {
 		"cards posted         3", "malformed messages   1",
 		"asked for *Related findings*", "(same pod)", "*Container logs of the pod* — 9 entries",
 		"io.k8s.core.v1.pods.exec.create", "T1106 Native API", "# Playbook: Execution: Built in Malicious Binary Executed", "kubectl cp",
+		"✅ Isolate the pod", "kubernetes  POST /apis/networking.k8s.io/v1/namespaces/payments/networkpolicies",
+		"✅ Page the project owner: 1 owner paged", "pagerduty   triggered incident",
+		"*3 findings match*", "# SCC digest: last 24 hours", "🛡️ Contained *1*",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q\n%s", want, out)

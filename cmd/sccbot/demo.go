@@ -79,6 +79,7 @@ func newDemo(ctx context.Context, verbose bool, stderr io.Writer) (*demo, error)
 	if verbose {
 		log = newLogger(stderr, "debug", "text")
 	}
+	d.addPeople()
 	if d.app, err = newApp(ctx, cfg, d.fakes.env(), log, d.reg); err != nil {
 		d.close()
 		return nil, err
@@ -105,7 +106,11 @@ func (d *demo) play(ctx context.Context, stdout io.Writer) error {
 	if err := d.clickButtons(ctx); err != nil {
 		return err
 	}
+	if err := d.respond(ctx); err != nil {
+		return err
+	}
 	d.printTranscript(stdout, findings)
+	d.printEffects(stdout)
 	return d.stop()
 }
 
@@ -178,6 +183,9 @@ func (d *demo) printTranscript(w io.Writer, findings []demoFinding) {
 	fmt.Fprintf(w, "SCC published %d findings to Pub/Sub, one of them twice, plus a malformed message;\n", len(findings))
 	fmt.Fprintln(w, "the poller found the same findings through the SCC API. A responder then clicked")
 	fmt.Fprintln(w, "Related findings, Logs, ATT&CK and Playbook on each card; the answers are in the threads.")
+	fmt.Fprintln(w, "On the GKE card alice asked to isolate the pod and bob approved it; on the urgent Cloud Run")
+	fmt.Fprintln(w, "card alice paged the project's owners. Then alice typed /finding list since=24h and")
+	fmt.Fprintln(w, "/finding digest in #secops: the answers, shown to her alone, are at the end of #secops.")
 	for _, ch := range []string{"#secops-gke", "#secops-urgent", "#secops"} {
 		fmt.Fprintln(w)
 		fmt.Fprint(w, d.fakes.slack.Transcript(d.fakes.slack.ChannelID(ch)))

@@ -37,6 +37,8 @@ type fakes struct {
 // demoPeople are the Slack users behind the seeded project owners and
 // contacts, so that paging an owner reaches someone in the fake workspace.
 var demoPeople = []struct{ id, email, name string }{
+	{"U0PAYONCALL", "payments-oncall@example.com", "payments-oncall"},
+	{"U0WEBONCALL", "web-oncall@example.com", "web-oncall"},
 	{"U0ALICE", "alice@example.com", "alice"},
 	{"U0DANA", "dana@example.com", "dana"},
 	{"U0CAROL", "carol@example.com", "carol"},
@@ -120,7 +122,7 @@ func (f *fakes) env() env {
 		containerEmulator:       f.container.Addr(),
 		contactsEmulator:        f.owners.Addr(),
 		resourceManagerEmulator: f.owners.Addr(),
-		pagerdutyURL:            f.pagerduty.URL() + pagerdutyfake.Path,
+		pagerdutyURL:            f.pagerduty.URL(),
 		pagerdutyKey:            pagerdutyfake.DemoRoutingKey,
 	}
 }

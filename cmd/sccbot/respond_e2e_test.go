@@ -75,9 +75,16 @@ func (h *respondHarness) press(msg slackfake.Message, action, user string) strin
 // returns the request's message in the thread.
 func (h *respondHarness) contain(card slackfake.Message, action, user, reason string) slackfake.Message {
 	h.t.Helper()
+	return h.containFrom(card, card, action, user, reason)
+}
+
+// containFrom clicks Contain… on the message clicked (a card, or a reply
+// in its thread) and returns the request's message in the card's thread.
+func (h *respondHarness) containFrom(clicked, card slackfake.Message, action, user, reason string) slackfake.Message {
+	h.t.Helper()
 	ctx := testContext(h.t)
 	n := len(h.fakes.slack.Views())
-	h.press(card, "finding.contain", user)
+	h.press(clicked, "finding.contain", user)
 	views, err := h.fakes.slack.WaitViews(ctx, n+1)
 	if err != nil {
 		h.t.Fatalf("no Contain dialog: %v", err)

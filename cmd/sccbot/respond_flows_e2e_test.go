@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"cloud.google.com/go/securitycenter/apiv2/securitycenterpb"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sccbot/sccbot/bot/scc/sccfake"
@@ -234,4 +235,100 @@ func requestID(t *testing.T, m slackfake.Message) string {
 	}
 	t.Fatal("the message has no Approve button")
 	return ""
+}
+
+// Page owner needs no approval under this policy: it finds the owners,
+// pages PagerDuty once (keyed by the finding) and messages the owner who
+// is in Slack. Resolving the finding resolves the page.
+func TestE2EPageOwnerThenResolve(t *testing.T) {
+	t.Parallel()
+	h := newRespondHarness(t, false)
+	card := h.seedCard(sccfake.SeedGKECompiler, "#secops-gke")
+	name := findingName(t, sccfake.SeedGKECompiler)
+
+	h.press(card, "finding.page_owner", mallory)
+	paged := h.reply(card, "✅")
+	wantAll(t, "page outcome", texts(t, paged), "Page the project owner", "requested by <@U0MALLORY>")
+	incidents := h.fakes.pagerduty.Incidents()
+	if len(incidents) != 1 || incidents[0].Status != "triggered" || incidents[0].DedupKey == "" {
+		t.Fatalf("PagerDuty incidents = %+v, want one triggered", incidents)
+	}
+	wantAll(t, "page outcome", texts(t, paged), "payments-oncall@example.com (finding contacts)", "2 owners paged")
+	dm := h.waitDM()
+	wantAll(t, "direct message to the owner", texts(t, dm), "Launch Code Compiler Tool In Container")
+
+	h.press(card, "finding.page_owner", bob)
+	h.waitAudit(name, "succeeded sccbot page_owner", 2)
+	if in := h.fakes.pagerduty.Incidents(); len(in) != 1 || in[0].Triggers != 2 {
+		t.Errorf("a second page made %+v; want the same incident triggered again", in)
+	}
+
+	h.press(card, "finding.resolve", alice)
+	h.edited(card, "INACTIVE")
+	if f, _ := h.fakes.scc.Finding(name); f.GetState() != securitycenterpb.Finding_INACTIVE {
+		t.Errorf("SCC state = %v, want INACTIVE", f.GetState())
+	}
+	if in := h.fakes.pagerduty.Incidents(); len(in) != 1 || in[0].Status != "resolved" {
+		t.Errorf("PagerDuty incident after resolve = %+v, want resolved", in)
+	}
+}
+
+// The playbook's checklist carries the response buttons, and Contain…
+// from the thread answers in the card's thread.
+func TestE2EContainFromThePlaybook(t *testing.T) {
+	t.Parallel()
+	h := newRespondHarness(t, false)
+	card := h.seedCard(sccfake.SeedGKECompiler, "#secops-gke")
+	list := h.click(card, "finding.playbook", alice, 1)
+	for _, b := range []string{"finding.contain", "finding.page_owner", "finding.mute", "finding.resolve"} {
+		if !strings.Contains(string(list.Blocks), `"`+b+`"`) {
+			t.Errorf("checklist lacks the %s button", b)
+		}
+	}
+	req := h.containFrom(list, card, "cordon_node", alice, "node looks tampered with")
+	h.press(req, "approval.approve", bob)
+	h.edited(req, "✅")
+	if got, want := kubeWrites(h), []string{"PATCH /api/v1/nodes/" + gkefake.SeedNode}; !slices.Equal(got, want) {
+		t.Errorf("writes to the cluster = %v, want %v", got, want)
+	}
+}
+
+// waitDM waits for a direct message and returns the first.
+func (h *respondHarness) waitDM() slackfake.Message {
+	h.t.Helper()
+	ctx := testContext(h.t)
+	if _, err := h.fakes.slack.WaitCalls(ctx, "conversations.open", 1); err != nil {
+		h.t.Fatal(err)
+	}
+	for n := 1; ; n++ {
+		msgs, err := h.fakes.slack.WaitCalls(ctx, "chat.postMessage", n)
+		if err != nil {
+			h.t.Fatalf("no direct message: %v", err)
+		}
+		for _, m := range h.fakes.slack.AllMessages() {
+			if strings.HasPrefix(m.Channel, "D") {
+				return m
+			}
+		}
+		_ = msgs
+	}
+}
+
+// waitAudit waits until the finding's audit log has event n times.
+func (h *respondHarness) waitAudit(name, event string, n int) {
+	h.t.Helper()
+	var got []string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		got = h.audit(name)
+		count := 0
+		for _, e := range got {
+			if e == event {
+				count++
+			}
+		}
+		if count >= n {
+			return
+		}
+	}
+	h.t.Fatalf("audit log of %s never had %q %d times: %v", name, event, n, got)
 }

@@ -111,7 +111,9 @@ func (a *app) addSources(cfg *config.Config, d deps, log *slog.Logger, reg prome
 // /finding runs the same work.
 type investigations struct{ related, logs, attack, playbook handlers.Task }
 
-func investigationTasks(cfg *config.Config, d deps) investigations {
+// The playbook's checklist ends with the response buttons that fit, so
+// that the responder can act where they read.
+func investigationTasks(cfg *config.Config, d deps, respond func(bot.Finding) []bot.Button) investigations {
 	inv := cfg.Investigate
 	lib := d.playbooks
 	return investigations{
@@ -121,7 +123,11 @@ func investigationTasks(cfg *config.Config, d deps) investigations {
 		}, time.Duration(inv.LogsWindow), inv.LogsLimit),
 		attack: handlers.AttackTask(d.attack, d.attack.Notice(), func(f bot.Finding) []string { return lib.Lookup(f).Techniques }),
 		playbook: handlers.PlaybookTask(func(f bot.Finding, start, end time.Time) bot.Message {
-			return lib.Lookup(f).Checklist(f, start, end)
+			m := lib.Lookup(f).Checklist(f, start, end)
+			if buttons := respond(f); len(buttons) > 0 {
+				m.Blocks = append(m.Blocks, bot.Actions{Buttons: buttons})
+			}
+			return m
 		}, time.Duration(inv.LogsWindow)),
 	}
 }

@@ -23,9 +23,10 @@ import (
 	"github.com/sccbot/sccbot/playbooks/pagerduty"
 )
 
-// respond wires the response actions: the responders of every product, the
-// policy from the configuration, the runner, and the buttons.
-func (a *app) respond(ctx context.Context, cfg *config.Config, e env, d deps, dir *slackbot.Directory, mux *handlers.Mux,
+// respond builds the response actions: the responders of every product,
+// the policy from the configuration, the runner, and the flow behind the
+// buttons (which the caller registers).
+func (a *app) respond(ctx context.Context, cfg *config.Config, e env, d deps, dir *slackbot.Directory,
 	log *slog.Logger) (*handlers.RespondFlow, error) {
 	lookup, err := a.ownerLookup(ctx, e, log)
 	if err != nil {
@@ -47,7 +48,6 @@ func (a *app) respond(ctx context.Context, cfg *config.Config, e env, d deps, di
 	fits := func(f bot.Finding) []playbooks.Response { return d.playbooks.Lookup(f).ResponsesFor(f) }
 	flow = handlers.NewRespondFlow(a.store, a.outbox, a.outbox, a.runner, policy.Rule, fits, a.cards,
 		handlers.RespondOptions{Owners: lookup, Logger: log.With("component", "respond")})
-	flow.Register(mux)
 	return flow, nil
 }
 
@@ -65,7 +65,7 @@ func (a *app) responders(ctx context.Context, e env, d deps, lookup handlers.Own
 	}
 	return []bot.Responder{gke, run,
 		handlers.NewPageResponder(lookup, pager, dir, log.With("component", "page")),
-		handlers.NewSCCResponder(d.scc, pager)}, nil
+		handlers.NewSCCResponder(d.scc, pager, a.store)}, nil
 }
 
 // ownerLookup finds owners through Essential Contacts and Resource Manager.

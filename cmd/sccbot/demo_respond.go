@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/sccbot/sccbot/bot/slack/slackfake"
+	"github.com/sccbot/sccbot/handlers"
+)
+
+// The demo's people: alice responds and leads, bob leads.
+const (
+	demoResponder = "U0ALICE"
+	demoApprover  = "U0BOB"
+)
+
+func (d *demo) addPeople() {
+	d.fakes.slack.AddUser(demoApprover, "bob@example.com", "bob")
+	d.fakes.slack.SetUserGroup("S0RESPONDERS", demoResponder)
+	d.fakes.slack.SetUserGroup("S0LEADS", demoResponder, demoApprover)
+}
+
+// respond plays a containment on the GKE card (alice requests isolation,
+// bob approves), pages the owner of the urgent Cloud Run finding, and
+// types two /finding commands.
+func (d *demo) respond(ctx context.Context) error {
+	gke := d.fakes.slack.Messages(d.fakes.slack.ChannelID("#secops-gke"))[0]
+	if err := d.contain(ctx, gke, "isolate_pod", "gcc built a binary in /tmp/.cache in production"); err != nil {
+		return err
+	}
+	urgent := d.fakes.slack.Messages(d.fakes.slack.ChannelID("#secops-urgent"))[0]
+	if err := d.press(ctx, urgent, handlers.ActionPageOwner, demoResponder, ""); err != nil {
+		return err
+	}
+	if _, err := d.replyWith(ctx, urgent, " paged at "); err != nil {
+		return err
+	}
+	for _, text := range []string{"list since=24h", "digest"} {
+		if err := d.slash(ctx, text); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *demo) contain(ctx context.Context, card slackfake.Message, action, reason string) error {
+	n := len(d.fakes.slack.Views())
+	if err := d.press(ctx, card, handlers.ActionContain, demoResponder, ""); err != nil {
+		return err
+	}
+	views, err := d.fakes.slack.WaitViews(ctx, n+1)
+	if err != nil {
+		return fmt.Errorf("no Contain dialog: %w", err)
+	}
+	sub := d.fakes.slack.ViewSubmissionPayload(slackfake.ViewSubmission{UserID: demoResponder, ViewID: views[n].ID,
+		Values: map[string]map[string]string{"action": {"action": action}, "reason": {"reason": reason}}})
+	if _, err := d.fakes.slack.SendAndWaitAck(ctx, "interactive", sub); err != nil {
+		return err
+	}
+	req, err := d.replyWith(ctx, card, reason)
+	if err != nil {
+		return err
+	}
+	if err := d.press(ctx, req, handlers.ActionApprove, demoApprover, ""); err != nil {
+		return err
+	}
+	_, err = d.replyWith(ctx, card, "✅")
+	return err
+}
+
+func (d *demo) press(ctx context.Context, msg slackfake.Message, action, user, value string) error {
+	p := d.fakes.slack.BlockActionPayload(slackfake.BlockAction{UserID: user, Channel: msg.Channel,
+		MessageTS: msg.TS, ActionID: action, Value: value})
+	if _, err := d.fakes.slack.SendAndWaitAck(ctx, "interactive", p); err != nil {
+		return fmt.Errorf("click %s: %w", action, err)
+	}
+	return nil
+}
+
+// replyWith waits for a reply in the card's thread whose text has want.
+func (d *demo) replyWith(ctx context.Context, card slackfake.Message, want string) (slackfake.Message, error) {
+	for n := 1; ; n++ {
+		replies, err := d.fakes.slack.WaitThread(ctx, card.Channel, card.TS, n)
+		if err != nil {
+			return slackfake.Message{}, fmt.Errorf("waiting for %q in the thread: %w", want, err)
+		}
+		for _, r := range replies {
+			if strings.Contains(r.Text+string(r.Blocks), want) {
+				return r, nil
+			}
+		}
+	}
+}
+
+// slash types /finding text in #secops and waits for the answer.
+func (d *demo) slash(ctx context.Context, text string) error {
+	p := d.fakes.slack.SlashCommandPayload(slackfake.SlashCommand{Text: text, UserID: demoResponder, Channel: "#secops"})
+	if _, err := d.fakes.slack.SendAndWaitAck(ctx, "slash_commands", p); err != nil {
+		return fmt.Errorf("/finding %s: %w", text, err)
+	}
+	if _, err := d.fakes.slack.WaitResponses(ctx, path.Base(p["response_url"].(string)), 1); err != nil {
+		return fmt.Errorf("/finding %s: no answer: %w", text, err)
+	}
+	return nil
+}
+
+// printEffects shows what the Google and PagerDuty fakes received.
+func (d *demo) printEffects(w io.Writer) {
+	fmt.Fprintln(w, "\n---- what the workload APIs received ----")
+	for _, c := range d.fakes.kube.Calls() {
+		fmt.Fprintf(w, "kubernetes  %s %s\n", c.Method, c.Path)
+	}
+	for _, in := range d.fakes.pagerduty.Incidents() {
+		fmt.Fprintf(w, "pagerduty   %s incident %q (dedup key: the finding's name)\n", in.Status, in.Summary)
+	}
+}
