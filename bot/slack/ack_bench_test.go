@@ -31,6 +31,20 @@ func (s *slowBackend) Serve(ctx context.Context, r handlers.Request) error {
 // under 50ms (Slack allows 3s). The 200 envelopes arrive in one burst, the
 // worst case: the last one waits for the socket to read the others.
 func BenchmarkEnvelopeAck(b *testing.B) {
+	benchAck(b, "interactive", func(fake *slackfake.Server) map[string]any {
+		return fake.BlockActionPayload(slackfake.BlockAction{ActionID: "finding.related", Channel: "C0SECOPS01", Value: "x"})
+	})
+}
+
+// BenchmarkSlashCommandAck is the same for /finding commands, whose
+// payloads are small: the ack never waits for the answer.
+func BenchmarkSlashCommandAck(b *testing.B) {
+	benchAck(b, "slash_commands", func(fake *slackfake.Server) map[string]any {
+		return fake.SlashCommandPayload(slackfake.SlashCommand{Text: "related 7c2b9d4e", Channel: "C0SECOPS01"})
+	})
+}
+
+func benchAck(b *testing.B, kind string, payload func(*slackfake.Server) map[string]any) {
 	const inFlight = 200
 	fake := slackfake.New(slackfake.WithPingInterval(time.Second))
 	defer fake.Close()
@@ -47,12 +61,12 @@ func BenchmarkEnvelopeAck(b *testing.B) {
 	}
 	payloads := make([]map[string]any, inFlight)
 	for i := range payloads {
-		payloads[i] = fake.BlockActionPayload(slackfake.BlockAction{ActionID: "finding.related", Channel: "C0SECOPS01", Value: "x"})
+		payloads[i] = payload(fake)
 	}
 	var latencies []time.Duration
 	b.ResetTimer()
 	for range b.N {
-		latencies = append(latencies, ackRound(b, fake, backend, payloads)...)
+		latencies = append(latencies, ackRound(b, fake, backend, kind, payloads)...)
 	}
 	b.StopTimer()
 	slices.Sort(latencies)
@@ -66,13 +80,13 @@ func BenchmarkEnvelopeAck(b *testing.B) {
 
 // ackRound sends a burst of interactions, collects every ack's latency and
 // waits for the slow backend to finish them all.
-func ackRound(b *testing.B, fake *slackfake.Server, backend *slowBackend, payloads []map[string]any) []time.Duration {
+func ackRound(b *testing.B, fake *slackfake.Server, backend *slowBackend, kind string, payloads []map[string]any) []time.Duration {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	backend.wg.Add(len(payloads))
 	ids := make([]string, 0, len(payloads))
 	for _, p := range payloads {
-		id, err := fake.Send(ctx, "interactive", p)
+		id, err := fake.Send(ctx, kind, p)
 		if err != nil {
 			b.Fatal(err)
 		}
