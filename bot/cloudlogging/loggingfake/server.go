@@ -11,28 +11,26 @@ package loggingfake
 
 import (
 	"context"
-	"errors"
-	"net"
 	"sync"
 	"time"
 
 	"cloud.google.com/go/logging/apiv2/loggingpb"
-	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/sccbot/sccbot/internal/grpcfake"
 )
 
-// Server is the fake. Its zero value is not usable; call New.
+// Server is the fake. Its zero value is not usable; call New. Start,
+// Serve, Addr, ClientOptions and Close are grpcfake.Server's.
 type Server struct {
 	loggingpb.UnimplementedLoggingServiceV2Server
 
-	grpc *grpc.Server
+	*grpcfake.Server
 
 	mu       sync.Mutex
-	lis      net.Listener
 	entries  []*loggingpb.LogEntry
 	requests []*loggingpb.ListLogEntriesRequest
 	latency  time.Duration
@@ -44,60 +42,11 @@ type Server struct {
 // New returns a fake with no entries. Start or Serve it.
 func New() *Server {
 	s := &Server{}
-	s.grpc = grpc.NewServer(grpc.UnaryInterceptor(s.intercept))
-	loggingpb.RegisterLoggingServiceV2Server(s.grpc, s)
+	g := grpc.NewServer(grpc.UnaryInterceptor(s.intercept))
+	loggingpb.RegisterLoggingServiceV2Server(g, s)
+	s.Server = grpcfake.New(g)
 	return s
 }
-
-// Start serves on a free port of 127.0.0.1 in the background.
-func (s *Server) Start() error {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	s.setListener(lis)
-	go func() { _ = s.grpc.Serve(lis) }()
-	return nil
-}
-
-// Serve serves on lis until Close; it returns nil after Close.
-func (s *Server) Serve(lis net.Listener) error {
-	s.setListener(lis)
-	err := s.grpc.Serve(lis)
-	if errors.Is(err, grpc.ErrServerStopped) {
-		return nil
-	}
-	return err
-}
-
-func (s *Server) setListener(lis net.Listener) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.lis = lis
-}
-
-// Addr is the host:port the fake listens on, or "" before Start or Serve.
-func (s *Server) Addr() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.lis == nil {
-		return ""
-	}
-	return s.lis.Addr().String()
-}
-
-// ClientOptions are the options that point a real client at the fake:
-// plaintext and no Google credentials.
-func (s *Server) ClientOptions() []option.ClientOption {
-	return []option.ClientOption{
-		option.WithEndpoint(s.Addr()),
-		option.WithoutAuthentication(),
-		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
-	}
-}
-
-// Close stops the server at once, ending open calls.
-func (s *Server) Close() { s.grpc.Stop() }
 
 // SetLatency delays every later call by d, or until the caller gives up.
 func (s *Server) SetLatency(d time.Duration) {

@@ -12,8 +12,6 @@ package ownersfake
 
 import (
 	"context"
-	"errors"
-	"net"
 	"path"
 	"sync"
 	"time"
@@ -21,20 +19,20 @@ import (
 	"cloud.google.com/go/essentialcontacts/apiv1/essentialcontactspb"
 	"cloud.google.com/go/iam/apiv1/iampb"
 	"cloud.google.com/go/resourcemanager/apiv3/resourcemanagerpb"
-	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/sccbot/sccbot/internal/grpcfake"
 )
 
-// Server is the fake. Its zero value is not usable; call New.
+// Server is the fake. Its zero value is not usable; call New. Start,
+// Serve, Addr, ClientOptions and Close are grpcfake.Server's.
 type Server struct {
-	grpc *grpc.Server
+	*grpcfake.Server
 
 	mu        sync.Mutex
-	lis       net.Listener
 	resources map[string]*resource // by canonical name
 	aliases   map[string]string    // projects/ID -> projects/NUMBER
 	requests  map[string][]proto.Message
@@ -65,61 +63,12 @@ func New() *Server {
 		latency:   map[string]time.Duration{},
 		faults:    map[string]fault{},
 	}
-	s.grpc = grpc.NewServer(grpc.UnaryInterceptor(s.intercept))
-	essentialcontactspb.RegisterEssentialContactsServiceServer(s.grpc, contactsService{s: s})
-	resourcemanagerpb.RegisterProjectsServer(s.grpc, projectsService{s: s})
+	g := grpc.NewServer(grpc.UnaryInterceptor(s.intercept))
+	essentialcontactspb.RegisterEssentialContactsServiceServer(g, contactsService{s: s})
+	resourcemanagerpb.RegisterProjectsServer(g, projectsService{s: s})
+	s.Server = grpcfake.New(g)
 	return s
 }
-
-// Start serves on a free port of 127.0.0.1 in the background.
-func (s *Server) Start() error {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	s.setListener(lis)
-	go func() { _ = s.grpc.Serve(lis) }()
-	return nil
-}
-
-// Serve serves on lis until Close; it returns nil after Close.
-func (s *Server) Serve(lis net.Listener) error {
-	s.setListener(lis)
-	err := s.grpc.Serve(lis)
-	if errors.Is(err, grpc.ErrServerStopped) {
-		return nil
-	}
-	return err
-}
-
-func (s *Server) setListener(lis net.Listener) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.lis = lis
-}
-
-// Addr is the host:port the fake listens on, or "" before Start or Serve.
-func (s *Server) Addr() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.lis == nil {
-		return ""
-	}
-	return s.lis.Addr().String()
-}
-
-// ClientOptions are the options that point a real client (either API) at
-// the fake: plaintext and no Google credentials.
-func (s *Server) ClientOptions() []option.ClientOption {
-	return []option.ClientOption{
-		option.WithEndpoint(s.Addr()),
-		option.WithoutAuthentication(),
-		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
-	}
-}
-
-// Close stops the server at once, ending open calls.
-func (s *Server) Close() { s.grpc.Stop() }
 
 // SetLatency delays every later call of method (e.g. "ComputeContacts")
 // by d, or until the caller gives up.

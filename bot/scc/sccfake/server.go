@@ -9,29 +9,27 @@ package sccfake
 
 import (
 	"context"
-	"errors"
-	"net"
 	"path"
 	"sync"
 	"time"
 
 	"cloud.google.com/go/securitycenter/apiv2/securitycenterpb"
-	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/sccbot/sccbot/internal/grpcfake"
 )
 
-// Server is the fake. Its zero value is not usable; call New.
+// Server is the fake. Its zero value is not usable; call New. Start,
+// Serve, Addr, ClientOptions and Close are grpcfake.Server's.
 type Server struct {
 	securitycenterpb.UnimplementedSecurityCenterServer
 
-	grpc *grpc.Server
+	*grpcfake.Server
 
 	mu       sync.Mutex
-	lis      net.Listener
 	findings map[string]*entry // by normalized finding name
 	requests map[string][]proto.Message
 	latency  map[string]time.Duration
@@ -59,60 +57,11 @@ func New() *Server {
 		faults:   map[string]fault{},
 		now:      time.Now,
 	}
-	s.grpc = grpc.NewServer(grpc.UnaryInterceptor(s.intercept))
-	securitycenterpb.RegisterSecurityCenterServer(s.grpc, s)
+	g := grpc.NewServer(grpc.UnaryInterceptor(s.intercept))
+	securitycenterpb.RegisterSecurityCenterServer(g, s)
+	s.Server = grpcfake.New(g)
 	return s
 }
-
-// Start serves on a free port of 127.0.0.1 in the background.
-func (s *Server) Start() error {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	s.setListener(lis)
-	go func() { _ = s.grpc.Serve(lis) }()
-	return nil
-}
-
-// Serve serves on lis until Close; it returns nil after Close.
-func (s *Server) Serve(lis net.Listener) error {
-	s.setListener(lis)
-	err := s.grpc.Serve(lis)
-	if errors.Is(err, grpc.ErrServerStopped) {
-		return nil
-	}
-	return err
-}
-
-func (s *Server) setListener(lis net.Listener) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.lis = lis
-}
-
-// Addr is the host:port the fake listens on, or "" before Start or Serve.
-func (s *Server) Addr() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.lis == nil {
-		return ""
-	}
-	return s.lis.Addr().String()
-}
-
-// ClientOptions are the options that point a real client at the fake:
-// plaintext and no Google credentials.
-func (s *Server) ClientOptions() []option.ClientOption {
-	return []option.ClientOption{
-		option.WithEndpoint(s.Addr()),
-		option.WithoutAuthentication(),
-		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
-	}
-}
-
-// Close stops the server at once, ending open calls.
-func (s *Server) Close() { s.grpc.Stop() }
 
 // SetClock replaces the clock used for mute update times.
 func (s *Server) SetClock(now func() time.Time) {

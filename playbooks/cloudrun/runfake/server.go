@@ -17,28 +17,27 @@ package runfake
 
 import (
 	"context"
-	"errors"
-	"net"
 	"path"
 	"sync"
 	"time"
 
 	"cloud.google.com/go/longrunning/autogen/longrunningpb"
 	"cloud.google.com/go/run/apiv2/runpb"
-	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/sccbot/sccbot/internal/grpcfake"
 )
 
-// Server is the fake. Its zero value is not usable; call New.
+// Server is the fake. Its zero value is not usable; call New. Start,
+// Serve, Addr, ClientOptions and Close are grpcfake.Server's.
+// Addr is what RUN_EMULATOR_HOST holds.
 type Server struct {
-	grpc *grpc.Server
+	*grpcfake.Server
 
 	mu         sync.Mutex
-	lis        net.Listener
 	services   map[string]*runpb.Service
 	revisions  map[string]*runpb.Revision
 	executions map[string]*runpb.Execution
@@ -79,64 +78,14 @@ func New() *Server {
 		opFaults:   map[string]opFault{},
 		now:        time.Now,
 	}
-	s.grpc = grpc.NewServer(grpc.UnaryInterceptor(s.intercept))
-	runpb.RegisterServicesServer(s.grpc, &servicesServer{s: s})
-	runpb.RegisterRevisionsServer(s.grpc, &revisionsServer{s: s})
-	runpb.RegisterExecutionsServer(s.grpc, &executionsServer{s: s})
-	longrunningpb.RegisterOperationsServer(s.grpc, &operationsServer{s: s})
+	g := grpc.NewServer(grpc.UnaryInterceptor(s.intercept))
+	runpb.RegisterServicesServer(g, &servicesServer{s: s})
+	runpb.RegisterRevisionsServer(g, &revisionsServer{s: s})
+	runpb.RegisterExecutionsServer(g, &executionsServer{s: s})
+	longrunningpb.RegisterOperationsServer(g, &operationsServer{s: s})
+	s.Server = grpcfake.New(g)
 	return s
 }
-
-// Start serves on a free port of 127.0.0.1 in the background.
-func (s *Server) Start() error {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	s.setListener(lis)
-	go func() { _ = s.grpc.Serve(lis) }()
-	return nil
-}
-
-// Serve serves on lis until Close; it returns nil after Close.
-func (s *Server) Serve(lis net.Listener) error {
-	s.setListener(lis)
-	err := s.grpc.Serve(lis)
-	if errors.Is(err, grpc.ErrServerStopped) {
-		return nil
-	}
-	return err
-}
-
-func (s *Server) setListener(lis net.Listener) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.lis = lis
-}
-
-// Addr is the host:port the fake listens on, or "" before Start or Serve.
-// It is what RUN_EMULATOR_HOST holds.
-func (s *Server) Addr() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.lis == nil {
-		return ""
-	}
-	return s.lis.Addr().String()
-}
-
-// ClientOptions are the options that point a real run/apiv2 client at the
-// fake: plaintext and no Google credentials.
-func (s *Server) ClientOptions() []option.ClientOption {
-	return []option.ClientOption{
-		option.WithEndpoint(s.Addr()),
-		option.WithoutAuthentication(),
-		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
-	}
-}
-
-// Close stops the server at once, ending open calls.
-func (s *Server) Close() { s.grpc.Stop() }
 
 // SetClock replaces the clock used for update, delete and completion times.
 func (s *Server) SetClock(now func() time.Time) {

@@ -3,35 +3,33 @@ package gkefake
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
-	"net"
 	"path"
 	"sync"
 	"time"
 
 	"cloud.google.com/go/container/apiv1/containerpb"
-	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/sccbot/sccbot/internal/grpcfake"
 )
 
 // ClusterManager is an in-process fake of the GKE container API
 // (google.container.v1.ClusterManager). It serves GetCluster only: every
 // cluster it knows points at one KubeAPI, whose host is the endpoint and
 // whose certificate is the cluster CA. Create it with NewClusterManager,
-// then Start or Serve it.
+// then Start or Serve it; Start, Serve, Addr, ClientOptions and Close are
+// grpcfake.Server's.
 type ClusterManager struct {
 	containerpb.UnimplementedClusterManagerServer
 
-	grpc *grpc.Server
+	*grpcfake.Server
 	kube *KubeAPI
 
 	mu       sync.Mutex
-	lis      net.Listener
 	clusters map[string]*containerpb.Cluster // by projects/P/locations/L/clusters/C
 	requests map[string][]proto.Message
 	latency  map[string]time.Duration
@@ -53,60 +51,11 @@ func NewClusterManager(kube *KubeAPI) *ClusterManager {
 		latency:  map[string]time.Duration{},
 		faults:   map[string]grpcFault{},
 	}
-	c.grpc = grpc.NewServer(grpc.UnaryInterceptor(c.intercept))
-	containerpb.RegisterClusterManagerServer(c.grpc, c)
+	g := grpc.NewServer(grpc.UnaryInterceptor(c.intercept))
+	containerpb.RegisterClusterManagerServer(g, c)
+	c.Server = grpcfake.New(g)
 	return c
 }
-
-// Start serves on a free port of 127.0.0.1 in the background.
-func (c *ClusterManager) Start() error {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	c.setListener(lis)
-	go func() { _ = c.grpc.Serve(lis) }()
-	return nil
-}
-
-// Serve serves on lis until Close; it returns nil after Close.
-func (c *ClusterManager) Serve(lis net.Listener) error {
-	c.setListener(lis)
-	err := c.grpc.Serve(lis)
-	if errors.Is(err, grpc.ErrServerStopped) {
-		return nil
-	}
-	return err
-}
-
-func (c *ClusterManager) setListener(lis net.Listener) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.lis = lis
-}
-
-// Addr is the host:port the fake listens on, or "" before Start or Serve.
-func (c *ClusterManager) Addr() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.lis == nil {
-		return ""
-	}
-	return c.lis.Addr().String()
-}
-
-// ClientOptions point a real container client at the fake: plaintext and
-// no Google credentials.
-func (c *ClusterManager) ClientOptions() []option.ClientOption {
-	return []option.ClientOption{
-		option.WithEndpoint(c.Addr()),
-		option.WithoutAuthentication(),
-		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
-	}
-}
-
-// Close stops the server at once, ending open calls.
-func (c *ClusterManager) Close() { c.grpc.Stop() }
 
 // ClusterName is the container API's name of a cluster.
 func ClusterName(project, location, name string) string {
