@@ -268,3 +268,17 @@ type Rejected struct {
 	Payload    []byte
 	ReceivedAt time.Time
 }
+
+// FindingStatus is what SCC can change about a finding without it being a
+// new one: its state, mute and severity, as of its event time.
+type FindingStatus struct {
+	EventTime time.Time
+	State     string
+	Mute      string
+	Severity  Severity
+}
+
+// Status returns f's status.
+func (f Finding) Status() FindingStatus {
+	return FindingStatus{EventTime: f.EventTime, State: f.State, Mute: f.Mute, Severity: f.Severity}
+}

@@ -21,7 +21,7 @@ type Poster interface {
 // which notifications were handled, and where each finding's card is.
 type IntakeStore interface {
 	PutFinding(ctx context.Context, f bot.Finding) error
-	Finding(ctx context.Context, name string) (bot.Finding, error)
+	FindingStatus(ctx context.Context, name string) (bot.FindingStatus, bool, error)
 	NotificationHandled(ctx context.Context, key bot.NotificationKey) (bool, error)
 	MarkNotification(ctx context.Context, key bot.NotificationKey, outcome string) error
 	Card(ctx context.Context, findingName string) (bot.MessageRef, bool, error)
@@ -100,11 +100,11 @@ func (in *Intake) Handle(ctx context.Context, f bot.Finding) error {
 	if err != nil {
 		return fmt.Errorf("check notification: %w", err)
 	}
-	old, known, err := in.stored(ctx, f.Name)
+	old, known, err := in.store.FindingStatus(ctx, f.Name)
 	if err != nil {
-		return err
+		return fmt.Errorf("load finding: %w", err)
 	}
-	change := known && !f.EventTime.Before(old.EventTime) && describeChange(old, f) != ""
+	change := known && !f.EventTime.Before(old.EventTime) && describeChange(old, f.Status()) != ""
 	if handled && !change {
 		in.metrics.duplicates.Inc()
 		return nil
@@ -119,17 +119,6 @@ func (in *Intake) Handle(ctx context.Context, f bot.Finding) error {
 		return in.lifecycle(ctx, old, f)
 	}
 	return in.route(ctx, f)
-}
-
-func (in *Intake) stored(ctx context.Context, name string) (bot.Finding, bool, error) {
-	f, err := in.store.Finding(ctx, name)
-	if bot.ErrorCode(err) == bot.ENotFound {
-		return bot.Finding{}, false, nil
-	}
-	if err != nil {
-		return bot.Finding{}, false, fmt.Errorf("load finding: %w", err)
-	}
-	return f, true, nil
 }
 
 // route handles a notification that is new and not a change: a

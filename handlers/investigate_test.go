@@ -21,6 +21,13 @@ func (s *memStore) Finding(_ context.Context, name string) (bot.Finding, error) 
 	return f, nil
 }
 
+func (s *memStore) FindingStatus(_ context.Context, name string) (bot.FindingStatus, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.findings[name]
+	return f.Status(), ok, nil
+}
+
 func (s *memStore) ResolveFinding(ctx context.Context, ref string) (bot.Finding, error) {
 	s.mu.Lock()
 	var found []bot.Finding

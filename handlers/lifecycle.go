@@ -11,7 +11,7 @@ import (
 // describeChange says what changed between two notifications of a finding
 // that people should see: its state, mute or severity. It is "" when none
 // did.
-func describeChange(old, f bot.Finding) string {
+func describeChange(old, f bot.FindingStatus) string {
 	var changes []string
 	if old.State != f.State && f.State != "" {
 		changes = append(changes, "state "+orUnset(old.State)+" → "+f.State)
@@ -29,7 +29,7 @@ func describeChange(old, f bot.Finding) string {
 	return strings.Join(changes, ", ")
 }
 
-func muted(f bot.Finding) bool { return f.Mute == "MUTED" }
+func muted(f bot.FindingStatus) bool { return f.Mute == "MUTED" }
 
 func orUnset(s string) string {
 	if s == "" {
@@ -42,8 +42,8 @@ func orUnset(s string) string {
 // severity) where the finding is shown: a note in the thread of its card or
 // of its group's card, and the card itself rebuilt. A change never posts a
 // new card.
-func (in *Intake) lifecycle(ctx context.Context, old, f bot.Finding) error {
-	change := describeChange(old, f)
+func (in *Intake) lifecycle(ctx context.Context, old bot.FindingStatus, f bot.Finding) error {
+	change := describeChange(old, f.Status())
 	ref, ok, err := in.shownAt(ctx, f.Name)
 	if err != nil {
 		return err

@@ -214,3 +214,24 @@ func (db *DB) FindingSeen(ctx context.Context, name string) (first, last time.Ti
 	}
 	return first, last, nil
 }
+
+// FindingStatus returns the stored finding's status from its columns,
+// without decoding the whole finding: the intake asks for it on every
+// notification, duplicates included.
+func (db *DB) FindingStatus(ctx context.Context, name string) (bot.FindingStatus, bool, error) {
+	var eventTime, severity string
+	var st bot.FindingStatus
+	err := db.read.QueryRowContext(ctx, `SELECT event_time, state, mute, severity FROM findings WHERE name = ?`, name).
+		Scan(&eventTime, &st.State, &st.Mute, &severity)
+	if errors.Is(err, sql.ErrNoRows) {
+		return bot.FindingStatus{}, false, nil
+	}
+	if err != nil {
+		return bot.FindingStatus{}, false, fmt.Errorf("get status of finding %q: %w", name, err)
+	}
+	if st.EventTime, err = parseTime(eventTime); err != nil {
+		return bot.FindingStatus{}, false, fmt.Errorf("status of finding %q: %w", name, err)
+	}
+	st.Severity, _ = bot.ParseSeverity(severity)
+	return st, true, nil
+}

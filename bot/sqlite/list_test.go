@@ -59,3 +59,21 @@ func TestListFindings(t *testing.T) {
 		})
 	}
 }
+
+func TestFindingStatus(t *testing.T) {
+	db := mustOpen(t, MemoryPath)
+	t.Cleanup(func() { mustClose(t, db) })
+	ctx := context.Background()
+	f := bot.Finding{Name: "organizations/1/sources/2/locations/global/findings/st", Category: "c", Severity: bot.SeverityHigh,
+		State: "ACTIVE", Mute: "MUTED", EventTime: time.Date(2026, 11, 20, 8, 0, 0, 123, time.UTC)}
+	if _, ok, err := db.FindingStatus(ctx, f.Name); ok || err != nil {
+		t.Fatalf("status of an unknown finding: %v, %v", ok, err)
+	}
+	if err := db.PutFinding(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := db.FindingStatus(ctx, f.Name)
+	if err != nil || !ok || got != f.Status() {
+		t.Errorf("FindingStatus = %+v, %v, %v; want %+v", got, ok, err, f.Status())
+	}
+}
