@@ -51,6 +51,13 @@ func TestE2ESlashCommands(t *testing.T) {
 	}
 	ask("help", "show &lt;id&gt;", "list [filters]", "silence list")
 	ask("frobnicate", "frobnicate", "help")
+	for _, hostile := range []string{"show <!channel>", "list project=<https://evil.example|x>", "related <!here>"} {
+		r := h.slash(hostile, alice, ch)
+		if raw := r.Text + string(r.Blocks); strings.Contains(raw, "<!channel>") || strings.Contains(raw, "<!here>") ||
+			strings.Contains(raw, "<https://evil") {
+			t.Errorf("/finding %s answered with live markup: %s", hostile, raw)
+		}
+	}
 	ask("list severity>=HIGH", "No findings match")
 	ask("list severity=LOW since=7d product=gke", "1 finding match", id)
 	ask("related "+id, "No other findings on cluster prod-cluster")
@@ -73,8 +80,11 @@ func TestE2ESlashCommands(t *testing.T) {
 	h.edited(card, "Acknowledged by <@U0ALICE>")
 	ask("ack "+id, "You already acknowledged it")
 
-	ask("mute "+id+" expected: CI compiles here", "requested")
+	ask("mute "+id+" expected: CI compiles here <!here>", "requested")
 	req := h.reply(card, "CI compiles here")
+	if strings.Contains(req.Text+string(req.Blocks), "<!here>") {
+		t.Errorf("the mute request shows the reason's <!here> live: %s", req.Blocks)
+	}
 	h.press(req, "approval.approve", bob)
 	h.edited(req, "✅")
 	if f, _ := h.fakes.scc.Finding(name); f.GetMute() != securitycenterpb.Finding_MUTED {
