@@ -1,8 +1,11 @@
-// Package grpcfake is the server lifecycle shared by the project's
-// in-process gRPC fakes (sccfake, ownersfake, loggingfake, runfake and
-// gkefake's ClusterManager): serving on a free port of 127.0.0.1 or on a
+// Package grpcfake is what the project's in-process gRPC fakes (sccfake,
+// ownersfake, loggingfake, runfake and gkefake's ClusterManager) share.
+// Server is their lifecycle: serving on a free port of 127.0.0.1 or on a
 // given listener, the address it listens on, the options that point a real
-// Google client at it, and stopping it.
+// Google client at it, and stopping it. Faults records the requests a fake
+// receives and injects latency and errors per method, through the unary
+// interceptor it gives; Intercept is that interceptor for a fake that keeps
+// its own record and faults.
 package grpcfake
 
 import (

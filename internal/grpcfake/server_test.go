@@ -12,12 +12,25 @@ import (
 	"google.golang.org/grpc/health/grpc_health_v1"
 )
 
-// newHealthy returns a Server whose gRPC server serves the standard health
-// service, a stand-in for a fake's API.
-func newHealthy() *Server {
-	g := grpc.NewServer()
+// newHealthy returns a Server whose gRPC server, made with opts, serves the
+// standard health service, a stand-in for a fake's API.
+func newHealthy(opts ...grpc.ServerOption) *Server {
+	g := grpc.NewServer(opts...)
 	grpc_health_v1.RegisterHealthServer(g, health.NewServer())
 	return New(g)
+}
+
+// healthClient dials s through its ClientOptions, until the test ends.
+func healthClient(t *testing.T, s *Server) grpc_health_v1.HealthClient {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := gtransport.Dial(ctx, s.ClientOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return grpc_health_v1.NewHealthClient(conn)
 }
 
 func TestStartServesClientOptions(t *testing.T) {
@@ -35,12 +48,7 @@ func TestStartServesClientOptions(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, err := gtransport.Dial(ctx, s.ClientOptions()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	resp, err := grpc_health_v1.NewHealthClient(conn).Check(ctx, &grpc_health_v1.HealthCheckRequest{})
+	resp, err := healthClient(t, s).Check(ctx, &grpc_health_v1.HealthCheckRequest{})
 	if err != nil {
 		t.Fatalf("Check through ClientOptions: %v", err)
 	}

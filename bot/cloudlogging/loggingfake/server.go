@@ -10,7 +10,6 @@
 package loggingfake
 
 import (
-	"context"
 	"sync"
 	"time"
 
@@ -42,7 +41,7 @@ type Server struct {
 // New returns a fake with no entries. Start or Serve it.
 func New() *Server {
 	s := &Server{}
-	g := grpc.NewServer(grpc.UnaryInterceptor(s.intercept))
+	g := grpc.NewServer(grpc.UnaryInterceptor(grpcfake.Intercept(s.before)))
 	loggingpb.RegisterLoggingServiceV2Server(g, s)
 	s.Server = grpcfake.New(g)
 	return s
@@ -112,27 +111,11 @@ func (s *Server) Filters() []string {
 	return out
 }
 
-// intercept records the request, then applies the latency and any injected
-// fault before the real handler runs.
-func (s *Server) intercept(ctx context.Context, req any, _ *grpc.UnaryServerInfo,
-	handler grpc.UnaryHandler) (any, error) {
-	delay, err := s.before(req)
-	if delay > 0 {
-		t := time.NewTimer(delay)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return nil, status.FromContextError(ctx.Err()).Err()
-		case <-t.C:
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return handler(ctx, req)
-}
-
-func (s *Server) before(req any) (time.Duration, error) {
+// before records the request and returns the latency and any injected
+// fault, for grpcfake.Intercept. Unlike grpcfake.Faults, which keys all by
+// method, the fake has one latency and one fault for every method, records
+// only ListLogEntries requests, and its error does not name the method.
+func (s *Server) before(_ string, req any) (time.Duration, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if r, ok := req.(*loggingpb.ListLogEntriesRequest); ok {

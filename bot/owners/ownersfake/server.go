@@ -11,8 +11,6 @@
 package ownersfake
 
 import (
-	"context"
-	"path"
 	"sync"
 	"time"
 
@@ -21,7 +19,6 @@ import (
 	"cloud.google.com/go/resourcemanager/apiv3/resourcemanagerpb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/sccbot/sccbot/internal/grpcfake"
@@ -32,12 +29,11 @@ import (
 type Server struct {
 	*grpcfake.Server
 
+	faults *grpcfake.Faults // requests, latency and injected errors
+
 	mu        sync.Mutex
 	resources map[string]*resource // by canonical name
 	aliases   map[string]string    // projects/ID -> projects/NUMBER
-	requests  map[string][]proto.Message
-	latency   map[string]time.Duration
-	faults    map[string]fault
 	nextID    int
 }
 
@@ -48,22 +44,14 @@ type resource struct {
 	policy   *iampb.Policy
 }
 
-type fault struct {
-	code codes.Code
-	skip int // calls to let through first
-	n    int
-}
-
 // New returns a fake that knows no resources. Start or Serve it.
 func New() *Server {
 	s := &Server{
+		faults:    grpcfake.NewFaults("ownersfake"),
 		resources: map[string]*resource{},
 		aliases:   map[string]string{},
-		requests:  map[string][]proto.Message{},
-		latency:   map[string]time.Duration{},
-		faults:    map[string]fault{},
 	}
-	g := grpc.NewServer(grpc.UnaryInterceptor(s.intercept))
+	g := grpc.NewServer(grpc.UnaryInterceptor(s.faults.Interceptor()))
 	essentialcontactspb.RegisterEssentialContactsServiceServer(g, contactsService{s: s})
 	resourcemanagerpb.RegisterProjectsServer(g, projectsService{s: s})
 	s.Server = grpcfake.New(g)
@@ -72,76 +60,23 @@ func New() *Server {
 
 // SetLatency delays every later call of method (e.g. "ComputeContacts")
 // by d, or until the caller gives up.
-func (s *Server) SetLatency(method string, d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency[method] = d
-}
+func (s *Server) SetLatency(method string, d time.Duration) { s.faults.SetLatency(method, d) }
 
 // FailNext makes the next n calls of method ("ComputeContacts",
 // "GetIamPolicy") fail with code.
-func (s *Server) FailNext(method string, code codes.Code, n int) { s.FailAfter(method, 0, code, n) }
+func (s *Server) FailNext(method string, code codes.Code, n int) {
+	s.faults.FailNext(method, code, n)
+}
 
 // FailAfter lets the next skip calls of method through and makes the n
 // calls after them fail with code.
 func (s *Server) FailAfter(method string, skip int, code codes.Code, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults[method] = fault{code: code, skip: skip, n: n}
+	s.faults.FailAfter(method, skip, code, n)
 }
 
 // Requests returns copies of the requests received for method, oldest
 // first, including those that failed.
-func (s *Server) Requests(method string) []proto.Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]proto.Message, len(s.requests[method]))
-	for i, r := range s.requests[method] {
-		out[i] = proto.Clone(r)
-	}
-	return out
-}
-
-// intercept records the request, then applies the method's latency and
-// injected fault before the real handler runs.
-func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo,
-	handler grpc.UnaryHandler) (any, error) {
-	method := path.Base(info.FullMethod)
-	delay, err := s.before(method, req)
-	if delay > 0 {
-		t := time.NewTimer(delay)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return nil, status.FromContextError(ctx.Err()).Err()
-		case <-t.C:
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return handler(ctx, req)
-}
-
-func (s *Server) before(method string, req any) (time.Duration, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if m, ok := req.(proto.Message); ok {
-		s.requests[method] = append(s.requests[method], proto.Clone(m))
-	}
-	f := s.faults[method]
-	if f.n <= 0 {
-		return s.latency[method], nil
-	}
-	if f.skip > 0 {
-		f.skip--
-		s.faults[method] = f
-		return s.latency[method], nil
-	}
-	f.n--
-	s.faults[method] = f
-	return s.latency[method], status.Errorf(f.code, "ownersfake: injected %s for %s", f.code, method)
-}
+func (s *Server) Requests(method string) []proto.Message { return s.faults.Requests(method) }
 
 // AddResource adds an organization, folder or project by its canonical
 // name (projects/NUMBER, folders/N, organizations/N) under parent ("" for

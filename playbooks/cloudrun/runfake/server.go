@@ -16,8 +16,6 @@
 package runfake
 
 import (
-	"context"
-	"path"
 	"sync"
 	"time"
 
@@ -25,7 +23,6 @@ import (
 	"cloud.google.com/go/run/apiv2/runpb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/sccbot/sccbot/internal/grpcfake"
@@ -37,25 +34,16 @@ import (
 type Server struct {
 	*grpcfake.Server
 
+	faults *grpcfake.Faults // calls, requests, latency and call errors
+
 	mu         sync.Mutex
 	services   map[string]*runpb.Service
 	revisions  map[string]*runpb.Revision
 	executions map[string]*runpb.Execution
 	ops        map[string]*longrunningpb.Operation // finished form, by name
 	opSeq      int
-	calls      []string
-	requests   map[string][]proto.Message
-	latency    map[string]time.Duration
-	faults     map[string]fault
 	opFaults   map[string]opFault
 	now        func() time.Time
-}
-
-type fault struct {
-	code    codes.Code
-	message string // "" for a generic one
-	skip    int    // calls to let through first
-	n       int
 }
 
 // opFault makes the operations of a mutation finish with an error.
@@ -68,17 +56,15 @@ type opFault struct {
 // New returns a fake with no resources. Start or Serve it.
 func New() *Server {
 	s := &Server{
+		faults:     grpcfake.NewFaults("runfake"),
 		services:   map[string]*runpb.Service{},
 		revisions:  map[string]*runpb.Revision{},
 		executions: map[string]*runpb.Execution{},
 		ops:        map[string]*longrunningpb.Operation{},
-		requests:   map[string][]proto.Message{},
-		latency:    map[string]time.Duration{},
-		faults:     map[string]fault{},
 		opFaults:   map[string]opFault{},
 		now:        time.Now,
 	}
-	g := grpc.NewServer(grpc.UnaryInterceptor(s.intercept))
+	g := grpc.NewServer(grpc.UnaryInterceptor(s.faults.Interceptor()))
 	runpb.RegisterServicesServer(g, &servicesServer{s: s})
 	runpb.RegisterRevisionsServer(g, &revisionsServer{s: s})
 	runpb.RegisterExecutionsServer(g, &executionsServer{s: s})
@@ -96,30 +82,24 @@ func (s *Server) SetClock(now func() time.Time) {
 
 // SetLatency delays every later call of method (e.g. "UpdateService",
 // "GetOperation") by d, or until the caller gives up.
-func (s *Server) SetLatency(method string, d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency[method] = d
-}
+func (s *Server) SetLatency(method string, d time.Duration) { s.faults.SetLatency(method, d) }
 
 // FailNext makes the next n calls of method fail with code, before the
 // call has any effect.
-func (s *Server) FailNext(method string, code codes.Code, n int) { s.FailAfter(method, 0, code, n) }
+func (s *Server) FailNext(method string, code codes.Code, n int) {
+	s.faults.FailNext(method, code, n)
+}
 
 // FailAfter lets the next skip calls of method through and makes the n
 // calls after them fail with code.
 func (s *Server) FailAfter(method string, skip int, code codes.Code, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults[method] = fault{code: code, skip: skip, n: n}
+	s.faults.FailAfter(method, skip, code, n)
 }
 
 // FailNextWithMessage is FailNext with Cloud Run's message, for errors
 // whose text matters (e.g. a PermissionDenied about actAs).
 func (s *Server) FailNextWithMessage(method string, code codes.Code, message string, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults[method] = fault{code: code, message: message, n: n}
+	s.faults.FailNextWithMessage(method, code, message, n)
 }
 
 // FailNextOperation makes the operations started by the next n calls of
@@ -135,74 +115,12 @@ func (s *Server) FailNextOperation(method string, code codes.Code, message strin
 
 // Requests returns copies of the requests received for method, oldest
 // first, including those that failed.
-func (s *Server) Requests(method string) []proto.Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]proto.Message, len(s.requests[method]))
-	for i, r := range s.requests[method] {
-		out[i] = proto.Clone(r)
-	}
-	return out
-}
+func (s *Server) Requests(method string) []proto.Message { return s.faults.Requests(method) }
 
 // Calls returns the methods called, in the order received, across all
 // four APIs: e.g. GetService, ListRevisions, UpdateService, GetOperation.
-func (s *Server) Calls() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.calls...)
-}
+func (s *Server) Calls() []string { return s.faults.Calls() }
 
 // ResetCalls forgets the calls and requests received so far, so that a
 // test can look at what one step did.
-func (s *Server) ResetCalls() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = nil
-	s.requests = map[string][]proto.Message{}
-}
-
-// intercept records the request, then applies the method's latency and
-// injected fault before the real handler runs.
-func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo,
-	handler grpc.UnaryHandler) (any, error) {
-	method := path.Base(info.FullMethod)
-	delay, err := s.before(method, req)
-	if delay > 0 {
-		t := time.NewTimer(delay)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return nil, status.FromContextError(ctx.Err()).Err()
-		case <-t.C:
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return handler(ctx, req)
-}
-
-func (s *Server) before(method string, req any) (time.Duration, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = append(s.calls, method)
-	if m, ok := req.(proto.Message); ok {
-		s.requests[method] = append(s.requests[method], proto.Clone(m))
-	}
-	f := s.faults[method]
-	if f.n <= 0 {
-		return s.latency[method], nil
-	}
-	if f.skip > 0 {
-		f.skip--
-		s.faults[method] = f
-		return s.latency[method], nil
-	}
-	f.n--
-	s.faults[method] = f
-	if f.message != "" {
-		return s.latency[method], status.Error(f.code, f.message)
-	}
-	return s.latency[method], status.Errorf(f.code, "runfake: injected %s for %s", f.code, method)
-}
+func (s *Server) ResetCalls() { s.faults.Reset() }

@@ -3,8 +3,6 @@ package gkefake
 import (
 	"context"
 	"encoding/base64"
-	"fmt"
-	"path"
 	"sync"
 	"time"
 
@@ -27,18 +25,11 @@ type ClusterManager struct {
 	containerpb.UnimplementedClusterManagerServer
 
 	*grpcfake.Server
-	kube *KubeAPI
+	kube   *KubeAPI
+	faults *grpcfake.Faults // requests, latency and injected errors
 
 	mu       sync.Mutex
 	clusters map[string]*containerpb.Cluster // by projects/P/locations/L/clusters/C
-	requests map[string][]proto.Message
-	latency  map[string]time.Duration
-	faults   map[string]grpcFault
-}
-
-type grpcFault struct {
-	code codes.Code
-	n    int
 }
 
 // NewClusterManager returns a fake with no clusters whose clusters are
@@ -46,12 +37,10 @@ type grpcFault struct {
 func NewClusterManager(kube *KubeAPI) *ClusterManager {
 	c := &ClusterManager{
 		kube:     kube,
+		faults:   grpcfake.NewFaults("gkefake"),
 		clusters: map[string]*containerpb.Cluster{},
-		requests: map[string][]proto.Message{},
-		latency:  map[string]time.Duration{},
-		faults:   map[string]grpcFault{},
 	}
-	g := grpc.NewServer(grpc.UnaryInterceptor(c.intercept))
+	g := grpc.NewServer(grpc.UnaryInterceptor(c.faults.Interceptor()))
 	containerpb.RegisterClusterManagerServer(g, c)
 	c.Server = grpcfake.New(g)
 	return c
@@ -103,62 +92,16 @@ func (c *ClusterManager) GetCluster(_ context.Context, req *containerpb.GetClust
 // SetLatency delays every later call of method (e.g. "GetCluster") by d,
 // or until the caller gives up.
 func (c *ClusterManager) SetLatency(method string, d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.latency[method] = d
+	c.faults.SetLatency(method, d)
 }
 
 // FailNext makes the next n calls of method fail with code.
 func (c *ClusterManager) FailNext(method string, code codes.Code, n int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.faults[method] = grpcFault{code: code, n: n}
+	c.faults.FailNext(method, code, n)
 }
 
 // Requests returns copies of the requests received for method, oldest
 // first, including those that failed.
 func (c *ClusterManager) Requests(method string) []proto.Message {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]proto.Message, len(c.requests[method]))
-	for i, r := range c.requests[method] {
-		out[i] = proto.Clone(r)
-	}
-	return out
-}
-
-// intercept records the request, then applies the method's latency and
-// injected fault before the real handler runs.
-func (c *ClusterManager) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo,
-	handler grpc.UnaryHandler) (any, error) {
-	method := path.Base(info.FullMethod)
-	delay, err := c.before(method, req)
-	if delay > 0 {
-		t := time.NewTimer(delay)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return nil, status.FromContextError(ctx.Err()).Err()
-		case <-t.C:
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return handler(ctx, req)
-}
-
-func (c *ClusterManager) before(method string, req any) (time.Duration, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if m, ok := req.(proto.Message); ok {
-		c.requests[method] = append(c.requests[method], proto.Clone(m))
-	}
-	f := c.faults[method]
-	if f.n <= 0 {
-		return c.latency[method], nil
-	}
-	f.n--
-	c.faults[method] = f
-	return c.latency[method], status.Error(f.code, fmt.Sprintf("gkefake: injected %s for %s", f.code, method))
+	return c.faults.Requests(method)
 }
