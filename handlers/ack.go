@@ -25,23 +25,28 @@ type AckStore interface {
 	FindingSeen(ctx context.Context, name string) (first, last time.Time, err error)
 }
 
+// AuditAcknowledged is the audit event of a finding's first acknowledgement.
+const AuditAcknowledged = "acknowledged"
+
 // AckFlow is "Acknowledge" on a card: the first person to click takes the
 // finding, the card says who and when, and the time it took counts in the
-// digest's mean time to acknowledge.
+// digest's mean time to acknowledge. Taking a finding is audited like the
+// other things people do to it, so the export shows who owned it when.
 type AckFlow struct {
 	store    AckStore
 	findings FindingResolver
 	chat     Chat
+	audit    Auditor
 	cards    *Cards
 	log      *slog.Logger
 }
 
 // NewAckFlow returns an AckFlow.
-func NewAckFlow(store AckStore, findings FindingResolver, chat Chat, log *slog.Logger) *AckFlow {
+func NewAckFlow(store AckStore, findings FindingResolver, chat Chat, audit Auditor, log *slog.Logger) *AckFlow {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &AckFlow{store: store, findings: findings, chat: chat, log: log}
+	return &AckFlow{store: store, findings: findings, chat: chat, audit: audit, log: log}
 }
 
 // Register serves the button, puts it on every card and shows the
@@ -94,9 +99,19 @@ func (a *AckFlow) click(ctx context.Context, r Request) error {
 		}
 		return a.tell(ctx, r, append(who, bot.T(" at "+when+".")))
 	}
-	a.log.Info("finding acknowledged", "finding", f.Name, "user", r.UserID)
+	a.record(ctx, f.Name, r, at)
 	a.cards.Touch(f.Name)
 	return a.tell(ctx, r, bot.R(bot.T("You acknowledged "), bot.M(f.ShortID()), bot.T(" at "+when+"; the card shows it.")))
+}
+
+// record audits the acknowledgement, once: later clicks change nothing.
+func (a *AckFlow) record(ctx context.Context, finding string, r Request, at time.Time) {
+	via := "Acknowledge button"
+	if r.Kind == RequestCommand {
+		via = "/finding ack"
+	}
+	writeAudit(ctx, a.log, a.audit, bot.AuditEvent{At: at, Event: AuditAcknowledged, Finding: finding,
+		Action: "ack", Actor: r.UserID, Detail: via})
 }
 
 // tell answers the person who clicked, and only them.

@@ -76,7 +76,7 @@ func newAckHarness(t *testing.T) *ackHarness {
 	go func() { done <- h.cards.Run(runCtx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	h.mux = NewMux(nil)
-	NewAckFlow(h.db, h.db, h.chat, nil).Register(h.mux, h.cards)
+	NewAckFlow(h.db, h.db, h.chat, h.db, nil).Register(h.mux, h.cards)
 	return h
 }
 
@@ -151,6 +151,42 @@ func TestAckFirstClickTakesTheFindingAndShowsOnCard(t *testing.T) {
 	if err != nil || !ok || by != "U0ALICE" || !at.Equal(time.Date(2026, 11, 20, 10, 12, 30, 0, time.UTC)) {
 		t.Errorf("stored ack = %q at %v (%v, %v); want Alice's first", by, at, ok, err)
 	}
+	assertOneAckAudit(t, h, "U0ALICE", "Acknowledge button")
+}
+
+// assertOneAckAudit checks that only the first acknowledgement is in the
+// finding's audit trail: later clicks change nothing, so they record nothing.
+func assertOneAckAudit(t *testing.T, h *ackHarness, user, via string) {
+	t.Helper()
+	events, err := h.db.AuditForFinding(context.Background(), h.f.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var acks []bot.AuditEvent
+	for _, e := range events {
+		if e.Event == AuditAcknowledged {
+			acks = append(acks, e)
+		}
+	}
+	if len(acks) != 1 {
+		t.Fatalf("audit has %d acknowledgements, want 1: %+v", len(acks), events)
+	}
+	if acks[0].Actor != user || acks[0].Detail != via || acks[0].Action != "ack" {
+		t.Errorf("audit row = %+v, want %s via %q", acks[0], user, via)
+	}
+}
+
+func TestAckByCommandIsAuditedAsTheCommand(t *testing.T) {
+	h := newAckHarness(t)
+	flow := NewAckFlow(h.db, h.db, h.chat, h.db, nil)
+	flow.Register(NewMux(nil), h.cards)
+	r := Request{Kind: RequestCommand, UserID: "U0BOB", Channel: "C-gke"}
+	for range 2 {
+		if err := flow.Acknowledge(context.Background(), r, h.f.ShortID()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	assertOneAckAudit(t, h, "U0BOB", "/finding ack")
 }
 
 func TestAckUnknownFindingIsAnswered(t *testing.T) {
@@ -167,7 +203,7 @@ func TestAckNoteUnderAMinute(t *testing.T) {
 	h := newAckHarness(t)
 	h.clock.set(time.Date(2026, 11, 20, 10, 0, 40, 0, time.UTC))
 	h.click(t, "U0ALICE", h.f.ShortID())
-	notes, err := NewAckFlow(h.db, h.db, h.chat, nil).Note(context.Background(), h.f)
+	notes, err := NewAckFlow(h.db, h.db, h.chat, h.db, nil).Note(context.Background(), h.f)
 	if err != nil || len(notes) != 1 {
 		t.Fatalf("notes = %v, %v", notes, err)
 	}

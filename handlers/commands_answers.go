@@ -132,10 +132,8 @@ func (c *Commands) unmute(ctx context.Context, r Request, ref string) (bot.Messa
 	if err := storeChange(ctx, c.d.Store, f, updated); err != nil {
 		c.log.Warn("unmute not stored", "finding", f.Name, "err", err)
 	}
-	if err := c.d.Audit.AppendAudit(ctx, bot.AuditEvent{At: c.d.Now(), Event: "unmuted", Finding: f.Name,
-		Action: bot.ActionMute, Actor: r.UserID, Detail: "/finding unmute"}); err != nil {
-		c.log.Warn("unmute not audited", "finding", f.Name, "err", err)
-	}
+	writeAudit(ctx, c.log, c.d.Audit, bot.AuditEvent{At: c.d.Now(), Event: "unmuted", Finding: f.Name,
+		Action: bot.ActionMute, Actor: r.UserID, Detail: "/finding unmute"})
 	c.d.Cards.Touch(f.Name)
 	return textMessage("Unmuted " + f.ShortID() + " in Security Command Center."), nil
 }

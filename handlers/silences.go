@@ -22,11 +22,6 @@ type SilenceStore interface {
 	ExpiredSilences(ctx context.Context, now time.Time) ([]bot.Silence, error)
 }
 
-// Auditor appends to the audit log.
-type Auditor interface {
-	AppendAudit(ctx context.Context, e bot.AuditEvent) error
-}
-
 // Silence limits: long enough for a maintenance window, short enough that
 // a forgotten silence ends.
 const (
@@ -171,13 +166,7 @@ func (s *Silences) Sweep(ctx context.Context) {
 
 func (s *Silences) record(ctx context.Context, event string, sil bot.Silence, actor, detail string) {
 	e := bot.AuditEvent{At: s.now(), Event: event, Request: sil.ID, Action: "silence", Actor: actor, Detail: detail}
-	s.log.Info("audit", "event", e.Event, "silence", sil.ID, "actor", actor, "detail", detail)
-	if s.audit == nil {
-		return
-	}
-	if err := s.audit.AppendAudit(ctx, e); err != nil {
-		s.log.Error("audit event not stored", "event", event, "silence", sil.ID, "err", err)
-	}
+	writeAudit(ctx, s.log, s.audit, e)
 }
 
 // DescribeMatchers writes matchers for people: "category=Reverse Shell,

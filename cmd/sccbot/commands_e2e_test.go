@@ -100,6 +100,6 @@ func TestE2ESlashCommands(t *testing.T) {
 	ask("silence list", "1 active silence", silenceID, "nightly build")
 	ask("silence remove "+silenceID, "Removed silence")
 	ask("silence list", "No silences are active")
-	wantAudit(t, h.audit(name), "requested U0ALICE mute", "approved U0BOB mute", "started sccbot mute",
+	wantAudit(t, h.audit(name), "acknowledged U0ALICE ack", "requested U0ALICE mute", "approved U0BOB mute", "started sccbot mute",
 		"succeeded sccbot mute", "unmuted U0ALICE mute")
 }

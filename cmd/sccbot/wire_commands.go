@@ -29,7 +29,7 @@ func (a *app) digests(cfg *config.Config, log *slog.Logger) (*handlers.Digests, 
 
 // commands wires the Acknowledge button and /finding.
 func (a *app) commands(cfg *config.Config, d deps, inv investigations, respond *handlers.RespondFlow, mux *handlers.Mux, log *slog.Logger) {
-	acks := handlers.NewAckFlow(a.store, a.store, a.outbox, log.With("component", "ack"))
+	acks := handlers.NewAckFlow(a.store, a.store, a.outbox, a.store, log.With("component", "ack"))
 	acks.Register(mux, a.cards)
 	handlers.NewCommands(handlers.CommandDeps{
 		Store: a.store, Stats: a.store, Chat: a.outbox, Cards: a.cards,
