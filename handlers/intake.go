@@ -25,7 +25,9 @@ type IntakeStore interface {
 	NotificationHandled(ctx context.Context, key bot.NotificationKey) (bool, error)
 	MarkNotification(ctx context.Context, key bot.NotificationKey, outcome string) error
 	Card(ctx context.Context, findingName string) (bot.MessageRef, bool, error)
-	PutCard(ctx context.Context, findingName string, ref bot.MessageRef) error
+	// PutPostedCard records the card and marks the notification that
+	// posted it, all or nothing.
+	PutPostedCard(ctx context.Context, key bot.NotificationKey, ref bot.MessageRef, outcome string) error
 }
 
 // SilenceMatcher finds the silence, if any, that keeps a finding off chat.
@@ -182,14 +184,11 @@ func (in *Intake) announce(ctx context.Context, f bot.Finding, d Decision) (bot.
 		in.metrics.failures.Inc()
 		return bot.MessageRef{}, fmt.Errorf("post card of %s to %s: %w", f.Name, d.Channel, err)
 	}
-	if err := in.store.PutCard(ctx, f.Name, ref); err != nil {
+	if err := in.store.PutPostedCard(ctx, f.Key(), ref, OutcomePosted); err != nil {
 		// The card is on Slack but the store does not know: a redelivery
 		// would post it again. Say so loudly; there is nothing else to do.
 		in.log.Error("card posted but not recorded", "finding", f.Name, "channel", ref.Channel, "ts", ref.TS, "err", err)
 		return bot.MessageRef{}, fmt.Errorf("record card: %w", err)
-	}
-	if err := in.mark(ctx, f, OutcomePosted); err != nil {
-		return bot.MessageRef{}, err
 	}
 	in.metrics.posted.WithLabelValues(d.Route).Inc()
 	in.log.Info("finding posted", "finding", f.Name, "category", f.Category, "severity", f.Severity.String(),

@@ -52,10 +52,13 @@ func (s *memStore) Card(_ context.Context, name string) (bot.MessageRef, bool, e
 	return r, ok, nil
 }
 
-func (s *memStore) PutCard(_ context.Context, name string, ref bot.MessageRef) error {
+func (s *memStore) PutPostedCard(_ context.Context, k bot.NotificationKey, ref bot.MessageRef, outcome string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.cards[name] = ref
+	s.cards[k.Name] = ref
+	if _, ok := s.handled[k]; !ok {
+		s.handled[k] = outcome
+	}
 	return nil
 }
 

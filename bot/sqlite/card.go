@@ -42,16 +42,50 @@ ON CONFLICT (finding_name) DO UPDATE SET
 // otherwise), ref must be complete (EInvalid), and ref must not be another
 // finding's card (EConflict).
 func (db *DB) PutCard(ctx context.Context, findingName string, ref bot.MessageRef) error {
-	if ref.Empty() {
-		return bot.Errorf(bot.EInvalid, "card of finding %q has no channel or ts", findingName)
-	}
 	// One autocommit statement on the ingest path; the unique index on
 	// (channel, ts) refuses another finding's card, and only then is the
 	// holder looked up to say which finding it is.
-	res, err := db.stmts.upsertCard.ExecContext(ctx, sql.Named("name", findingName),
+	return db.putCard(ctx, db.stmts.upsertCard, db.stmts.cardHolder, findingName, ref)
+}
+
+// PutPostedCard records ref as the card of key's finding, as PutCard does,
+// and marks key handled with outcome, as MarkNotification does, in one
+// transaction. Done apart, a crash between the two would leave a card whose
+// notification looks new, and its redelivery would add a needless "notified
+// again" reply; together they are also one commit instead of two.
+func (db *DB) PutPostedCard(ctx context.Context, key bot.NotificationKey, ref bot.MessageRef, outcome string) error {
+	name, eventTime, err := notificationArgs(key)
+	if err != nil {
+		return err
+	}
+	if outcome == "" {
+		return bot.Errorf(bot.EInvalid, "notification outcome is empty")
+	}
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		// The writer has one connection, which tx holds: every statement
+		// here must go through tx.
+		upsert, holder := tx.StmtContext(ctx, db.stmts.upsertCard), tx.StmtContext(ctx, db.stmts.cardHolder)
+		if err := db.putCard(ctx, upsert, holder, name, ref); err != nil {
+			return err
+		}
+		_, err := tx.StmtContext(ctx, db.stmts.markNotification).ExecContext(ctx, name, eventTime, validText(outcome), formatTime(db.now()))
+		if err != nil {
+			return fmt.Errorf("mark notification %q: %w", key.Name, err)
+		}
+		return nil
+	})
+}
+
+// putCard runs upsert (upsertCard on the writer or in a transaction) and
+// says, through holder (selectCardHolder on the same), what it refused.
+func (db *DB) putCard(ctx context.Context, upsert, holder *sql.Stmt, findingName string, ref bot.MessageRef) error {
+	if ref.Empty() {
+		return bot.Errorf(bot.EInvalid, "card of finding %q has no channel or ts", findingName)
+	}
+	res, err := upsert.ExecContext(ctx, sql.Named("name", findingName),
 		sql.Named("channel", ref.Channel), sql.Named("ts", ref.TS), sql.Named("now", formatTime(db.now())))
 	if err != nil {
-		if conflict := checkCardFree(ctx, db.stmts.cardHolder, findingName, ref); conflict != nil {
+		if conflict := checkCardFree(ctx, holder, findingName, ref); conflict != nil {
 			err = conflict
 		}
 		return fmt.Errorf("put card of finding %q: %w", findingName, err)

@@ -130,6 +130,56 @@ func testCardErrors(t *testing.T, open OpenFunc) {
 	}
 }
 
+// testPostedCard records a card and its notification together, and checks
+// that a refused card leaves its notification unmarked, so that the
+// notification is handled again rather than lost.
+func testPostedCard(t *testing.T, open OpenFunc) {
+	s, _ := open(t)
+	ctx := t.Context()
+	a, b := simpleFinding("pa", baseTime), simpleFinding("pb", baseTime)
+	must(t, "PutFinding a", s.PutFinding(ctx, a))
+	must(t, "PutFinding b", s.PutFinding(ctx, b))
+	ref := bot.MessageRef{Channel: "C1", TS: "1.000001"}
+
+	must(t, "PutPostedCard a", s.PutPostedCard(ctx, a.Key(), ref, "posted"))
+	if got, ok, err := s.Card(ctx, a.Name); err != nil || !ok || got != ref {
+		t.Errorf("Card(a) = %v, %v, %v; want %v", got, ok, err, ref)
+	}
+	if outcome, _, err := s.Notification(ctx, a.Key()); err != nil || outcome != "posted" {
+		t.Errorf("Notification(a) = %q, %v; want posted", outcome, err)
+	}
+	must(t, "PutPostedCard a again", s.PutPostedCard(ctx, a.Key(), ref, "threaded"))
+	if outcome, _, _ := s.Notification(ctx, a.Key()); outcome != "posted" {
+		t.Errorf("Notification(a) after a second mark = %q, want the first, posted", outcome)
+	}
+
+	unknown := bot.NotificationKey{Name: findingName("unknown"), EventTime: baseTime}
+	refused := []struct {
+		what string
+		key  bot.NotificationKey
+		ref  bot.MessageRef
+		code string
+	}{
+		{"b on a's card", b.Key(), ref, bot.EConflict},
+		{"an unknown finding", unknown, bot.MessageRef{Channel: "C1", TS: "2.0"}, bot.ENotFound},
+		{"b without ts", b.Key(), bot.MessageRef{Channel: "C1"}, bot.EInvalid},
+	}
+	for _, r := range refused {
+		wantCode(t, "PutPostedCard of "+r.what, s.PutPostedCard(ctx, r.key, r.ref, "posted"), r.code)
+		if handled, err := s.NotificationHandled(ctx, r.key); err != nil || handled {
+			t.Errorf("after refusing %s: notification handled = %v, %v; want not", r.what, handled, err)
+		}
+	}
+	if _, ok, err := s.Card(ctx, b.Name); err != nil || ok {
+		t.Errorf("Card(b) after the refusals = %v, %v; want none", ok, err)
+	}
+	wantCode(t, "PutPostedCard without outcome", s.PutPostedCard(ctx, b.Key(), bot.MessageRef{Channel: "C1", TS: "3.0"}, ""), bot.EInvalid)
+	if _, ok, _ := s.Card(ctx, b.Name); ok {
+		t.Error("PutPostedCard without outcome recorded the card")
+	}
+	wantCode(t, "PutPostedCard without name", s.PutPostedCard(ctx, bot.NotificationKey{}, ref, "posted"), bot.EInvalid)
+}
+
 // testCursors stores, reads and replaces cursor values.
 func testCursors(t *testing.T, open OpenFunc) {
 	s, _ := open(t)

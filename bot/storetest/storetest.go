@@ -59,6 +59,9 @@ type Store interface {
 	Card(ctx context.Context, findingName string) (bot.MessageRef, bool, error)
 	// PutCard records or moves the card of a stored finding.
 	PutCard(ctx context.Context, findingName string, ref bot.MessageRef) error
+	// PutPostedCard is PutCard and MarkNotification of the notification
+	// that posted the card, all or nothing.
+	PutPostedCard(ctx context.Context, key bot.NotificationKey, ref bot.MessageRef, outcome string) error
 	// FindingByCard returns the finding whose card ref is, or ENotFound.
 	FindingByCard(ctx context.Context, ref bot.MessageRef) (bot.Finding, error)
 
@@ -98,6 +101,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("NotificationMarkIdempotent", func(t *testing.T) { testNotificationMarkIdempotent(t, open) })
 	t.Run("Cards", func(t *testing.T) { testCards(t, open) })
 	t.Run("CardErrors", func(t *testing.T) { testCardErrors(t, open) })
+	t.Run("PostedCard", func(t *testing.T) { testPostedCard(t, open) })
 	t.Run("Cursors", func(t *testing.T) { testCursors(t, open) })
 	t.Run("Rejected", func(t *testing.T) { testRejected(t, open) })
 	t.Run("RejectedPayload", func(t *testing.T) { testRejectedPayload(t, open) })
