@@ -3,17 +3,16 @@ package loggingfake
 import (
 	"cmp"
 	"context"
-	"encoding/base64"
 	"fmt"
-	"hash/fnv"
 	"slices"
-	"strconv"
 	"strings"
 
 	"cloud.google.com/go/logging/apiv2/loggingpb"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/sccbot/sccbot/internal/grpcfake"
 )
 
 // The real API's page size default and limit.
@@ -37,7 +36,7 @@ func (s *Server) ListLogEntries(_ context.Context, req *loggingpb.ListLogEntries
 	end := min(q.offset+s.cappedPageSize(q.size), len(results))
 	resp := &loggingpb.ListLogEntriesResponse{Entries: results[q.offset:end]}
 	if end < len(results) {
-		resp.NextPageToken = pageToken(end, q.fingerprint)
+		resp.NextPageToken = grpcfake.PageToken(end, q.fingerprint)
 	}
 	return resp, nil
 }
@@ -72,8 +71,8 @@ func parseQuery(req *loggingpb.ListLogEntriesRequest) (query, error) {
 	default:
 		q.size = int(size)
 	}
-	q.fingerprint = fingerprint(strings.Join(req.GetResourceNames(), ","), req.GetFilter(), req.GetOrderBy())
-	q.offset, err = parsePageToken(req.GetPageToken(), q.fingerprint)
+	q.fingerprint = grpcfake.Fingerprint(strings.Join(req.GetResourceNames(), ","), req.GetFilter(), req.GetOrderBy())
+	q.offset, err = grpcfake.ParsePageToken(req.GetPageToken(), q.fingerprint)
 	return q, err
 }
 
@@ -139,32 +138,4 @@ func (q query) compare(a, b *loggingpb.LogEntry) int {
 		return -c
 	}
 	return c
-}
-
-// A page token carries the offset and a fingerprint of the query, so that
-// a token used with a different query is rejected as the real API does.
-func fingerprint(parts ...string) string {
-	h := fnv.New64a()
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	return strconv.FormatUint(h.Sum64(), 36)
-}
-
-func pageToken(offset int, fp string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(offset) + ":" + fp))
-}
-
-func parsePageToken(tok, fp string) (int, error) {
-	if tok == "" {
-		return 0, nil
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(tok)
-	off, gotFP, _ := strings.Cut(string(raw), ":")
-	n, aerr := strconv.Atoi(off)
-	if err != nil || aerr != nil || n < 0 || gotFP != fp {
-		return 0, fmt.Errorf("invalid page token")
-	}
-	return n, nil
 }

@@ -3,17 +3,16 @@ package sccfake
 import (
 	"cmp"
 	"context"
-	"encoding/base64"
 	"fmt"
-	"hash/fnv"
 	"slices"
-	"strconv"
 	"strings"
 
 	"cloud.google.com/go/securitycenter/apiv2/securitycenterpb"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/sccbot/sccbot/internal/grpcfake"
 )
 
 const (
@@ -39,7 +38,7 @@ func (s *Server) ListFindings(_ context.Context, req *securitycenterpb.ListFindi
 		TotalSize:           int32(len(results)),
 	}
 	if end < len(results) {
-		resp.NextPageToken = pageToken(end, q.fingerprint)
+		resp.NextPageToken = grpcfake.PageToken(end, q.fingerprint)
 	}
 	return resp, nil
 }
@@ -75,8 +74,8 @@ func parseQuery(req *securitycenterpb.ListFindingsRequest) (query, error) {
 	default:
 		q.size = int(size)
 	}
-	q.fingerprint = fingerprint(req.GetParent(), req.GetFilter(), req.GetOrderBy())
-	if q.offset, err = parsePageToken(req.GetPageToken(), q.fingerprint); err != nil {
+	q.fingerprint = grpcfake.Fingerprint(req.GetParent(), req.GetFilter(), req.GetOrderBy())
+	if q.offset, err = grpcfake.ParsePageToken(req.GetPageToken(), q.fingerprint); err != nil {
 		return q, err
 	}
 	return q, nil
@@ -184,32 +183,4 @@ func (q query) compare(a, b *securitycenterpb.ListFindingsResponse_ListFindingsR
 		}
 	}
 	return cmp.Compare(a.GetFinding().GetName(), b.GetFinding().GetName())
-}
-
-// A page token carries the offset and a fingerprint of the query, so that
-// a token used with a different query is rejected as the real API does.
-func fingerprint(parts ...string) string {
-	h := fnv.New64a()
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	return strconv.FormatUint(h.Sum64(), 36)
-}
-
-func pageToken(offset int, fp string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(offset) + ":" + fp))
-}
-
-func parsePageToken(tok, fp string) (int, error) {
-	if tok == "" {
-		return 0, nil
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(tok)
-	off, gotFP, _ := strings.Cut(string(raw), ":")
-	n, aerr := strconv.Atoi(off)
-	if err != nil || aerr != nil || n < 0 || gotFP != fp {
-		return 0, fmt.Errorf("invalid page token")
-	}
-	return n, nil
 }
