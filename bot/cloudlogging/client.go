@@ -11,6 +11,7 @@ import (
 	"github.com/googleapis/gax-go/v2"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/retry"
 )
 
 // Defaults and limits.
@@ -21,6 +22,7 @@ const (
 	MaxLimit        = 100
 	// maxFilterLen is Cloud Logging's limit on a query, bounds included.
 	maxFilterLen = 20000
+	firstBackoff = 500 * time.Millisecond
 	maxBackoff   = 8 * time.Second
 )
 
@@ -82,11 +84,7 @@ func New(c *logging.Client, opts Options) *Client {
 
 // DefaultBackoff doubles from 500 ms (500 ms, 1 s, 2 s, ...) up to 8 s.
 func DefaultBackoff(attempt int) time.Duration {
-	d := 500 * time.Millisecond
-	for i := 1; i < attempt && d < maxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, maxBackoff)
+	return retry.Exponential(firstBackoff, maxBackoff)(attempt)
 }
 
 // Search runs q once: one ListLogEntries call (retried when Cloud Logging
@@ -157,48 +155,39 @@ func APIFilter(q bot.LogQuery) string {
 }
 
 // list makes up to Attempts calls, pausing between them, while the error
-// is one that a later call may not have.
+// is one that a later call may not have. Every call is counted, retried
+// or not.
 func (c *Client) list(ctx context.Context, project string, req *loggingpb.ListLogEntriesRequest) ([]*loggingpb.LogEntry, string, error) {
-	for attempt := 1; ; attempt++ {
-		entries, next, err := c.once(ctx, req)
+	var entries []*loggingpb.LogEntry
+	var next string
+	attempts, err := retry.Do(ctx, retry.Policy{
+		Attempts:  c.opts.Attempts,
+		Timeout:   c.opts.Timeout,
+		Backoff:   c.opts.Backoff,
+		Retryable: retryable,
+		OnRetry: func(attempt int, err error, pause time.Duration) {
+			c.log.Warn("cloud logging call failed; retrying",
+				"project", project, "attempt", attempt, "code", codeOf(err).String(), "backoff", pause)
+		},
+	}, func(ctx context.Context) (err error) {
+		entries, next, err = c.once(ctx, req)
 		c.opts.Metrics.request(resultOf(err))
-		switch {
-		case err == nil:
-			return entries, next, nil
-		case ctx.Err() != nil:
-			return nil, "", contextError(ctx)
-		case !retryable(err) || attempt >= c.opts.Attempts:
-			return nil, "", translate(err, project, attempt)
-		}
-		d := c.opts.Backoff(attempt)
-		c.log.Warn("cloud logging call failed; retrying",
-			"project", project, "attempt", attempt, "code", codeOf(err).String(), "backoff", d)
-		if sleep(ctx, d) != nil {
-			return nil, "", contextError(ctx)
-		}
+		return err
+	})
+	switch {
+	case err == nil:
+		return entries, next, nil
+	case ctx.Err() != nil:
+		return nil, "", contextError(ctx)
 	}
+	return nil, "", translate(err, project, attempts)
 }
 
-// once makes one call and reads one page. It uses the iterator's page
-// fetch rather than Next, because Next keeps calling while pages come back
-// empty with a page token, which Cloud Logging does when a search is slow.
+// once makes one call, under Do's per-attempt timeout, and reads one page.
+// It uses the iterator's page fetch rather than Next, because Next keeps
+// calling while pages come back empty with a page token, which Cloud
+// Logging does when a search is slow.
 func (c *Client) once(ctx context.Context, req *loggingpb.ListLogEntriesRequest) ([]*loggingpb.LogEntry, string, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
-	defer cancel()
 	it := c.c.ListLogEntries(ctx, req, c.noRetry)
 	return it.InternalFetch(int(req.GetPageSize()), "")
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

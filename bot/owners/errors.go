@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/retry"
 )
 
 // IAM roles that grant sccbot each lookup, named in permission errors so
@@ -85,43 +86,25 @@ func translate(err error, op operation, attempts int, timeout time.Duration) err
 // it at once and is returned as is (wrapped), so that shutdown is not
 // reported as a Google fault.
 func (f *Finder) call(ctx context.Context, op operation, fn func(ctx context.Context) error) error {
-	for attempt := 1; ; attempt++ {
-		err := f.attempt(ctx, fn)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("%s (%s): %w", op.what, op.target, ctx.Err())
-		}
-		if !retryable(err) || attempt >= f.opts.Attempts {
-			return translate(err, op, attempt, f.opts.Timeout)
-		}
-		pause := f.opts.Backoff(attempt)
-		f.log.Warn("owner lookup failed; retrying", "op", op.what, "target", op.target, "attempt", attempt,
-			"attempts", f.opts.Attempts, "code", status.Code(err).String(), "backoff", pause)
-		if err := f.opts.Sleep(ctx, pause); err != nil {
-			return fmt.Errorf("%s (%s): %w", op.what, op.target, err)
-		}
+	attempts, err := retry.Do(ctx, retry.Policy{
+		Attempts:  f.opts.Attempts,
+		Timeout:   f.opts.Timeout,
+		Backoff:   f.opts.Backoff,
+		Sleep:     f.opts.Sleep,
+		Retryable: retryable,
+		OnRetry: func(attempt int, err error, pause time.Duration) {
+			f.log.Warn("owner lookup failed; retrying", "op", op.what, "target", op.target, "attempt", attempt,
+				"attempts", f.opts.Attempts, "code", status.Code(err).String(), "backoff", pause)
+		},
+	}, fn)
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return fmt.Errorf("%s (%s): %w", op.what, op.target, ctx.Err())
 	}
-}
-
-func (f *Finder) attempt(ctx context.Context, fn func(ctx context.Context) error) error {
-	actx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
-	defer cancel()
-	return fn(actx)
+	return translate(err, op, attempts, f.opts.Timeout)
 }
 
 // Sleep waits d or until ctx ends. It is the default Options.Sleep.
-func Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func Sleep(ctx context.Context, d time.Duration) error { return retry.Sleep(ctx, d) }

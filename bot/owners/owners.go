@@ -11,6 +11,7 @@ import (
 	resourcemanager "cloud.google.com/go/resourcemanager/apiv3"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/retry"
 )
 
 // Owner sources, as bot.Owner.Source spells them.
@@ -52,13 +53,7 @@ type Options struct {
 // DefaultBackoff waits 500 ms after the first failure and doubles each
 // time, up to 5 s: the lookup runs while a responder waits in Slack.
 func DefaultBackoff(attempt int) time.Duration {
-	if attempt < 1 {
-		attempt = 1
-	}
-	if attempt > 4 {
-		return maxBackoff
-	}
-	return min(firstBackoff<<(attempt-1), maxBackoff)
+	return retry.Exponential(firstBackoff, maxBackoff)(attempt)
 }
 
 // Finder finds a finding's project owners.

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/retry"
 )
 
 // Client defaults.
@@ -86,58 +87,30 @@ func NewClient(c *securitycenter.Client, opts ClientOptions) *Client {
 // DefaultBackoff waits 500 ms after the first failure and doubles each
 // time, up to 10 s.
 func DefaultBackoff(attempt int) time.Duration {
-	if attempt < 1 {
-		attempt = 1
-	}
-	if attempt > 6 {
-		return maxBackoff
-	}
-	return min(firstBackoff<<(attempt-1), maxBackoff)
+	return retry.Exponential(firstBackoff, maxBackoff)(attempt)
 }
 
 // call runs fn, each attempt under its own timeout, and retries transient
 // failures. The caller's context ending stops it at once and is returned
 // as is (wrapped), so that shutdown is not reported as an SCC fault.
 func (c *Client) call(ctx context.Context, op operation, fn func(ctx context.Context) error) error {
-	for attempt := 1; ; attempt++ {
-		err := c.attempt(ctx, fn)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("%s (%s): %w", op.what, op.target, ctx.Err())
-		}
-		if !retryable(err) || attempt >= c.opts.Attempts {
-			return translate(err, op, attempt, c.opts.Timeout)
-		}
-		pause := c.opts.Backoff(attempt)
-		c.log.Warn("scc call failed; retrying", "op", op.what, "attempt", attempt,
-			"attempts", c.opts.Attempts, "code", status.Code(err).String(), "backoff", pause)
-		if err := sleep(ctx, pause); err != nil {
-			return fmt.Errorf("%s (%s): %w", op.what, op.target, err)
-		}
-	}
-}
-
-func (c *Client) attempt(ctx context.Context, fn func(ctx context.Context) error) error {
-	actx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
-	defer cancel()
-	return fn(actx)
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
+	attempts, err := retry.Do(ctx, retry.Policy{
+		Attempts:  c.opts.Attempts,
+		Timeout:   c.opts.Timeout,
+		Backoff:   c.opts.Backoff,
+		Retryable: retryable,
+		OnRetry: func(attempt int, err error, pause time.Duration) {
+			c.log.Warn("scc call failed; retrying", "op", op.what, "attempt", attempt,
+				"attempts", c.opts.Attempts, "code", status.Code(err).String(), "backoff", pause)
+		},
+	}, fn)
+	switch {
+	case err == nil:
 		return nil
+	case ctx.Err() != nil:
+		return fmt.Errorf("%s (%s): %w", op.what, op.target, ctx.Err())
 	}
+	return translate(err, op, attempts, c.opts.Timeout)
 }
 
 // Finding reloads a finding's current state: ListFindings on its source

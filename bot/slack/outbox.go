@@ -11,6 +11,7 @@ import (
 	goslack "github.com/slack-go/slack"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/retry"
 )
 
 // WebAPI is the part of slack-go's client the outbox uses.
@@ -80,19 +81,7 @@ type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
 
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func (realClock) Sleep(ctx context.Context, d time.Duration) error { return retry.Sleep(ctx, d) }
 
 // errClosed is returned for work handed to a closed outbox.
 var errClosed = bot.Errorf(bot.EUnavailable, "sccbot is shutting down")

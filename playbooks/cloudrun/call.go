@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/retry"
 )
 
 // noRetry turns off the client library's own retries, so that Options
@@ -24,64 +25,42 @@ func noRetry() []gax.CallOption { return []gax.CallOption{gax.WithRetry(nil)} }
 // stops it at once and is returned as is (wrapped), so that shutdown is
 // not reported as a Cloud Run fault.
 func (r *Responder) read(ctx context.Context, op operation, fn func(ctx context.Context) error) error {
-	for attempt := 1; ; attempt++ {
-		err := r.attempt(ctx, fn)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("%s (%s): %w", op.what, op.target, ctx.Err())
-		}
-		if !retryable(err) || attempt >= r.opts.Attempts {
-			return translate(err, op, attempt, r.opts.Timeout)
-		}
-		if err := r.pause(ctx, op, attempt, err); err != nil {
-			return err
-		}
-	}
+	return r.call(ctx, op, r.policy(op), fn)
 }
 
 // mutate runs a change once: a mutation that failed in transit may still
 // have happened, and the caller's next read will tell.
 func (r *Responder) mutate(ctx context.Context, op operation, fn func(ctx context.Context) error) error {
-	err := r.attempt(ctx, fn)
+	p := r.policy(op)
+	p.Attempts = 1
+	return r.call(ctx, op, p, fn)
+}
+
+// call runs fn under p and tells the caller's context ending apart from a
+// Cloud Run failure, which it translates for the responder.
+func (r *Responder) call(ctx context.Context, op operation, p retry.Policy, fn func(ctx context.Context) error) error {
+	attempts, err := retry.Do(ctx, p, fn)
 	switch {
 	case err == nil:
 		return nil
 	case ctx.Err() != nil:
 		return fmt.Errorf("%s (%s): %w", op.what, op.target, ctx.Err())
 	}
-	return translate(err, op, 1, r.opts.Timeout)
+	return translate(err, op, attempts, r.opts.Timeout)
 }
 
-func (r *Responder) attempt(ctx context.Context, fn func(ctx context.Context) error) error {
-	actx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
-	defer cancel()
-	return fn(actx)
-}
-
-func (r *Responder) pause(ctx context.Context, op operation, attempt int, cause error) error {
-	d := r.opts.Backoff(attempt)
-	r.log.Warn("cloud run call failed; retrying", "op", op.what, "target", op.target, "attempt", attempt,
-		"attempts", r.opts.Attempts, "code", status.Code(cause).String(), "backoff", d)
-	if err := sleep(ctx, d); err != nil {
-		return fmt.Errorf("%s (%s): %w", op.what, op.target, err)
-	}
-	return nil
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+// policy is how op is retried: Options' attempts, timeout and backoff,
+// transient errors only, and a log line before each pause.
+func (r *Responder) policy(op operation) retry.Policy {
+	return retry.Policy{
+		Attempts:  r.opts.Attempts,
+		Timeout:   r.opts.Timeout,
+		Backoff:   r.opts.Backoff,
+		Retryable: retryable,
+		OnRetry: func(attempt int, err error, pause time.Duration) {
+			r.log.Warn("cloud run call failed; retrying", "op", op.what, "target", op.target, "attempt", attempt,
+				"attempts", r.opts.Attempts, "code", status.Code(err).String(), "backoff", pause)
+		},
 	}
 }
 
@@ -96,29 +75,30 @@ type waiter[T any] interface {
 // that finished with an error is reported with Cloud Run's reason; one
 // that did not finish in time is reported as such, not retried.
 func wait[T any](ctx context.Context, r *Responder, op operation, w waiter[T]) (T, error) {
-	for attempt := 1; ; attempt++ {
-		actx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
-		res, err := w.Wait(actx, noRetry()...)
+	var res T
+	var timedOut bool
+	p := r.policy(op)
+	// An operation that finished, or a wait that ran out of time, is
+	// reported below rather than polled again.
+	p.Retryable = func(err error) bool { return !w.Done() && !timedOut && retryable(err) }
+	attempts, err := retry.Do(ctx, p, func(actx context.Context) (err error) {
+		res, err = w.Wait(actx, noRetry()...)
 		// The server may report the deadline a moment before the
 		// context does, so both count as running out of time.
-		timedOut := actx.Err() != nil || status.Code(err) == codes.DeadlineExceeded
-		cancel()
-		switch {
-		case err == nil:
-			return res, nil
-		case ctx.Err() != nil:
-			return res, fmt.Errorf("wait to %s (%s): %w", op.what, op.target, ctx.Err())
-		case w.Done():
-			return res, lroFailed(err, op)
-		case timedOut:
-			return res, bot.WrapError(bot.EDeadline, fmt.Sprintf("Cloud Run did not finish the request to %s "+
-				"within %s; it may still finish, and running the action again is safe", op.what, r.opts.Timeout),
-				fmt.Errorf("wait to %s (%s): %w", op.what, op.target, err))
-		case !retryable(err) || attempt >= r.opts.Attempts:
-			return res, translate(err, op, attempt, r.opts.Timeout)
-		}
-		if err := r.pause(ctx, op, attempt, err); err != nil {
-			return res, err
-		}
+		timedOut = actx.Err() != nil || status.Code(err) == codes.DeadlineExceeded
+		return err
+	})
+	switch {
+	case err == nil:
+		return res, nil
+	case ctx.Err() != nil:
+		return res, fmt.Errorf("wait to %s (%s): %w", op.what, op.target, ctx.Err())
+	case w.Done():
+		return res, lroFailed(err, op)
+	case timedOut:
+		return res, bot.WrapError(bot.EDeadline, fmt.Sprintf("Cloud Run did not finish the request to %s "+
+			"within %s; it may still finish, and running the action again is safe", op.what, r.opts.Timeout),
+			fmt.Errorf("wait to %s (%s): %w", op.what, op.target, err))
 	}
+	return res, translate(err, op, attempts, r.opts.Timeout)
 }

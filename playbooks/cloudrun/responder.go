@@ -25,6 +25,7 @@ import (
 	run "cloud.google.com/go/run/apiv2"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/retry"
 )
 
 // Defaults of Options.
@@ -90,8 +91,7 @@ func New(services *run.ServicesClient, revisions *run.RevisionsClient, execution
 // DefaultBackoff waits 500 ms after the first failure and doubles each
 // time, up to 10 s.
 func DefaultBackoff(attempt int) time.Duration {
-	attempt = min(max(attempt, 1), 6)
-	return min(firstBackoff<<(attempt-1), maxBackoff)
+	return retry.Exponential(firstBackoff, maxBackoff)(attempt)
 }
 
 // Actions lists the actions this responder carries out.

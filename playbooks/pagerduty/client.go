@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/retry"
 )
 
 // DefaultURL is PagerDuty's Events API v2 enqueue endpoint (US service
@@ -59,29 +60,11 @@ type Options struct {
 // up to 30 s (PagerDuty suggests retrying rate-limited events after a
 // while rather than at once).
 func DefaultBackoff(attempt int) time.Duration {
-	if attempt < 1 {
-		attempt = 1
-	}
-	if attempt > 5 {
-		return maxBackoff
-	}
-	return min(firstBackoff<<(attempt-1), maxBackoff)
+	return retry.Exponential(firstBackoff, maxBackoff)(attempt)
 }
 
 // Sleep waits d or until ctx ends. It is the default Options.Sleep.
-func Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func Sleep(ctx context.Context, d time.Duration) error { return retry.Sleep(ctx, d) }
 
 // Client sends events to one PagerDuty integration. Every error it returns
 // is a *bot.Error whose message a responder can act on, except that the
@@ -175,6 +158,8 @@ type response struct {
 // send posts the event, retrying while PagerDuty is rate limiting, failing
 // or unreachable. Retrying is safe: a repeated trigger merges into the
 // alert by its dedup key, and acknowledge and resolve are idempotent.
+// It keeps a loop of its own rather than retry.Do because the pause comes
+// from each response (Retry-After) and may rule out the retry altogether.
 func (c *Client) send(ctx context.Context, e Event) (response, error) {
 	if err := c.Check(e); err != nil {
 		return response{}, err
