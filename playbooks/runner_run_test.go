@@ -147,6 +147,40 @@ func TestDrain(t *testing.T) {
 	}
 }
 
+// TestDrainWhenShutDownAtStart: a shutdown that arrives before Run's first
+// sweep has finished still waits for the action already running, and is
+// not reported as a failure.
+func TestDrainWhenShutDownAtStart(t *testing.T) {
+	h := newHarness(t, nil, nil)
+	h.resp.block, h.resp.entered = make(chan struct{}), make(chan string, 1)
+	first := h.request(alice)
+	approved := make(chan bot.ActionRequest, 1)
+	go func() {
+		got, _, _ := h.runner.Approve(t.Context(), first.ID, bob)
+		approved <- got
+	}()
+	<-h.resp.entered
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel() // before Run starts: its first sweep fails on the ended context
+	ran := make(chan error, 1)
+	go func() { ran <- h.runner.Run(ctx) }()
+	for !h.runner.drain.draining() {
+		runtime.Gosched()
+	}
+	select {
+	case err := <-ran:
+		t.Fatalf("Run returned (%v) while an action was running", err)
+	default:
+	}
+	close(h.resp.block)
+	if got := <-approved; got.State != bot.RequestDone {
+		t.Errorf("request drained = %s, want done", got.State)
+	}
+	if err := <-ran; err != nil {
+		t.Errorf("Run = %v, want nil: shutting down is not a failure", err)
+	}
+}
+
 // TestMarkFailure: marks are best effort; the outcome stands.
 func TestMarkFailure(t *testing.T) {
 	h := newHarness(t, nil, nil)

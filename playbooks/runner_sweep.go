@@ -24,7 +24,14 @@ const staleGrace = time.Minute
 // logged and retried at the next tick; only a failure of the first one
 // ends Run, since the store is then unusable.
 func (r *Runner) Run(ctx context.Context) error {
+	// Every way out drains, including a shutdown that comes while the
+	// first sweep runs: an approval already executing must be recorded
+	// before the process exits, whenever the signal arrives.
+	defer r.drain.shutdown()
 	if err := r.failStale(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // shut down during start-up; nothing failed
+		}
 		return fmt.Errorf("recover requests left running: %w", err)
 	}
 	tick := time.NewTicker(r.sweepEvery)
@@ -32,7 +39,6 @@ func (r *Runner) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			r.drain.shutdown()
 			return nil
 		case <-tick.C:
 			if err := r.Sweep(ctx); err != nil {
