@@ -193,10 +193,18 @@ func TestE2ESecondClickWhileRunningDoesNotQueryAgain(t *testing.T) {
 	card := h.seedCard(sccfake.SeedGKECompiler, "#secops-gke")
 	h.fakes.logging.SetLatency(2 * time.Second)
 	ctx := testContext(t)
-	for _, user := range []string{"U0ALICE", "U0BOB"} {
+	for i, user := range []string{"U0ALICE", "U0BOB"} {
 		p := h.fakes.slack.BlockActionPayload(slackfake.BlockAction{UserID: user, Channel: card.Channel, MessageTS: card.TS, ActionID: "finding.logs"})
 		if _, err := h.fakes.slack.SendAndWaitAck(ctx, "interactive", p); err != nil {
 			t.Fatal(err)
+		}
+		if i == 0 {
+			// Bob clicks once Alice's run shows on the card, as a person
+			// would; the two clicks are served by different workers, so
+			// without this Bob's could start first.
+			if _, err := h.fakes.slack.WaitEdits(ctx, card.Channel, card.TS, 1); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	eph, err := h.fakes.slack.WaitEphemerals(ctx, card.Channel, "U0BOB", 1)
