@@ -167,7 +167,7 @@ func (c *Cards) Refresh(ctx context.Context, findingName string) error {
 	if err != nil {
 		return err
 	}
-	m.Key = "card/" + findingName
+	m.Key = bot.CardKey(findingName)
 	if err := c.chat.Update(ctx, ref, m); err != nil {
 		return fmt.Errorf("update card of %s: %w", findingName, err)
 	}

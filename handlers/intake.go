@@ -178,7 +178,7 @@ func (in *Intake) announce(ctx context.Context, f bot.Finding, d Decision) (bot.
 	if err != nil {
 		return bot.MessageRef{}, err
 	}
-	msg.Key = "card/" + f.Name
+	msg.Key = bot.CardKey(f.Name)
 	ref, err := in.postWithFallback(ctx, d.Channel, msg)
 	if err != nil {
 		in.metrics.failures.Inc()

@@ -72,6 +72,11 @@ func (db *DB) PutPostedCard(ctx context.Context, key bot.NotificationKey, ref bo
 		if err != nil {
 			return fmt.Errorf("mark notification %q: %w", key.Name, err)
 		}
+		// The card's intent ends with its record: nothing is owed or
+		// in doubt any more.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM post_intents WHERE key = ?`, bot.CardKey(name)); err != nil {
+			return fmt.Errorf("end intent of card %q: %w", key.Name, err)
+		}
 		return nil
 	})
 }

@@ -1,0 +1,30 @@
+package bot
+
+import "time"
+
+// PostIntent is a message sccbot is about to post, or owes. It is written
+// before the post, so that a crash between a post and its record cannot
+// post the message twice: whoever finds the intent still open looks for a
+// message with its Key in the channel since Created before posting again.
+// An Owed intent is a card whose finding was already named in a burst
+// message because findings arrived faster than the channel's pace; the
+// card itself follows at the pace that remains.
+type PostIntent struct {
+	// Key is the message key (Message.Key): card/NAME, list/GROUP/NAME...
+	Key     string
+	Channel string
+	// Thread is the parent message of a thread reply; empty for a
+	// top-level message.
+	Thread string
+	// Finding is the finding a card is about; empty for listings.
+	Finding string
+	// Names are the findings a listing names, in order.
+	Names []string
+	// Owed marks a card deferred behind a burst message.
+	Owed bool
+	// Created is when the intent was first recorded (the store's clock).
+	Created time.Time
+}
+
+// CardKey is the message key of a finding's card.
+func CardKey(findingName string) string { return "card/" + findingName }

@@ -1,0 +1,126 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/sccbot/sccbot/bot"
+)
+
+// BeginIntent records in unless an intent with its key is open, and returns
+// the open intent (in as stored, or the earlier one) and whether it was
+// already there. Created comes from the store's clock.
+func (db *DB) BeginIntent(ctx context.Context, in bot.PostIntent) (bot.PostIntent, bool, error) {
+	if in.Key == "" || in.Channel == "" {
+		return bot.PostIntent{}, false, bot.Errorf(bot.EInvalid, "a post intent needs a key and a channel")
+	}
+	names, err := json.Marshal(append([]string{}, in.Names...))
+	if err != nil {
+		return bot.PostIntent{}, false, fmt.Errorf("encode intent names: %w", err)
+	}
+	in.Created = db.now()
+	res, err := db.write.ExecContext(ctx, `INSERT INTO post_intents (key, channel, thread, finding, names, owed, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+		validText(in.Key), validText(in.Channel), validText(in.Thread), validText(in.Finding), string(names),
+		boolInt(in.Owed), formatTime(in.Created))
+	if err != nil {
+		return bot.PostIntent{}, false, fmt.Errorf("record intent %q: %w", in.Key, err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return in, false, nil
+	}
+	old, ok, err := db.Intent(ctx, in.Key)
+	if err != nil {
+		return bot.PostIntent{}, false, err
+	}
+	if !ok { // ended between the insert and the read: begin again
+		return db.BeginIntent(ctx, in)
+	}
+	return old, true, nil
+}
+
+// Intent returns the open intent with key, if any.
+func (db *DB) Intent(ctx context.Context, key string) (bot.PostIntent, bool, error) {
+	row := db.read.QueryRowContext(ctx, selectIntent+` WHERE key = ?`, key)
+	in, err := scanIntent(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return bot.PostIntent{}, false, nil
+	}
+	if err != nil {
+		return bot.PostIntent{}, false, fmt.Errorf("read intent %q: %w", key, err)
+	}
+	return in, true, nil
+}
+
+// OweIntent marks the open intent with key as owed (ENotFound if none).
+func (db *DB) OweIntent(ctx context.Context, key string) error {
+	res, err := db.write.ExecContext(ctx, `UPDATE post_intents SET owed = 1 WHERE key = ?`, key)
+	if err != nil {
+		return fmt.Errorf("owe intent %q: %w", key, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return bot.Errorf(bot.ENotFound, "no open intent %q", key)
+	}
+	return nil
+}
+
+// EndIntent closes the intent with key; closing a closed one is a no-op.
+func (db *DB) EndIntent(ctx context.Context, key string) error {
+	if _, err := db.write.ExecContext(ctx, `DELETE FROM post_intents WHERE key = ?`, key); err != nil {
+		return fmt.Errorf("end intent %q: %w", key, err)
+	}
+	return nil
+}
+
+// OwedIntents returns up to limit owed intents, oldest first.
+func (db *DB) OwedIntents(ctx context.Context, limit int) ([]bot.PostIntent, error) {
+	return db.intents(ctx, selectIntent+` WHERE owed = 1 ORDER BY created_at, key LIMIT ?`, limit)
+}
+
+// OpenIntents returns the open intents that are not owed whose key starts
+// with prefix, oldest first: what a crash may have left half done.
+func (db *DB) OpenIntents(ctx context.Context, prefix string) ([]bot.PostIntent, error) {
+	return db.intents(ctx, selectIntent+` WHERE owed = 0 AND substr(key, 1, length(?)) = ? ORDER BY created_at, key LIMIT -1`, prefix, prefix)
+}
+
+const selectIntent = `SELECT key, channel, thread, finding, names, owed, created_at FROM post_intents`
+
+func (db *DB) intents(ctx context.Context, query string, args ...any) ([]bot.PostIntent, error) {
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read intents: %w", err)
+	}
+	defer rows.Close()
+	var out []bot.PostIntent
+	for rows.Next() {
+		in, err := scanIntent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read intents: %w", err)
+		}
+		out = append(out, in)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read intents: %w", err)
+	}
+	return out, nil
+}
+
+func scanIntent(row interface{ Scan(...any) error }) (bot.PostIntent, error) {
+	var in bot.PostIntent
+	var names, created string
+	if err := row.Scan(&in.Key, &in.Channel, &in.Thread, &in.Finding, &names, &in.Owed, &created); err != nil {
+		return bot.PostIntent{}, err
+	}
+	if err := json.Unmarshal([]byte(names), &in.Names); err != nil {
+		return bot.PostIntent{}, fmt.Errorf("intent %q names: %w", in.Key, err)
+	}
+	if len(in.Names) == 0 {
+		in.Names = nil
+	}
+	t, err := parseTime(created)
+	in.Created = t
+	return in, err
+}
