@@ -1,6 +1,9 @@
 package bot
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // PostIntent is a message sccbot is about to post, or owes. It is written
 // before the post, so that a crash between a post and its record cannot
@@ -28,3 +31,9 @@ type PostIntent struct {
 
 // CardKey is the message key of a finding's card.
 func CardKey(findingName string) string { return "card/" + findingName }
+
+// ErrDeferred is what a poster returns for a card it did not post yet
+// because findings arrived faster than the channel's pace: the finding was
+// named in a burst message (at the MessageRef returned with the error) and
+// its own card is still owed.
+var ErrDeferred = errors.New("card deferred: its finding was named in a burst message and its card follows")

@@ -1,5 +1,7 @@
 package bot
 
+import "time"
+
 // Message is a chat message in neutral form. Handlers build it; the Slack
 // adapter renders it to Block Kit. All text in a Message is literal: the
 // renderer escapes it for the chat platform and cuts it to the platform's
@@ -14,7 +16,31 @@ type Message struct {
 	// cannot tell whether a post landed (a timeout, a 5xx) looks for a
 	// message with this key before posting again.
 	Key string
+	// Resume, when set, says a post of this message may have landed since
+	// then (a crash came between the post and its record): the poster
+	// looks for a message with Key in the channel before posting.
+	Resume time.Time
+	// Priority orders a channel's waiting posts: severe findings first,
+	// then people, listings, other cards and owed cards.
+	Priority Priority
+	// Brief is a one-line summary naming the message's subject. A poster
+	// that cannot post every severe card in time names their briefs in
+	// one burst message first and returns ErrDeferred to their senders.
+	Brief Rich
 }
+
+// Priority orders waiting posts; lower goes first.
+type Priority int
+
+// Post priorities, most urgent first. The zero value, for answers to
+// people and anything else untagged, comes right after severe findings.
+const (
+	PrioritySevere  Priority = -1 // cards of HIGH and CRITICAL findings
+	PriorityNormal  Priority = 0  // answers to people, notes, requests
+	PriorityListing Priority = 1  // thread listings of a group's members
+	PriorityLow     Priority = 2  // cards of findings below HIGH
+	PriorityOwed    Priority = 3  // cards owed after a burst named their finding
+)
 
 // Block is one of Header, Section, Code, Context, Actions or Divider.
 type Block interface{ block() }
@@ -46,6 +72,12 @@ type Code struct {
 	Note string
 }
 
+// Lines is a listing: preformatted lines, each about one thing. The
+// renderer spreads them over as many blocks as the platform needs and
+// never splits or drops a line to do so; a message that would not hold
+// them all is refused by a poster's Fits check, not cut.
+type Lines struct{ Lines []string }
+
 // Context is a line of small print.
 type Context struct{ Elements []Rich }
 
@@ -58,6 +90,7 @@ type Divider struct{}
 func (Header) block()  {}
 func (Section) block() {}
 func (Code) block()    {}
+func (Lines) block()   {}
 func (Context) block() {}
 func (Actions) block() {}
 func (Divider) block() {}

@@ -47,6 +47,8 @@ func flatten(m bot.Message) string {
 			}
 		case bot.Code:
 			b.WriteString("```" + x.Text + "``` " + x.Note)
+		case bot.Lines:
+			b.WriteString("```" + strings.Join(x.Lines, "\n") + "```")
 		case bot.Context:
 			for _, e := range x.Elements {
 				rich(e)

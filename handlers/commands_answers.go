@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sccbot/sccbot/bot"
 )
@@ -78,15 +79,8 @@ func (c *Commands) list(ctx context.Context, fl ListFilters) (bot.Message, error
 	}
 	m := bot.Message{Text: head}
 	m.Blocks = append(m.Blocks, bot.Section{Text: bot.R(bot.B(head))})
-	for start := 0; start < len(fs); start += listLines {
-		var lines []bot.Span
-		for i, f := range fs[start:min(start+listLines, len(fs))] {
-			if i > 0 {
-				lines = append(lines, bot.T("\n"))
-			}
-			lines = append(lines, listSpans(f)...)
-		}
-		m.Blocks = append(m.Blocks, bot.Section{Text: lines})
+	for _, part := range packLines(fs, listSpans) {
+		m.Blocks = append(m.Blocks, bot.Section{Text: part})
 	}
 	m.Blocks = append(m.Blocks, bot.Context{Elements: []bot.Rich{bot.R(bot.T("/finding show ID for the card"))}})
 	return m, nil
@@ -235,3 +229,47 @@ func (c *Commands) silenceList(ctx context.Context) (bot.Message, error) {
 
 // maxListedSilences keeps the list within Slack's 50 blocks.
 const maxListedSilences = 40
+
+// sectionBudget is what a section holds, with room to spare for markup,
+// measured as the renderer escapes (see escapedSize): sections packed to
+// it are never cut at render time.
+const sectionBudget = 2900
+
+// packLines joins one line a finding into sections that each stay within
+// sectionBudget, so a list is never cut at render time: more findings mean
+// more sections, never hidden lines. (MaxListLimit lines of at most a few
+// hundred characters fit within the block limit.)
+func packLines(fs []bot.Finding, line func(bot.Finding) []bot.Span) []bot.Rich {
+	var out []bot.Rich
+	var cur bot.Rich
+	size := 0
+	for _, f := range fs {
+		spans := line(f)
+		n := lineSize(spans) + 1
+		if len(cur) > 0 && size+n > sectionBudget {
+			out, cur, size = append(out, cur), nil, 0
+		}
+		if len(cur) > 0 {
+			cur = append(cur, bot.T("\n"))
+		}
+		cur, size = append(cur, spans...), size+n
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+func lineSize(spans []bot.Span) int {
+	n := 0
+	for _, s := range spans {
+		n += escapedSize(s.Text) + len(s.URL) + 4
+	}
+	return n
+}
+
+// escapedSize is the length of s once escaped for mrkdwn: &, < and > grow
+// to entities; everything else stays one character.
+func escapedSize(s string) int {
+	return utf8.RuneCountInString(s) + 4*strings.Count(s, "&") + 3*strings.Count(s, "<") + 3*strings.Count(s, ">")
+}

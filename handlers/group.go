@@ -126,8 +126,8 @@ func (in *Intake) groupEnded(g bot.Group, f bot.Finding, rule GroupRule) bool {
 // startGroup posts f's card and opens a group that it represents.
 func (in *Intake) startGroup(ctx context.Context, f bot.Finding, d Decision, key string) error {
 	ref, err := in.announce(ctx, f, d)
-	if err != nil {
-		return err
+	if err != nil || ref.TS == "" {
+		return err // failed, or the card is owed: the group starts without it
 	}
 	g := bot.Group{ID: newGroupID(), Key: key, Representative: f.Name, Card: ref, OpenedAt: in.now(),
 		First: f.EventTime, Last: f.EventTime, Count: 1, Worst: f.Severity}

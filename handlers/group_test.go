@@ -38,7 +38,7 @@ func newGroupHarness(t *testing.T, rule GroupRule) *groupHarness {
 	h.silences = NewSilences(db, nil, nil, h.clock)
 	router := NewGroupingRouter("C-default", rule, nil)
 	h.intake = NewIntake(db, h.chat, router, cards, IntakeOptions{Groups: db, Silences: h.silences, Now: h.clock})
-	h.lister = NewLister(db, h.chat, time.Hour, nil)
+	h.lister = NewLister(db, h.chat, ListerOptions{Every: time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- cards.Run(ctx) }()

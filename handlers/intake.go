@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -28,6 +29,8 @@ type IntakeStore interface {
 	// PutPostedCard records the card and marks the notification that
 	// posted it, all or nothing.
 	PutPostedCard(ctx context.Context, key bot.NotificationKey, ref bot.MessageRef, outcome string) error
+	BeginIntent(ctx context.Context, in bot.PostIntent) (bot.PostIntent, bool, error)
+	OweIntent(ctx context.Context, key string) error
 }
 
 // SilenceMatcher finds the silence, if any, that keeps a finding off chat.
@@ -42,6 +45,7 @@ const (
 	OutcomeSilenced  = "silenced"
 	OutcomeLifecycle = "lifecycle"
 	OutcomeStale     = "stale"
+	OutcomeDeferred  = "deferred"
 )
 
 // Intake turns each new finding notification into what people should see:
@@ -172,28 +176,71 @@ func (in *Intake) shownAt(ctx context.Context, name string) (bot.MessageRef, boo
 }
 
 // announce posts the finding's card, records where it went and marks the
-// notification handled.
+// notification handled. The card's intent is recorded first: if a crash
+// comes between the post and its record, the redelivery finds the intent
+// and the poster looks for the card in the channel before posting again.
+// A severe card the channel cannot take in time is named in a burst
+// message first; it is then owed (ErrDeferred), and posted by Owed later.
 func (in *Intake) announce(ctx context.Context, f bot.Finding, d Decision) (bot.MessageRef, error) {
+	intent, existed, err := in.store.BeginIntent(ctx, bot.PostIntent{Key: bot.CardKey(f.Name), Channel: d.Channel, Finding: f.Name})
+	if err != nil {
+		return bot.MessageRef{}, fmt.Errorf("record intent: %w", err)
+	}
+	if intent.Owed {
+		return bot.MessageRef{}, in.deferred(ctx, f, intent.Channel)
+	}
 	msg, err := in.cards.Build(ctx, f)
 	if err != nil {
 		return bot.MessageRef{}, err
 	}
-	msg.Key = bot.CardKey(f.Name)
-	ref, err := in.postWithFallback(ctx, d.Channel, msg)
+	msg.Key, msg.Priority, msg.Brief = bot.CardKey(f.Name), cardPriority(f), brief(f)
+	if existed {
+		msg.Resume = intent.Created
+		in.metrics.resumed.Inc()
+	}
+	ref, err := in.postWithFallback(ctx, intent.Channel, msg)
+	if errors.Is(err, bot.ErrDeferred) {
+		if err := in.store.OweIntent(ctx, intent.Key); err != nil {
+			return bot.MessageRef{}, fmt.Errorf("owe card: %w", err)
+		}
+		return bot.MessageRef{}, in.deferred(ctx, f, intent.Channel)
+	}
 	if err != nil {
 		in.metrics.failures.Inc()
 		return bot.MessageRef{}, fmt.Errorf("post card of %s to %s: %w", f.Name, d.Channel, err)
 	}
 	if err := in.store.PutPostedCard(ctx, f.Key(), ref, OutcomePosted); err != nil {
-		// The card is on Slack but the store does not know: a redelivery
-		// would post it again. Say so loudly; there is nothing else to do.
-		in.log.Error("card posted but not recorded", "finding", f.Name, "channel", ref.Channel, "ts", ref.TS, "err", err)
-		return bot.MessageRef{}, fmt.Errorf("record card: %w", err)
+		// The card is on Slack but the store does not know; the intent
+		// stays open, so the redelivery looks for the card before posting.
+		return bot.MessageRef{}, fmt.Errorf("record card %s: %w", ref.TS, err)
 	}
 	in.metrics.posted.WithLabelValues(d.Route).Inc()
-	in.log.Info("finding posted", "finding", f.Name, "category", f.Category, "severity", f.Severity.String(),
+	in.log.Info("finding posted", "finding", f.Name, "category", f.Category, "finding_severity", f.Severity.String(),
 		"route", d.Route, "channel", ref.Channel, "ts", ref.TS)
 	return ref, nil
+}
+
+// deferred records that f was named in a burst message and its card is
+// owed. The notification is handled: Owed posts the card.
+func (in *Intake) deferred(ctx context.Context, f bot.Finding, channel string) error {
+	in.metrics.deferred.Inc()
+	in.log.Info("finding named in a burst; card owed", "finding", f.Name, "channel", channel)
+	return in.mark(ctx, f, OutcomeDeferred)
+}
+
+// cardPriority puts severe findings ahead of everything else a channel
+// waits to say.
+func cardPriority(f bot.Finding) bot.Priority {
+	if f.Severity >= bot.SeverityHigh {
+		return bot.PrioritySevere
+	}
+	return bot.PriorityLow
+}
+
+// brief is the line that names f in a burst message: severity, category,
+// place and short id.
+func brief(f bot.Finding) bot.Rich {
+	return bot.R(bot.B(f.Severity.Label()), bot.T(" · "+clip(f.Category, 70)+" · "+clip(whereOf(f), 80)+" · "), bot.M(f.ShortID()))
 }
 
 func (in *Intake) mark(ctx context.Context, f bot.Finding, outcome string) error {

@@ -18,10 +18,11 @@ type memStore struct {
 	findings map[string]bot.Finding
 	handled  map[bot.NotificationKey]string
 	cards    map[string]bot.MessageRef
+	intents  map[string]bot.PostIntent
 }
 
 func newMemStore() *memStore {
-	return &memStore{findings: map[string]bot.Finding{}, handled: map[bot.NotificationKey]string{}, cards: map[string]bot.MessageRef{}}
+	return &memStore{findings: map[string]bot.Finding{}, handled: map[bot.NotificationKey]string{}, cards: map[string]bot.MessageRef{}, intents: map[string]bot.PostIntent{}}
 }
 
 func (s *memStore) PutFinding(_ context.Context, f bot.Finding) error {
@@ -56,9 +57,33 @@ func (s *memStore) PutPostedCard(_ context.Context, k bot.NotificationKey, ref b
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cards[k.Name] = ref
+	delete(s.intents, bot.CardKey(k.Name))
 	if _, ok := s.handled[k]; !ok {
 		s.handled[k] = outcome
 	}
+	return nil
+}
+
+func (s *memStore) BeginIntent(_ context.Context, in bot.PostIntent) (bot.PostIntent, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.intents[in.Key]; ok {
+		return old, true, nil
+	}
+	in.Created = time.Now()
+	s.intents[in.Key] = in
+	return in, false, nil
+}
+
+func (s *memStore) OweIntent(_ context.Context, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in, ok := s.intents[key]
+	if !ok {
+		return bot.Errorf(bot.ENotFound, "no intent %q", key)
+	}
+	in.Owed = true
+	s.intents[key] = in
 	return nil
 }
 

@@ -13,6 +13,8 @@ type IntakeMetrics struct {
 	breakouts  prometheus.Counter
 	silenced   prometheus.Counter
 	lifecycle  prometheus.Counter
+	resumed    prometheus.Counter
+	deferred   prometheus.Counter
 }
 
 // NewIntakeMetrics registers the intake's metrics on reg; a nil reg gives
@@ -55,10 +57,18 @@ func NewIntakeMetrics(reg prometheus.Registerer) *IntakeMetrics {
 			Name: "sccbot_findings_changed_total",
 			Help: "Notifications of a change (state, mute, severity) shown on an existing card.",
 		}),
+		resumed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sccbot_posts_resumed_total",
+			Help: "Posts found in doubt after a crash (intent recorded, outcome not): looked up in the channel before posting again.",
+		}),
+		deferred: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sccbot_cards_deferred_total",
+			Help: "Cards whose finding was named in a burst message first because findings came faster than the channel's pace; the card follows.",
+		}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.posted, m.duplicates, m.threaded, m.failures, m.fallbacks,
-			m.grouped, m.breakouts, m.silenced, m.lifecycle)
+			m.grouped, m.breakouts, m.silenced, m.lifecycle, m.resumed, m.deferred)
 	}
 	return m
 }

@@ -33,6 +33,8 @@ type job struct {
 	msg     bot.Message
 	// degraded asks for the text-only form after Slack refused the blocks.
 	degraded bool
+	// queued is when the job was submitted, for aging.
+	queued time.Time
 	result   chan jobResult
 }
 
@@ -116,16 +118,74 @@ func (l *lane) pop(done <-chan struct{}, idle time.Duration, retire func() bool)
 	}
 }
 
+// take removes and returns the waiting job to send next: the most urgent
+// (lowest priority), oldest first within a priority. Waiting makes a job
+// more urgent, one step per agingStep, so that a steady flow of severe
+// cards cannot starve listings and answers to people.
 func (l *lane) take() (job, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.queue) == 0 {
 		return job{}, false
 	}
-	j := l.queue[0]
-	l.queue[0] = job{}
-	l.queue = l.queue[1:]
+	now := time.Now()
+	best, bestRank := 0, 0
+	for i, j := range l.queue {
+		if r := j.rank(now); i == 0 || r < bestRank {
+			best, bestRank = i, r
+		}
+	}
+	j := l.queue[best]
+	l.queue = append(l.queue[:best], l.queue[best+1:]...)
 	return j, true
+}
+
+// agingStep is how long a waiting post takes to gain one priority step.
+const agingStep = 2 * time.Second
+
+// rank is the job's priority less one step per agingStep waited. Owed
+// cards do not age: they wait for a channel with nothing else to say.
+func (j job) rank(now time.Time) int {
+	p := int(j.msg.Priority)
+	if j.msg.Priority >= bot.PriorityOwed {
+		return p
+	}
+	return p - int(now.Sub(j.queued)/agingStep)
+}
+
+// takeBurst removes and returns, oldest first, the other waiting severe
+// top-level posts that carry a brief: the candidates for a burst message.
+func (l *lane) takeBurst() []job {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []job
+	kept := l.queue[:0]
+	for _, j := range l.queue {
+		if j.burstable() && j.ctx.Err() == nil {
+			out = append(out, j)
+		} else {
+			kept = append(kept, j)
+		}
+	}
+	clear(l.queue[len(kept):])
+	l.queue = kept
+	return out
+}
+
+// putBack returns jobs a burst could not hold to the front of the queue.
+func (l *lane) putBack(js []job) {
+	if len(js) == 0 {
+		return
+	}
+	l.mu.Lock()
+	l.queue = append(append([]job{}, js...), l.queue...)
+	l.mu.Unlock()
+}
+
+// burstable says whether j may be named in a burst message instead of
+// waiting for its own post.
+func (j job) burstable() bool {
+	return j.kind == jobPost && j.msg.Priority == bot.PrioritySevere && len(j.msg.Brief) > 0
 }
 
 func (l *lane) drain() []job {

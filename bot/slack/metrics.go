@@ -8,6 +8,7 @@ type Metrics struct {
 	retries     *prometheus.CounterVec
 	rateLimited *prometheus.CounterVec
 	outboxDepth prometheus.Gauge
+	bursts      prometheus.Counter
 
 	reconnects  prometheus.Counter
 	connected   prometheus.Gauge
@@ -35,6 +36,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"method"}),
 		outboxDepth: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "sccbot_outbox_depth", Help: "Messages waiting in the outbox.",
+		}),
+		bursts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sccbot_outbox_bursts_total", Help: "Burst messages naming severe findings that came faster than a channel's pace.",
 		}),
 		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sccbot_socket_reconnects_total", Help: "Socket-mode reconnections after the first connection.",
@@ -67,7 +71,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.retries, m.rateLimited, m.outboxDepth, m.reconnects, m.connected,
+		reg.MustRegister(m.requests, m.retries, m.rateLimited, m.outboxDepth, m.bursts, m.reconnects, m.connected,
 			m.envelopes, m.ackSeconds, m.handled, m.queueDepth, m.dropped, m.refused, m.badMessages)
 	}
 	return m

@@ -155,6 +155,7 @@ func (o *Outbox) Update(ctx context.Context, ref bot.MessageRef, m bot.Message) 
 
 func (o *Outbox) submit(ctx context.Context, laneKey string, j job) (bot.MessageRef, error) {
 	j.ctx = ctx
+	j.queued = time.Now()
 	j.result = make(chan jobResult, 1)
 	l, err := o.lane(laneKey, j.kind)
 	if err != nil {
@@ -204,6 +205,12 @@ func (o *Outbox) serve(l *lane) {
 			return
 		}
 		o.metrics.outboxDepth.Dec()
+		if j.burstable() {
+			if others := l.takeBurst(); len(others) > 0 {
+				o.burst(l, append([]job{j}, others...))
+				continue
+			}
+		}
 		ref, err := o.deliver(l, j)
 		j.result <- jobResult{ref: ref, err: err}
 	}
@@ -234,6 +241,13 @@ func (o *Outbox) failQueued(l *lane) {
 func (o *Outbox) deliver(l *lane, j job) (bot.MessageRef, error) {
 	ctx, stop := o.jobContext(j.ctx)
 	defer stop()
+	if !j.msg.Resume.IsZero() {
+		// A crash may have come between an earlier post of this message
+		// and its record: look before posting again.
+		if ref, ok := o.landed(ctx, j, j.msg.Resume); ok {
+			return ref, nil
+		}
+	}
 	var firstTry time.Time
 	for attempt := 0; ; attempt++ {
 		if err := o.opts.Clock.Sleep(ctx, l.bucket.wait(o.opts.Clock.Now())); err != nil {

@@ -59,6 +59,8 @@ func renderBlock(b bot.Block) []goslack.Block {
 		return renderSection(b)
 	case bot.Code:
 		return renderCode(b)
+	case bot.Lines:
+		return renderLines(b)
 	case bot.Context:
 		return []goslack.Block{renderContext(b)}
 	case bot.Actions:
@@ -85,9 +87,14 @@ func mrkdwn(s string) *goslack.TextBlockObject {
 
 func renderSection(s bot.Section) []goslack.Block {
 	var text *goslack.TextBlockObject
+	var note goslack.Block
 	if len(s.Text) > 0 {
-		t, _ := cut(renderRich(s.Text, true), maxSectionText)
+		t, cutHere := cut(renderRich(s.Text, true), maxSectionText)
 		text = mrkdwn(t)
+		if cutHere {
+			// Never silent: the reader sees that something is missing.
+			note = contextBlock("_" + truncatedMessage + ": this section was too long to show whole_")
+		}
 	}
 	fields := renderFields(s.Fields)
 	if text == nil && len(fields) == 0 {
@@ -103,6 +110,9 @@ func renderSection(s bot.Section) []goslack.Block {
 		n := min(len(rest), maxFields)
 		out = append(out, goslack.NewSectionBlock(nil, rest[:n], nil))
 		rest = rest[n:]
+	}
+	if note != nil {
+		out = append(out, note)
 	}
 	return out
 }

@@ -82,6 +82,9 @@ func (o *Outbox) landed(ctx context.Context, j job, since time.Time) (bot.Messag
 	return bot.MessageRef{}, false
 }
 
+// recent returns the messages of j's channel (or thread) since since,
+// following Slack's pages: after a crash in a storm the message looked for
+// can be hundreds of messages back.
 func (o *Outbox) recent(ctx context.Context, j job, since time.Time) ([]goslack.Message, error) {
 	oldest := strconv.FormatFloat(float64(since.UnixMicro())/1e6, 'f', 6, 64)
 	channel := o.channelID(j.channel)
@@ -90,13 +93,26 @@ func (o *Outbox) recent(ctx context.Context, j job, since time.Time) ([]goslack.
 			ChannelID: channel, Timestamp: j.thread, Oldest: oldest, Limit: 200, IncludeAllMetadata: true})
 		return msgs, err
 	}
-	resp, err := o.api.GetConversationHistoryContext(ctx, &goslack.GetConversationHistoryParameters{
-		ChannelID: channel, Oldest: oldest, Limit: 200, IncludeAllMetadata: true})
-	if err != nil {
-		return nil, err
+	var out []goslack.Message
+	cursor := ""
+	for range maxHistoryPages {
+		resp, err := o.api.GetConversationHistoryContext(ctx, &goslack.GetConversationHistoryParameters{
+			ChannelID: channel, Oldest: oldest, Limit: 200, Cursor: cursor, IncludeAllMetadata: true})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, resp.Messages...)
+		cursor = resp.ResponseMetaData.NextCursor
+		if !resp.HasMore || cursor == "" {
+			return out, nil
+		}
 	}
-	return resp.Messages, nil
+	return nil, fmt.Errorf("more than %d pages of history since %s", maxHistoryPages, oldest)
 }
+
+// maxHistoryPages bounds a search of the channel's history (200 messages
+// a page): conversations.history is Tier 3, and a storm's worth is enough.
+const maxHistoryPages = 50
 
 // Ephemeral shows m to one person only. It answers through the
 // interaction's response URL when there is one (no token, no channel

@@ -38,6 +38,7 @@ type app struct {
 	outbox   *slackbot.Outbox
 	cards    *handlers.Cards
 	lister   *handlers.Lister
+	owed     *handlers.Owed
 	silences *handlers.Silences
 	bot      *slackbot.Bot
 	intake   *handlers.Intake
@@ -82,10 +83,14 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 	a.cards = handlers.NewCards(a.store, a.outbox, deps.attack, nil)
 	a.cards.SetLogger(log.With("component", "cards"))
 	a.cards.SetGroups(a.store)
-	a.lister = handlers.NewLister(a.store, a.outbox, 10*time.Second, log.With("component", "lister"))
+	intakeMetrics := handlers.NewIntakeMetrics(reg)
+	a.lister = handlers.NewLister(a.store, a.outbox, handlers.ListerOptions{Fits: slackbot.Fits,
+		Logger: log.With("component", "lister"), Metrics: intakeMetrics})
+	a.owed = handlers.NewOwed(a.store, a.outbox, a.cards, handlers.OwedOptions{
+		Logger: log.With("component", "owed"), Metrics: intakeMetrics})
 	a.silences = handlers.NewSilences(a.store, a.store, log.With("component", "silences"), nil)
 	a.intake = handlers.NewIntake(a.store, a.outbox, router(cfg), a.cards, handlers.IntakeOptions{
-		Groups: a.store, Silences: a.silences, Logger: log, Metrics: handlers.NewIntakeMetrics(reg)})
+		Groups: a.store, Silences: a.silences, Logger: log, Metrics: intakeMetrics})
 	dir := slackbot.NewDirectory(api, a.outbox, slackbot.DirectoryOptions{Logger: log.With("component", "directory")})
 	flow, err := a.respond(ctx, cfg, e, deps, dir, log)
 	if err != nil {
@@ -144,6 +149,7 @@ func (a *app) Run(ctx context.Context) error {
 	g.Go(func() error { return a.outbox.Run(outboxCtx) })
 	g.Go(func() error { return a.cards.Run(outboxCtx) })
 	g.Go(func() error { return a.lister.Run(outboxCtx) })
+	g.Go(func() error { return a.owed.Run(outboxCtx) })
 	g.Go(func() error { return a.silences.Run(outboxCtx) })
 	g.Go(func() error { return a.runner.Run(outboxCtx) })
 	g.Go(func() error { return a.digest.Run(outboxCtx) })

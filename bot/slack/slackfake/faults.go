@@ -146,16 +146,30 @@ type bucket struct {
 	last   time.Time
 }
 
-// postRateLimited applies WithPostRate to chat.postMessage. The caller
+// postRateLimited applies WithPostRate to chat.postMessage (per channel)
+// and WithUpdateRate to chat.update (per workspace, Tier 3). The caller
 // holds mu.
 func (s *Server) postRateLimited(req *apiRequest) (apiResult, bool) {
-	interval, burst := s.cfg.postInterval, float64(s.cfg.postBurst)
-	if req.method != "chat.postMessage" || interval <= 0 {
-		return apiResult{}, false
+	var key string
+	var interval time.Duration
+	var burst float64
+	switch req.method {
+	case "chat.postMessage":
+		interval, burst = s.cfg.postInterval, float64(s.cfg.postBurst)
+		if interval <= 0 {
+			return apiResult{}, false
+		}
+		ch, ok := s.resolveChannel(req.get("channel"))
+		if !ok {
+			return apiResult{}, false // the method answers channel_not_found
+		}
+		key = ch
+	case "chat.update":
+		interval, burst = s.cfg.updateInterval, float64(s.cfg.updateBurst)
+		key = "\x00chat.update"
 	}
-	key, ok := s.resolveChannel(req.get("channel"))
-	if !ok {
-		return apiResult{}, false // the method answers channel_not_found
+	if interval <= 0 {
+		return apiResult{}, false
 	}
 	now := s.now()
 	b := s.faults.buckets[key]

@@ -13,6 +13,8 @@ type config struct {
 	restrict         bool // only channels, AddChannel and DMs exist
 	channels         []string
 	postInterval     time.Duration
+	updateInterval   time.Duration
+	updateBurst      int
 	postBurst        int
 	triggerTTL       time.Duration
 	responseURLLimit int
@@ -70,6 +72,17 @@ func WithPostRate(interval time.Duration, burst int) Option {
 	return func(c *config) {
 		c.postInterval = interval
 		c.postBurst = max(burst, 1)
+	}
+}
+
+// WithUpdateRate makes chat.update rate limited for the whole workspace
+// like Slack's Tier 3 (50+ a minute): a token bucket holding burst tokens
+// and gaining one every interval, answering 429 with Retry-After when
+// empty.
+func WithUpdateRate(interval time.Duration, burst int) Option {
+	return func(c *config) {
+		c.updateInterval = interval
+		c.updateBurst = max(burst, 1)
 	}
 }
 

@@ -1,0 +1,67 @@
+package slack
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sccbot/sccbot/bot"
+)
+
+// burst names several severe findings waiting for their cards in one
+// top-level message, so that each is seen within a second or two however
+// fast they come; their senders get bot.ErrDeferred with the burst's ref
+// and post the cards later, at the pace that remains. The jobs the
+// message cannot hold go back to the front of the queue.
+func (o *Outbox) burst(l *lane, js []job) {
+	n := len(js)
+	for n > 1 && !Fits(burstMessage(js[:n])) {
+		n--
+	}
+	l.putBack(js[n:])
+	js = js[:n]
+	if n == 1 {
+		ref, err := o.deliver(l, js[0])
+		js[0].result <- jobResult{ref: ref, err: err}
+		return
+	}
+	for range js[1:] {
+		o.metrics.outboxDepth.Dec()
+	}
+	ctx, stop := o.jobContext(context.Background())
+	defer stop()
+	msg := burstMessage(js)
+	ref, err := o.deliver(l, job{ctx: ctx, kind: jobPost, channel: js[0].channel, msg: msg})
+	if err == nil {
+		err = bot.ErrDeferred
+		o.metrics.bursts.Inc()
+	}
+	for _, j := range js {
+		j.result <- jobResult{ref: ref, err: err}
+	}
+}
+
+// burstMessage lists the briefs of js, most urgent first as they came.
+func burstMessage(js []job) bot.Message {
+	head := fmt.Sprintf("🚨 %d severe findings arrived faster than Slack lets sccbot post cards; each card follows in this channel", len(js))
+	m := bot.Message{Text: head, Key: "burst/" + js[0].msg.Key, Priority: bot.PrioritySevere}
+	m.Blocks = append(m.Blocks, bot.Section{Text: bot.R(bot.B(head))})
+	var cur bot.Rich
+	lines := 0
+	for _, j := range js {
+		if lines == burstLinesPerSection {
+			m.Blocks = append(m.Blocks, bot.Section{Text: cur})
+			cur, lines = nil, 0
+		}
+		if lines > 0 {
+			cur = append(cur, bot.T("\n"))
+		}
+		cur = append(cur, j.msg.Brief...)
+		lines++
+	}
+	m.Blocks = append(m.Blocks, bot.Section{Text: cur})
+	return m
+}
+
+// burstLinesPerSection keeps a burst's sections well under the section
+// limit for briefs of ordinary length; Fits checks the rest.
+const burstLinesPerSection = 12
