@@ -35,7 +35,7 @@ type job struct {
 	degraded bool
 	// queued is when the job was submitted, for aging.
 	queued time.Time
-	result   chan jobResult
+	result chan jobResult
 }
 
 type jobResult struct {
