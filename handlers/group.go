@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/sccbot/sccbot/bot"
 )
@@ -68,6 +69,7 @@ func groupValue(f bot.Finding, field string) string {
 type GroupStore interface {
 	OpenGroup(ctx context.Context, key string) (bot.Group, bool, error)
 	CreateGroup(ctx context.Context, g bot.Group) error
+	SetGroupCard(ctx context.Context, groupID string, ref bot.MessageRef) error
 	JoinGroup(ctx context.Context, groupID string, f bot.Finding, breakout bool) (bot.Group, error)
 	CloseGroup(ctx context.Context, groupID string) error
 	GroupOf(ctx context.Context, findingName string) (bot.Group, bool, error)
@@ -81,36 +83,72 @@ const (
 
 // grouped handles a new finding on a route that groups: it joins the open
 // group with its key, or breaks out with its own card when it is more
-// severe than the group, or starts a group with its own card. Findings of
-// one key are handled one at a time.
+// severe than the group, or starts a group with its own card. Decisions
+// for one key are taken one at a time, but the card of a new group is
+// posted after the group is recorded, outside that lock: the members that
+// arrive while the card waits for the channel's pace join at once instead
+// of holding their notifications (and the source's flow control) hostage.
 func (in *Intake) grouped(ctx context.Context, f bot.Finding, d Decision) error {
+	g, post, err := in.joinOrStart(ctx, f, d)
+	switch {
+	case err != nil || post == postNothing:
+		return err
+	case post == postBreakout:
+		return in.breakout(ctx, f, d, g)
+	}
+	return in.postGroupCard(ctx, f, d, g)
+}
+
+// What f must post after joinOrStart.
+const (
+	postNothing   = iota // f joined the group
+	postGroupCard        // f represents the group: its card is the group's
+	postBreakout         // f is more severe than the group: a card of its own
+)
+
+// joinOrStart decides under the key's lock what f does: join the open
+// group, post the card of a group it represents (new, or one whose card a
+// crash or failure left unposted), or break out of the open group with a
+// card of its own. A breakout is counted in the group (raising its worst
+// severity) before its card is posted, so that findings of the same
+// severity arriving meanwhile join rather than break out too.
+func (in *Intake) joinOrStart(ctx context.Context, f bot.Finding, d Decision) (bot.Group, int, error) {
 	key := GroupKey(f, d.Route, d.Group.By)
 	defer in.locks.lock("group\x1f" + key)()
 	g, ok, err := in.groups.OpenGroup(ctx, key)
 	if err != nil {
-		return fmt.Errorf("open group: %w", err)
+		return bot.Group{}, postNothing, fmt.Errorf("open group: %w", err)
 	}
 	if ok && in.groupEnded(g, f, d.Group) {
 		if err := in.groups.CloseGroup(ctx, g.ID); err != nil {
-			return fmt.Errorf("close group: %w", err)
+			return bot.Group{}, postNothing, fmt.Errorf("close group: %w", err)
 		}
 		ok = false
 	}
-	if !ok {
-		return in.startGroup(ctx, f, d, key)
-	}
-	if f.Severity > g.Worst {
-		return in.breakout(ctx, f, d, g)
+	switch {
+	case !ok:
+		g = newGroup(f, key, d.Channel, in.now())
+		if err := in.groups.CreateGroup(ctx, g); err != nil {
+			return bot.Group{}, postNothing, fmt.Errorf("create group: %w", err)
+		}
+		return g, postGroupCard, nil
+	case g.Representative == f.Name:
+		return g, postGroupCard, nil
+	case f.Severity > g.Worst:
+		if _, err := in.groups.JoinGroup(ctx, g.ID, f, true); err != nil {
+			return bot.Group{}, postNothing, fmt.Errorf("join group: %w", err)
+		}
+		return g, postBreakout, nil
 	}
 	if _, err := in.groups.JoinGroup(ctx, g.ID, f, false); err != nil {
-		return fmt.Errorf("join group: %w", err)
+		return bot.Group{}, postNothing, fmt.Errorf("join group: %w", err)
 	}
 	if err := in.store.MarkNotification(ctx, f.Key(), OutcomeGrouped); err != nil {
-		return fmt.Errorf("mark notification: %w", err)
+		return bot.Group{}, postNothing, fmt.Errorf("mark notification: %w", err)
 	}
 	in.metrics.grouped.Inc()
 	in.cards.Touch(g.Representative)
-	return nil
+	return bot.Group{}, postNothing, nil
 }
 
 // groupEnded says whether f is too late for group g: the burst has paused
@@ -123,13 +161,10 @@ func (in *Intake) groupEnded(g bot.Group, f bot.Finding, rule GroupRule) bool {
 	return rule.Repeat > 0 && in.now().Sub(g.OpenedAt) > rule.Repeat
 }
 
-// startGroup posts f's card and opens a group that it represents.
-func (in *Intake) startGroup(ctx context.Context, f bot.Finding, d Decision, key string) error {
-	ref, err := in.announce(ctx, f, d)
-	if err != nil || ref.TS == "" {
-		return err // failed, or the card is owed: the group starts without it
-	}
-	g := bot.Group{ID: newGroupID(), Key: key, Representative: f.Name, Card: ref, OpenedAt: in.now(),
+// newGroup is the group f starts. Its card is not posted yet: the group
+// knows only its channel, where its members can be listed meanwhile.
+func newGroup(f bot.Finding, key, channel string, now time.Time) bot.Group {
+	g := bot.Group{ID: newGroupID(), Key: key, Representative: f.Name, OpenedAt: now, Card: bot.MessageRef{Channel: channel},
 		First: f.EventTime, Last: f.EventTime, Count: 1, Worst: f.Severity}
 	if pod := podLabel(f); pod != "" {
 		g.Pods = []string{pod}
@@ -137,11 +172,22 @@ func (in *Intake) startGroup(ctx context.Context, f bot.Finding, d Decision, key
 	if p, ok := f.Process(); ok && p.Binary != "" {
 		g.Binaries = []string{p.Binary}
 	}
-	if err := in.groups.CreateGroup(ctx, g); err != nil {
-		// The card is posted; without the group the next findings of the
-		// burst start their own. Log, but the finding is handled.
-		in.log.Error("card posted but its group not recorded", "finding", f.Name, "err", err)
+	return g
+}
+
+// postGroupCard posts the card of the group f represents and records it
+// on the group, whose members are listed in its thread from then on. A
+// severe card named in a burst is owed: Owed records it on the group when
+// it is posted.
+func (in *Intake) postGroupCard(ctx context.Context, f bot.Finding, d Decision, g bot.Group) error {
+	ref, err := in.announce(ctx, f, d)
+	if err != nil || ref.Empty() {
+		return err
 	}
+	if err := in.groups.SetGroupCard(ctx, g.ID, ref); err != nil {
+		return fmt.Errorf("record group card: %w", err)
+	}
+	in.cards.Touch(f.Name) // members may have joined while the card waited
 	return nil
 }
 
@@ -150,9 +196,6 @@ func (in *Intake) startGroup(ctx context.Context, f bot.Finding, d Decision, key
 func (in *Intake) breakout(ctx context.Context, f bot.Finding, d Decision, g bot.Group) error {
 	if _, err := in.announce(ctx, f, d); err != nil {
 		return err
-	}
-	if _, err := in.groups.JoinGroup(ctx, g.ID, f, true); err != nil {
-		in.log.Error("breakout posted but not counted in its group", "finding", f.Name, "group", g.ID, "err", err)
 	}
 	in.metrics.breakouts.Inc()
 	in.cards.Touch(g.Representative)

@@ -125,9 +125,10 @@ func (l *Lister) Flush(ctx context.Context) {
 
 // flushChannel posts the listings of one channel's groups for at most
 // flushSpan. When one group has members waiting they go to its card's
-// thread; when several do (a storm across groups), one message lists them
-// all in the channel's storm thread, so that every member is named within
-// a message or two of the channel's pace however many groups there are.
+// thread; when several do (a storm across groups), or the group's card is
+// still waiting for the channel's pace, one message lists them all in the
+// channel's storm thread, so that every member is named within a message
+// or two of the channel's pace however many groups there are.
 func (l *Lister) flushChannel(ctx context.Context, channel string, groups []bot.Group) {
 	start := l.now()
 	for ctx.Err() == nil && l.now().Sub(start) < flushSpan {
@@ -139,7 +140,7 @@ func (l *Lister) flushChannel(ctx context.Context, channel string, groups []bot.
 		switch {
 		case len(ready) == 0:
 			return
-		case len(ready) == 1:
+		case len(ready) == 1 && ready[0].group.Card.TS != "":
 			err = l.listGroup(ctx, ready[0])
 		default:
 			err = l.listStorm(ctx, channel, ready)
@@ -199,17 +200,14 @@ func (l *Lister) listStorm(ctx context.Context, channel string, ps []pending) er
 			all = append(all, member{group: p.group.ID, f: f})
 		}
 	}
-	all = all[:l.fitting(len(all), func(n int) bot.Message { return stormMessage(all[:n], l.zone) })]
-	anchor, err := l.anchor(ctx, channel)
-	if err != nil {
-		return err
-	}
+	anchor, fresh := l.anchor(channel)
+	all = all[:l.fitting(len(all), func(n int) bot.Message { return stormMessage(all[:n], l.zone, fresh) })]
 	names := make([]string, len(all))
 	for i, m := range all {
 		names[i] = memberRef(m.group, m.f.Name)
 	}
 	in := bot.PostIntent{Key: "list/storm/" + all[0].f.Name, Channel: channel, Thread: anchor.TS, Names: names}
-	return l.list(ctx, in, func() bot.Message { return stormMessage(all, l.zone) })
+	return l.list(ctx, in, func() bot.Message { return stormMessage(all, l.zone, fresh) })
 }
 
 // fitting returns how many of n members (at least one) one message holds
@@ -243,10 +241,19 @@ func (l *Lister) list(ctx context.Context, in bot.PostIntent, build func() bot.M
 	return l.post(ctx, open, msg)
 }
 
-// post posts a listing and marks its members listed once Slack took it.
+// post posts a listing (in its thread, or top-level when it opens the
+// channel's storm thread) and marks its members listed once Slack took it.
 func (l *Lister) post(ctx context.Context, in bot.PostIntent, msg bot.Message) error {
-	thread := bot.MessageRef{Channel: in.Channel, TS: in.Thread}
-	if _, err := l.poster.Reply(ctx, thread, msg); err != nil {
+	var err error
+	if in.Thread == "" {
+		var ref bot.MessageRef
+		if ref, err = l.poster.Post(ctx, in.Channel, msg); err == nil {
+			l.setAnchor(in.Channel, ref)
+		}
+	} else {
+		_, err = l.poster.Reply(ctx, bot.MessageRef{Channel: in.Channel, TS: in.Thread}, msg)
+	}
+	if err != nil {
 		return err
 	}
 	byGroup := map[string][]string{}
@@ -311,7 +318,7 @@ func (l *Lister) finish(ctx context.Context, in bot.PostIntent) error {
 	}
 	var msg bot.Message
 	if strings.HasPrefix(in.Key, "list/storm/") {
-		msg = stormMessage(all, l.zone)
+		msg = stormMessage(all, l.zone, in.Thread == "")
 	} else {
 		fs := make([]bot.Finding, len(all))
 		for i, m := range all {
@@ -351,12 +358,16 @@ func listLine(f bot.Finding, zone *time.Location) string {
 
 // stormMessage lists members of several groups, a section for each run
 // of one group's members: what the group is, then one line a finding.
-func stormMessage(all []member, zone *time.Location) bot.Message {
+func stormMessage(all []member, zone *time.Location, opens bool) bot.Message {
 	groups := map[string]bool{}
 	for _, m := range all {
 		groups[m.group] = true
 	}
-	m := bot.Message{Text: fmt.Sprintf("%d %s in %d groups", len(all), plural(len(all), "finding", "findings"), len(groups))}
+	m := bot.Message{Text: fmt.Sprintf("%d %s in %d %s", len(all), plural(len(all), "finding", "findings"), len(groups), plural(len(groups), "group", "groups"))}
+	if opens {
+		m.Blocks = append(m.Blocks, bot.Section{Text: bot.R(bot.B("🌩 Storm. "), bot.T("Findings of several groups are arriving at once in this channel. "+
+			"Each group's card counts its own; every one of them is listed here and in this thread as they come."))})
+	}
 	m.Blocks = append(m.Blocks, bot.Section{Text: bot.R(bot.T(m.Text + ":"))})
 	for start := 0; start < len(all); {
 		end := start
@@ -375,26 +386,23 @@ func stormMessage(all []member, zone *time.Location) bot.Message {
 	return m
 }
 
-// anchor returns the channel's storm thread, posting its parent when the
-// channel has none or it is older than stormAge.
-func (l *Lister) anchor(ctx context.Context, channel string) (bot.MessageRef, error) {
+// anchor returns the channel's storm thread, and fresh when there is none
+// (or it is older than stormAge): the next storm listing is then posted
+// top-level and becomes the thread.
+func (l *Lister) anchor(channel string) (bot.MessageRef, bool) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	a, ok := l.anchors[channel]
-	l.mu.Unlock()
-	if ok && l.now().Sub(a.at) < stormAge {
-		return a.ref, nil
+	if !ok || l.now().Sub(a.at) >= stormAge {
+		return bot.MessageRef{}, true
 	}
-	text := "Findings of several groups are arriving at once in this channel. Each group's card counts its own; all of them are listed in this thread as they come."
-	msg := bot.Message{Text: "Storm: findings listed in this thread", Key: fmt.Sprintf("storm/%s/%d", channel, l.now().UnixNano()),
-		Priority: bot.PriorityListing, Blocks: []bot.Block{bot.Section{Text: bot.R(bot.B("🌩 Storm. "), bot.T(text))}}}
-	ref, err := l.poster.Post(ctx, channel, msg)
-	if err != nil {
-		return bot.MessageRef{}, fmt.Errorf("post storm thread: %w", err)
-	}
+	return a.ref, false
+}
+
+func (l *Lister) setAnchor(channel string, ref bot.MessageRef) {
 	l.mu.Lock()
 	l.anchors[channel] = anchor{ref: ref, at: l.now()}
 	l.mu.Unlock()
-	return ref, nil
 }
 
 // stormAge is how long a storm thread takes listings before a new one

@@ -30,6 +30,7 @@ type IntakeStore interface {
 	// posted it, all or nothing.
 	PutPostedCard(ctx context.Context, key bot.NotificationKey, ref bot.MessageRef, outcome string) error
 	BeginIntent(ctx context.Context, in bot.PostIntent) (bot.PostIntent, bool, error)
+	Intent(ctx context.Context, key string) (bot.PostIntent, bool, error)
 	OweIntent(ctx context.Context, key string) error
 }
 
@@ -172,7 +173,16 @@ func (in *Intake) shownAt(ctx context.Context, name string) (bot.MessageRef, boo
 	if err != nil {
 		return bot.MessageRef{}, false, fmt.Errorf("look up group: %w", err)
 	}
-	return g.Card, ok, nil
+	if !ok || g.Card.Empty() {
+		// A group whose card is not posted yet shows nothing: its
+		// representative's redelivery posts the card.
+		return bot.MessageRef{}, false, nil
+	}
+	// A breakout whose own card is still due is not shown by the group.
+	if _, due, err := in.store.Intent(ctx, bot.CardKey(name)); err != nil || due {
+		return bot.MessageRef{}, false, err
+	}
+	return g.Card, true, nil
 }
 
 // announce posts the finding's card, records where it went and marks the
@@ -229,7 +239,8 @@ func (in *Intake) deferred(ctx context.Context, f bot.Finding, channel string) e
 }
 
 // cardPriority puts severe findings ahead of everything else a channel
-// waits to say.
+// waits to say, and other cards after listings: a group's members are
+// named in the channel's storm thread while its card waits.
 func cardPriority(f bot.Finding) bot.Priority {
 	if f.Severity >= bot.SeverityHigh {
 		return bot.PrioritySevere

@@ -75,6 +75,13 @@ func (s *memStore) BeginIntent(_ context.Context, in bot.PostIntent) (bot.PostIn
 	return in, false, nil
 }
 
+func (s *memStore) Intent(_ context.Context, key string) (bot.PostIntent, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in, ok := s.intents[key]
+	return in, ok, nil
+}
+
 func (s *memStore) OweIntent(_ context.Context, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -7,19 +7,25 @@ import (
 	"github.com/sccbot/sccbot/bot"
 )
 
-// burst names several severe findings waiting for their cards in one
-// top-level message, so that each is seen within a second or two however
-// fast they come; their senders get bot.ErrDeferred with the burst's ref
-// and post the cards later, at the pace that remains. The jobs the
-// message cannot hold go back to the front of the queue.
+// burst names several findings waiting for their cards in one top-level
+// message, severe ones first, so that each is seen within a second or two
+// however fast they come; their senders get bot.ErrDeferred with the
+// burst's ref and post the cards later, at the pace that remains. The
+// jobs the message cannot hold go back to the front of the queue.
 func (o *Outbox) burst(l *lane, js []job) {
-	n := len(js)
-	for n > 1 && !Fits(burstMessage(js[:n])) {
-		n--
+	lo, hi := 1, len(js) // the most briefs one message shows whole
+	for lo < hi {
+		if mid := (lo + hi + 1) / 2; Fits(burstMessage(js[:mid])) {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
 	}
+	n := lo
 	l.putBack(js[n:])
 	js = js[:n]
 	if n == 1 {
+		js[0].prepaid = true // the lane waited for this slot
 		ref, err := o.deliver(l, js[0])
 		js[0].result <- jobResult{ref: ref, err: err}
 		return
@@ -30,7 +36,7 @@ func (o *Outbox) burst(l *lane, js []job) {
 	ctx, stop := o.jobContext(context.Background())
 	defer stop()
 	msg := burstMessage(js)
-	ref, err := o.deliver(l, job{ctx: ctx, kind: jobPost, channel: js[0].channel, msg: msg})
+	ref, err := o.deliver(l, job{ctx: ctx, kind: jobPost, channel: js[0].channel, msg: msg, prepaid: true})
 	if err == nil {
 		err = bot.ErrDeferred
 		o.metrics.bursts.Inc()
@@ -42,7 +48,16 @@ func (o *Outbox) burst(l *lane, js []job) {
 
 // burstMessage lists the briefs of js, most urgent first as they came.
 func burstMessage(js []job) bot.Message {
-	head := fmt.Sprintf("🚨 %d severe findings arrived faster than Slack lets sccbot post cards; each card follows in this channel", len(js))
+	severe := 0
+	for _, j := range js {
+		if j.msg.Priority == bot.PrioritySevere {
+			severe++
+		}
+	}
+	head := fmt.Sprintf("%d new findings arrived faster than Slack lets sccbot post cards; each card follows in this channel", len(js))
+	if severe > 0 {
+		head = fmt.Sprintf("🚨 %d new findings (%d HIGH or CRITICAL) arrived faster than Slack lets sccbot post cards; each card follows in this channel", len(js), severe)
+	}
 	m := bot.Message{Text: head, Key: "burst/" + js[0].msg.Key, Priority: bot.PrioritySevere}
 	m.Blocks = append(m.Blocks, bot.Section{Text: bot.R(bot.B(head))})
 	var cur bot.Rich

@@ -1,7 +1,9 @@
 package slack
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -35,6 +37,8 @@ type job struct {
 	degraded bool
 	// queued is when the job was submitted, for aging.
 	queued time.Time
+	// prepaid says the lane already waited for this job's first slot.
+	prepaid bool
 	result chan jobResult
 }
 
@@ -53,6 +57,8 @@ type lane struct {
 	queue []job
 	refs  int
 	wake  chan struct{}
+	// lastSevere says the last job taken was a severe card or burst.
+	lastSevere bool
 }
 
 func newLane(key string, b *bucket) *lane {
@@ -119,9 +125,9 @@ func (l *lane) pop(done <-chan struct{}, idle time.Duration, retire func() bool)
 }
 
 // take removes and returns the waiting job to send next: the most urgent
-// (lowest priority), oldest first within a priority. Waiting makes a job
-// more urgent, one step per agingStep, so that a steady flow of severe
-// cards cannot starve listings and answers to people.
+// (lowest rank), oldest first within a rank. After a severe post, anything
+// else that waits (but owed cards) goes first, so that severe findings and
+// everything else take turns when both wait.
 func (l *lane) take() (job, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -129,32 +135,49 @@ func (l *lane) take() (job, bool) {
 		return job{}, false
 	}
 	now := time.Now()
-	best, bestRank := 0, 0
-	for i, j := range l.queue {
-		if r := j.rank(now); i == 0 || r < bestRank {
-			best, bestRank = i, r
+	best, bestRank := -1, 0
+	for pass := 0; pass < 2 && best < 0; pass++ {
+		for i, j := range l.queue {
+			if pass == 0 && l.lastSevere && (j.msg.Priority == bot.PrioritySevere || j.msg.Priority >= bot.PriorityOwed) {
+				continue
+			}
+			if r := j.rank(now); best < 0 || r < bestRank {
+				best, bestRank = i, r
+			}
 		}
 	}
 	j := l.queue[best]
 	l.queue = append(l.queue[:best], l.queue[best+1:]...)
+	l.lastSevere = j.msg.Priority == bot.PrioritySevere
 	return j, true
+}
+
+// putFront returns a job taken too early (before the lane's slot came) to
+// the front of the queue.
+func (l *lane) putFront(j job) {
+	l.mu.Lock()
+	l.queue = append([]job{j}, l.queue...)
+	l.mu.Unlock()
 }
 
 // agingStep is how long a waiting post takes to gain one priority step.
 const agingStep = 2 * time.Second
 
-// rank is the job's priority less one step per agingStep waited. Owed
-// cards do not age: they wait for a channel with nothing else to say.
+// rank is the job's priority less one step per agingStep waited, never
+// more urgent than a severe card: an old job then takes turns with severe
+// ones (the older goes first) instead of starving. Owed cards do not age:
+// they wait for a channel with nothing else to say.
 func (j job) rank(now time.Time) int {
 	p := int(j.msg.Priority)
 	if j.msg.Priority >= bot.PriorityOwed {
 		return p
 	}
-	return p - int(now.Sub(j.queued)/agingStep)
+	return max(p-int(now.Sub(j.queued)/agingStep), int(bot.PrioritySevere))
 }
 
-// takeBurst removes and returns, oldest first, the other waiting severe
-// top-level posts that carry a brief: the candidates for a burst message.
+// takeBurst removes and returns the other waiting cards that carry a
+// brief, severe ones first, oldest first within that: the candidates for
+// a burst message.
 func (l *lane) takeBurst() []job {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -169,6 +192,7 @@ func (l *lane) takeBurst() []job {
 	}
 	clear(l.queue[len(kept):])
 	l.queue = kept
+	slices.SortStableFunc(out, func(a, b job) int { return cmp.Compare(a.msg.Priority, b.msg.Priority) })
 	return out
 }
 
@@ -183,9 +207,11 @@ func (l *lane) putBack(js []job) {
 }
 
 // burstable says whether j may be named in a burst message instead of
-// waiting for its own post.
+// waiting for its own post: a top-level card with a brief, severe or not
+// (owed cards are past that).
 func (j job) burstable() bool {
-	return j.kind == jobPost && j.msg.Priority == bot.PrioritySevere && len(j.msg.Brief) > 0
+	p := j.msg.Priority
+	return j.kind == jobPost && len(j.msg.Brief) > 0 && (p == bot.PrioritySevere || p == bot.PriorityLow)
 }
 
 func (l *lane) drain() []job {

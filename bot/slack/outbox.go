@@ -1,10 +1,12 @@
 package slack
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -198,16 +200,36 @@ func (o *Outbox) lane(key string, kind jobKind) (*lane, error) {
 // and exits when the outbox closes or the lane has been idle for a while.
 func (o *Outbox) serve(l *lane) {
 	defer o.wg.Done()
+	ctx, stop := o.jobContext(context.Background())
+	defer stop()
 	for {
 		j, ok := l.pop(o.done, o.opts.IdleLane, func() bool { return o.retire(l) })
 		if !ok {
 			o.failQueued(l)
 			return
 		}
+		// Wait for the lane's slot before choosing what to send: what came
+		// meanwhile may be more urgent, and a burst then names more.
+		l.putFront(j)
+		if err := o.opts.Clock.Sleep(ctx, l.bucket.wait(o.opts.Clock.Now())); err != nil {
+			o.failQueued(l)
+			return
+		}
+		if j, ok = l.take(); !ok {
+			continue
+		}
+		if j.ctx.Err() != nil {
+			o.metrics.outboxDepth.Dec()
+			j.result <- jobResult{err: j.ctx.Err()}
+			continue
+		}
+		j.prepaid = true
 		o.metrics.outboxDepth.Dec()
 		if j.burstable() {
 			if others := l.takeBurst(); len(others) > 0 {
-				o.burst(l, append([]job{j}, others...))
+				all := append([]job{j}, others...)
+				slices.SortStableFunc(all, func(a, b job) int { return cmp.Compare(a.msg.Priority, b.msg.Priority) })
+				o.burst(l, all)
 				continue
 			}
 		}
@@ -250,8 +272,10 @@ func (o *Outbox) deliver(l *lane, j job) (bot.MessageRef, error) {
 	}
 	var firstTry time.Time
 	for attempt := 0; ; attempt++ {
-		if err := o.opts.Clock.Sleep(ctx, l.bucket.wait(o.opts.Clock.Now())); err != nil {
-			return bot.MessageRef{}, o.abandoned(err)
+		if attempt > 0 || !j.prepaid {
+			if err := o.opts.Clock.Sleep(ctx, l.bucket.wait(o.opts.Clock.Now())); err != nil {
+				return bot.MessageRef{}, o.abandoned(err)
+			}
 		}
 		if attempt == 0 {
 			firstTry = o.opts.Clock.Now()

@@ -36,9 +36,26 @@ func (db *DB) CreateGroup(ctx context.Context, g bot.Group) error {
 	return nil
 }
 
+// SetGroupCard records the group's card once it is posted. A group is
+// created before its card so that its members can join while the card
+// waits for the channel's pace; it is listed only once it has one.
+func (db *DB) SetGroupCard(ctx context.Context, groupID string, ref bot.MessageRef) error {
+	if ref.Empty() {
+		return bot.Errorf(bot.EInvalid, "group card is empty")
+	}
+	res, err := db.write.ExecContext(ctx, `UPDATE groups SET channel = ?, ts = ? WHERE id = ?`, validText(ref.Channel), validText(ref.TS), groupID)
+	if err != nil {
+		return fmt.Errorf("set card of group %s: %w", groupID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return bot.Errorf(bot.ENotFound, "group %q not found", groupID)
+	}
+	return nil
+}
+
 func groupArgs(g bot.Group) ([]any, error) {
-	if g.ID == "" || g.Key == "" || g.Representative == "" || g.Card.Empty() {
-		return nil, bot.Errorf(bot.EInvalid, "group needs an id, a key, a representative and a card")
+	if g.ID == "" || g.Key == "" || g.Representative == "" {
+		return nil, bot.Errorf(bot.EInvalid, "group needs an id, a key and a representative")
 	}
 	pods, err := json.Marshal(nonNil(g.Pods))
 	if err != nil {
@@ -145,8 +162,14 @@ func (db *DB) JoinGroup(ctx context.Context, groupID string, f bot.Finding, brea
 		if !ok {
 			return bot.Errorf(bot.ENotFound, "group %q not found", groupID)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO group_members (group_id, finding_name, added_at, breakout)
-			VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, groupID, f.Name, formatTime(db.now()), boolInt(breakout))
+		// A breakout has its own card: it is counted in the group but never
+		// listed in its thread, so that it is shown once.
+		now, listedAt := formatTime(db.now()), ""
+		if breakout {
+			listedAt = now
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO group_members (group_id, finding_name, added_at, breakout, listed_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, groupID, f.Name, now, boolInt(breakout), listedAt)
 		if err != nil {
 			return fmt.Errorf("add member: %w", err)
 		}

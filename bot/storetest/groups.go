@@ -15,6 +15,7 @@ import (
 type GroupStore interface {
 	PutFinding(ctx context.Context, f bot.Finding) error
 	CreateGroup(ctx context.Context, g bot.Group) error
+	SetGroupCard(ctx context.Context, groupID string, ref bot.MessageRef) error
 	OpenGroup(ctx context.Context, key string) (bot.Group, bool, error)
 	GroupOf(ctx context.Context, findingName string) (bot.Group, bool, error)
 	JoinGroup(ctx context.Context, groupID string, f bot.Finding, breakout bool) (bot.Group, error)
@@ -35,6 +36,7 @@ func RunGroups(t *testing.T, open func(t *testing.T) (s GroupStore, reopen func(
 	t.Run("GroupLifecycle", func(t *testing.T) { testGroupLifecycle(t, open) })
 	t.Run("GroupFold", func(t *testing.T) { testGroupFold(t, open) })
 	t.Run("GroupListing", func(t *testing.T) { testGroupListing(t, open) })
+	t.Run("GroupCardLater", func(t *testing.T) { testGroupCardLater(t, open) })
 	t.Run("Silences", func(t *testing.T) { testSilences(t, open) })
 }
 
@@ -160,6 +162,15 @@ func testGroupListing(t *testing.T, open func(t *testing.T) (GroupStore, func() 
 			t.Fatal(err)
 		}
 	}
+	// A breakout has its own card: counted in the group, never listed.
+	breakout := member(9, "p9", "/bin/a", bot.SeverityHigh, t0)
+	mustPut(t, s, breakout)
+	if got, err := s.JoinGroup(ctx, g.ID, breakout, true); err != nil || got.Count != 7 {
+		t.Fatalf("JoinGroup(breakout) = count %d, %v; want 7", got.Count, err)
+	}
+	if all, _ := s.UnlistedMembers(ctx, g.ID, 100); len(all) != 5 {
+		t.Errorf("UnlistedMembers with a breakout = %d findings, want the 5 that have no card", len(all))
+	}
 	first, err := s.UnlistedMembers(ctx, g.ID, 3)
 	if err != nil || len(first) != 3 || first[0].Name != member(1, "", "", 0, t0).Name {
 		t.Fatalf("UnlistedMembers = %d findings, %v", len(first), err)
@@ -228,5 +239,39 @@ func testSilences(t *testing.T, open func(t *testing.T) (GroupStore, func() Grou
 	}
 	if _, err := s.Silence(ctx, "nope"); bot.ErrorCode(err) != bot.ENotFound {
 		t.Errorf("Silence(unknown) = %v, want ENotFound", err)
+	}
+}
+
+// testGroupCardLater: a group is created before its card (knowing only
+// its channel); members join at once and are listed (in the channel's
+// storm thread) before the card is recorded.
+func testGroupCardLater(t *testing.T, open func(t *testing.T) (GroupStore, func() GroupStore)) {
+	s, reopen := open(t)
+	ctx := context.Background()
+	rep := member(0, "p0", "/bin/a", bot.SeverityLow, t0)
+	mustPut(t, s, rep)
+	g := newGroup(rep)
+	g.Card = bot.MessageRef{Channel: "C1"}
+	if err := s.CreateGroup(ctx, g); err != nil {
+		t.Fatalf("CreateGroup without a card: %v", err)
+	}
+	m := member(1, "p1", "/bin/a", bot.SeverityLow, t0)
+	mustPut(t, s, m)
+	if _, err := s.JoinGroup(ctx, g.ID, m, false); err != nil {
+		t.Fatal(err)
+	}
+	if groups, _ := s.GroupsWithUnlisted(ctx); len(groups) != 1 || groups[0].Card != g.Card {
+		t.Errorf("GroupsWithUnlisted before the card = %+v, want the group with its channel only", groups)
+	}
+	wantCode(t, "SetGroupCard of a missing group", s.SetGroupCard(ctx, "nope", bot.MessageRef{Channel: "C1", TS: "1.2"}), bot.ENotFound)
+	wantCode(t, "SetGroupCard with an empty ref", s.SetGroupCard(ctx, g.ID, bot.MessageRef{}), bot.EInvalid)
+	card := bot.MessageRef{Channel: "C2", TS: "1700000000.000009"}
+	if err := s.SetGroupCard(ctx, g.ID, card); err != nil {
+		t.Fatal(err)
+	}
+	s = reopen()
+	got, ok, err := s.GroupOf(ctx, m.Name)
+	if err != nil || !ok || got.Card != card {
+		t.Errorf("GroupOf after SetGroupCard = %+v, %v, %v; want the group with its card", got, ok, err)
 	}
 }
