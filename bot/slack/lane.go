@@ -39,7 +39,7 @@ type job struct {
 	queued time.Time
 	// prepaid says the lane already waited for this job's first slot.
 	prepaid bool
-	result chan jobResult
+	result  chan jobResult
 }
 
 type jobResult struct {
