@@ -13,6 +13,7 @@ import (
 // OwedStore is what Owed needs from the store.
 type OwedStore interface {
 	OwedIntents(ctx context.Context, limit int) ([]bot.PostIntent, error)
+	AttemptIntent(ctx context.Context, key string) (time.Time, error)
 	Finding(ctx context.Context, name string) (bot.Finding, error)
 	Card(ctx context.Context, findingName string) (bot.MessageRef, bool, error)
 	PutPostedCard(ctx context.Context, key bot.NotificationKey, ref bot.MessageRef, outcome string) error
@@ -137,7 +138,13 @@ func (o *Owed) post(ctx context.Context, in bot.PostIntent) error {
 	if err != nil {
 		return err
 	}
-	msg.Key, msg.Priority, msg.Resume = in.Key, bot.PriorityOwed, in.Created
+	// An earlier attempt (before a crash) may have landed: the poster then
+	// looks for the card before posting it again.
+	prev, err := o.store.AttemptIntent(ctx, in.Key)
+	if err != nil {
+		return err
+	}
+	msg.Key, msg.Priority, msg.Resume = in.Key, bot.PriorityOwed, prev
 	ref, err := o.poster.Post(ctx, in.Channel, msg)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/sccbot/sccbot/bot"
 )
@@ -73,6 +74,27 @@ func (db *DB) EndIntent(ctx context.Context, key string) error {
 		return fmt.Errorf("end intent %q: %w", key, err)
 	}
 	return nil
+}
+
+// AttemptIntent records that a post of the intent with key is about to be
+// attempted and returns when the previous attempt was (zero if none): a
+// post attempted before may have landed.
+func (db *DB) AttemptIntent(ctx context.Context, key string) (time.Time, error) {
+	var prev string
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT attempted_at FROM post_intents WHERE key = ?`, key).Scan(&prev); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return bot.Errorf(bot.ENotFound, "no open intent %q", key)
+			}
+			return fmt.Errorf("read intent %q: %w", key, err)
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE post_intents SET attempted_at = ? WHERE key = ?`, formatTime(db.now()), key)
+		return err
+	})
+	if err != nil || prev == "" {
+		return time.Time{}, err
+	}
+	return parseTime(prev)
 }
 
 // OwedIntents returns up to limit owed intents, oldest first.

@@ -29,6 +29,9 @@ type IntentStore interface {
 	OweIntent(ctx context.Context, key string) error
 	// EndIntent closes an intent; closing a closed one is a no-op.
 	EndIntent(ctx context.Context, key string) error
+	// AttemptIntent records an attempt to post and returns the previous
+	// one's time (zero if none); ENotFound if no intent is open.
+	AttemptIntent(ctx context.Context, key string) (time.Time, error)
 	// OwedIntents returns up to limit owed intents, oldest first.
 	OwedIntents(ctx context.Context, limit int) ([]bot.PostIntent, error)
 	// OpenIntents returns the open, not owed intents whose key starts
@@ -82,6 +85,16 @@ func testIntentLifecycle(t *testing.T, open func(*testing.T, func() time.Time) (
 		t.Errorf("OpenIntents(list/) after reopen (-want +got):\n%s", diff)
 	}
 	must(t, "owe card", s.OweIntent(ctx, card.Key))
+	first, err := s.AttemptIntent(ctx, card.Key)
+	must(t, "first attempt", err)
+	second, err := s.AttemptIntent(ctx, card.Key)
+	must(t, "second attempt", err)
+	if !first.IsZero() || second.IsZero() || !second.After(got.Created) {
+		t.Errorf("AttemptIntent: first %v, second %v; want zero, then the first attempt's time", first, second)
+	}
+	if _, err := s.AttemptIntent(ctx, "card/none"); bot.ErrorCode(err) != bot.ENotFound {
+		t.Errorf("AttemptIntent of a missing intent: %v, want ENotFound", err)
+	}
 	wantCode(t, "owe a missing intent", s.OweIntent(ctx, "card/none"), bot.ENotFound)
 	owed, err := s.OwedIntents(ctx, 10)
 	must(t, "owed intents", err)

@@ -1,9 +1,11 @@
 package slackfake
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -18,6 +20,8 @@ type faults struct {
 	after   map[string][]*fault // answered after the method took effect
 	latency map[string]time.Duration
 	buckets map[string]*bucket // chat.postMessage rate, per channel
+	hold    map[string]chan struct{} // HoldAnswers gates, by method
+	held    map[string]int
 }
 
 func newFaults() faults {
@@ -26,6 +30,8 @@ func newFaults() faults {
 		after:   map[string][]*fault{},
 		latency: map[string]time.Duration{},
 		buckets: map[string]*bucket{},
+		hold:    map[string]chan struct{}{},
+		held:    map[string]int{},
 	}
 }
 
@@ -186,4 +192,66 @@ func (s *Server) postRateLimited(req *apiRequest) (apiResult, bool) {
 	}
 	wait := time.Duration((1 - b.tokens) * float64(interval))
 	return rateLimitedResult(wait), true
+}
+
+// HoldAnswers lets every later successful call of method take effect (the
+// message is stored) but withholds the answer until release is called or
+// the server closes. It is the moment between a post and the poster
+// learning of it: a process killed now leaves a message on Slack that it
+// never recorded. Held reports how many answers are withheld.
+func (s *Server) HoldAnswers(method string) (release func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	gate := make(chan struct{})
+	s.faults.hold[method] = gate
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			if s.faults.hold[method] == gate {
+				delete(s.faults.hold, method)
+			}
+			s.mu.Unlock()
+			close(gate)
+		})
+	}
+}
+
+// Held returns how many answers of method are withheld by HoldAnswers.
+func (s *Server) Held(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults.held[method]
+}
+
+// holdAnswer blocks an answer of a call that succeeded while method is
+// held. The caller does not hold mu.
+func (s *Server) holdAnswer(method string, res apiResult) {
+	s.mu.Lock()
+	gate, ok := s.faults.hold[method]
+	if !ok || !resultOK(res) {
+		s.mu.Unlock()
+		return
+	}
+	s.faults.held[method]++
+	s.bump()
+	s.mu.Unlock()
+	select {
+	case <-gate:
+	case <-s.done:
+	}
+	s.mu.Lock()
+	s.faults.held[method]--
+	s.mu.Unlock()
+}
+
+// WaitHeld waits until at least n answers of method are withheld.
+func (s *Server) WaitHeld(ctx context.Context, method string, n int) error {
+	_, err := await(ctx, s, func() bool { return s.faults.held[method] >= n }, func() int { return s.faults.held[method] })
+	return err
+}
+
+func resultOK(r apiResult) bool {
+	ok, _ := r.body["ok"].(bool)
+	return r.status == http.StatusOK && ok
 }

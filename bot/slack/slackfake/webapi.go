@@ -132,6 +132,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	res := s.answer(req)
 	s.recordCall(req, res)
 	s.mu.Unlock()
+	s.holdAnswer(req.method, res)
 	writeResult(w, res)
 }
 

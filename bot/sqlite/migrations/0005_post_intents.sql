@@ -15,7 +15,10 @@ CREATE TABLE post_intents (
 	finding    TEXT NOT NULL,  -- '' for a listing
 	names      TEXT NOT NULL,  -- JSON array of the finding names a listing names
 	owed       INTEGER NOT NULL CHECK (owed IN (0, 1)),
-	created_at TEXT NOT NULL
+	created_at TEXT NOT NULL,
+	-- when an owed card's post was last attempted ('' never): a later
+	-- attempt looks for the card in the channel since then
+	attempted_at TEXT NOT NULL DEFAULT ''
 ) STRICT, WITHOUT ROWID;
 
 -- The owed-card drainer reads owed intents oldest first.
