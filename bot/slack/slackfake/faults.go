@@ -19,7 +19,7 @@ type faults struct {
 	before  map[string][]*fault // answered instead of the method
 	after   map[string][]*fault // answered after the method took effect
 	latency map[string]time.Duration
-	buckets map[string]*bucket // chat.postMessage rate, per channel
+	buckets map[string]*bucket       // chat.postMessage rate, per channel
 	hold    map[string]chan struct{} // HoldAnswers gates, by method
 	held    map[string]int
 }
