@@ -1,3 +1,13 @@
+output "project_id" {
+  description = "The project that hosts the bot."
+  value       = var.project_id
+}
+
+output "region" {
+  description = "Region of the image repository, the Cloud SQL instance and a Cloud Run deployment."
+  value       = var.region
+}
+
 output "service_account_email" {
   description = "The bot's Google service account."
   value       = google_service_account.sccbot.email
