@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // terraformFiles parses every .tf file of deploy/terraform.
@@ -262,4 +263,77 @@ func TestREADMETableRowDropped(t *testing.T) {
 	if !slices.Equal(extra, []string{"projects roles/run.developer"}) {
 		t.Errorf("with the Cloud Run row dropped, undocumented grants = %q, want [projects roles/run.developer]", extra)
 	}
+}
+
+// TestTerraformResources checks the parts of the Google side the bot
+// relies on: a subscription that never expires and dead-letters, the
+// Pub/Sub agent's grants that dead-lettering needs, the three variants of
+// the SCC v2 notification config, and Workload Identity.
+func TestTerraformResources(t *testing.T) {
+	resources := map[string]*hclsyntax.Block{}
+	for _, body := range terraformFiles(t) {
+		for _, b := range body.Blocks {
+			if b.Type == "resource" {
+				resources[b.Labels[0]+"."+b.Labels[1]] = b
+			}
+		}
+	}
+	sub := resources["google_pubsub_subscription.findings"]
+	if sub == nil {
+		t.Fatal("no google_pubsub_subscription.findings")
+	}
+	for _, block := range []string{"retry_policy", "dead_letter_policy", "expiration_policy"} {
+		if nested(sub, block) == nil {
+			t.Errorf("the subscription has no %s", block)
+		}
+	}
+	if exp := nested(sub, "expiration_policy"); exp != nil {
+		if v, diags := exp.Body.Attributes["ttl"].Expr.Value(nil); diags.HasErrors() || v.AsString() != "" {
+			t.Error(`the subscription expires: want expiration_policy { ttl = "" }`)
+		}
+	}
+	for _, kind := range []string{"organization", "folder", "project"} {
+		r := resources["google_scc_v2_"+kind+"_notification_config.findings"]
+		if r == nil || nested(r, "streaming_config") == nil {
+			t.Errorf("no SCC v2 %s notification config with a streaming_config", kind)
+			continue
+		}
+		if v, _ := r.Body.Attributes["location"].Expr.Value(nil); v.AsString() != "global" {
+			t.Errorf("%s notification config: location is not global", kind)
+		}
+	}
+	for name, role := range map[string]string{
+		"google_pubsub_topic_iam_member.dead_letter_publisher":         "roles/pubsub.publisher",
+		"google_pubsub_subscription_iam_member.dead_letter_subscriber": "roles/pubsub.subscriber",
+	} {
+		r := resources[name]
+		if r == nil || !refersTo(r.Body.Attributes["member"].Expr, "local", "pubsub_agent") || literal(r, "role") != role {
+			t.Errorf("no %s granting the Pub/Sub service agent %s", name, role)
+		}
+	}
+	if wi := resources["google_service_account_iam_member.workload_identity"]; wi == nil || literal(wi, "role") != "roles/iam.workloadIdentityUser" {
+		t.Error("no Workload Identity binding for the chart's Kubernetes service account")
+	}
+}
+
+func nested(b *hclsyntax.Block, blockType string) *hclsyntax.Block {
+	for _, n := range b.Body.Blocks {
+		if n.Type == blockType {
+			return n
+		}
+	}
+	return nil
+}
+
+// literal is the value of a string attribute written as a literal, or "".
+func literal(b *hclsyntax.Block, attr string) string {
+	a, ok := b.Body.Attributes[attr]
+	if !ok {
+		return ""
+	}
+	v, diags := a.Expr.Value(nil)
+	if diags.HasErrors() || !v.Type().Equals(cty.String) {
+		return ""
+	}
+	return v.AsString()
 }
