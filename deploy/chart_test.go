@@ -363,3 +363,31 @@ func TestChartRefusesBrokenValues(t *testing.T) {
 		})
 	}
 }
+
+// slackSockets is Slack's limit of socket-mode connections per app: one per
+// pod.
+const slackSockets = 10
+
+// TestChartRollsWithinSlackSockets: during a rolling update the pods never
+// hold more sockets than Slack allows, whatever replicaCount is.
+func TestChartRollsWithinSlackSockets(t *testing.T) {
+	for _, replicas := range []int{1, 3, 9, 10} {
+		manifest, err := render(t, "postgres", "--set", "replicaCount="+strconv.Itoa(replicas))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := decodeStrict(manifest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range r.objects {
+			if d, ok := o.(*appsv1.Deployment); ok {
+				ru := d.Spec.Strategy.RollingUpdate
+				surge, unavailable := ru.MaxSurge.IntValue(), ru.MaxUnavailable.IntValue()
+				if int(*d.Spec.Replicas)+surge > slackSockets || surge+unavailable == 0 {
+					t.Errorf("replicaCount %d: maxSurge %d, maxUnavailable %d: more than %d sockets, or a rollout that cannot progress", replicas, surge, unavailable, slackSockets)
+				}
+			}
+		}
+	}
+}

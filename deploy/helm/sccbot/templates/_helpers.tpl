@@ -82,7 +82,9 @@ metadata:
     {{- end }}
 spec:
   serviceAccountName: {{ include "sccbot.serviceAccountName" . }}
-  automountServiceAccountToken: false
+  # The token stays mounted (the Kubernetes default): the bot makes no call
+  # to this cluster's API and its service account has no RBAC, but Workload
+  # Identity setups have been seen to fail without it.
   terminationGracePeriodSeconds: {{ .Values.terminationGracePeriodSeconds }}
   {{- with .Values.imagePullSecrets }}
   imagePullSecrets:
