@@ -46,14 +46,7 @@ func TestChartProfiles(t *testing.T) {
 			if _, err := helm(t, "lint", "--strict", chartDir, "--namespace", "sccbot", "--values", values); err != nil {
 				t.Fatal(err)
 			}
-			manifest, err := render(t, p.profile)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := decodeStrict(manifest)
-			if err != nil {
-				t.Fatalf("rendered objects do not decode strictly:\n%v", err)
-			}
+			r := renderObjects(t, p.profile)
 			for _, k := range p.absent {
 				if r.kinds[k] > 0 {
 					t.Errorf("%s profile renders a %s", p.profile, k)
@@ -372,14 +365,7 @@ const slackSockets = 10
 // hold more sockets than Slack allows, whatever replicaCount is.
 func TestChartRollsWithinSlackSockets(t *testing.T) {
 	for _, replicas := range []int{1, 3, 9, 10} {
-		manifest, err := render(t, "postgres", "--set", "replicaCount="+strconv.Itoa(replicas))
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := decodeStrict(manifest)
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := renderObjects(t, "postgres", "--set", "replicaCount="+strconv.Itoa(replicas))
 		for _, o := range r.objects {
 			if d, ok := o.(*appsv1.Deployment); ok {
 				ru := d.Spec.Strategy.RollingUpdate

@@ -60,6 +60,21 @@ func render(t *testing.T, profile string, extra ...string) (string, error) {
 	return helm(t, args...)
 }
 
+// renderObjects renders a profile and decodes it strictly, failing the test
+// on any error.
+func renderObjects(t *testing.T, profile string, extra ...string) rendered {
+	t.Helper()
+	manifest, err := render(t, profile, extra...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := decodeStrict(manifest)
+	if err != nil {
+		t.Fatalf("rendered objects do not decode strictly:\n%v", err)
+	}
+	return r
+}
+
 // rendered is what helm template produced, decoded strictly.
 type rendered struct {
 	objects []runtime.Object

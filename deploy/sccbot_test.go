@@ -73,14 +73,7 @@ func runSccbot(t *testing.T, cmd *exec.Cmd) (string, error) {
 func TestRenderedConfigPassesCheckConfig(t *testing.T) {
 	for _, profile := range []string{"sqlite", "postgres"} {
 		t.Run(profile, func(t *testing.T) {
-			manifest, err := render(t, profile)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := decodeStrict(manifest)
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := renderObjects(t, profile)
 			path := filepath.Join(t.TempDir(), "sccbot.yaml")
 			if err := os.WriteFile(path, []byte(r.configMap(t).Data["sccbot.yaml"]), 0o644); err != nil {
 				t.Fatal(err)

@@ -72,14 +72,7 @@ func TestStoreOpensOnFSGroupVolume(t *testing.T) {
 // the rendered sccbot.yaml.
 func sqliteRelease(t *testing.T) (*appsv1.StatefulSet, string) {
 	t.Helper()
-	manifest, err := render(t, "sqlite")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := decodeStrict(manifest)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := renderObjects(t, "sqlite")
 	for _, o := range r.objects {
 		if sts, ok := o.(*appsv1.StatefulSet); ok {
 			return sts, r.configMap(t).Data["sccbot.yaml"]
