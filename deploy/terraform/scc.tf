@@ -41,10 +41,11 @@ resource "google_scc_v2_project_notification_config" "findings" {
 }
 
 locals {
-  notification_config = one(concat(
-    google_scc_v2_organization_notification_config.findings,
-    google_scc_v2_folder_notification_config.findings,
-    google_scc_v2_project_notification_config.findings,
+  # The agent SCC publishes as, from whichever variant exists.
+  notification_agent = one(concat(
+    google_scc_v2_organization_notification_config.findings[*].service_account,
+    google_scc_v2_folder_notification_config.findings[*].service_account,
+    google_scc_v2_project_notification_config.findings[*].service_account,
   ))
 
   # The parent the bot reads findings in: the poll source's parent and
@@ -61,5 +62,5 @@ resource "google_pubsub_topic_iam_member" "scc_publisher" {
   project = var.project_id
   topic   = google_pubsub_topic.findings.name
   role    = "roles/pubsub.publisher"
-  member  = "serviceAccount:${local.notification_config.service_account}"
+  member  = "serviceAccount:${local.notification_agent}"
 }
