@@ -26,18 +26,44 @@ const chartDir = "helm/sccbot"
 // fails the test (CI installs it); elsewhere the test is skipped.
 func helmBinary(t *testing.T) string {
 	t.Helper()
-	if h := os.Getenv("HELM"); h != "" {
-		return h
+	path, skip, err := findHelm(os.Getenv, exec.LookPath)
+	if err != nil {
+		t.Fatal(err)
 	}
-	h, err := exec.LookPath("helm")
+	if skip != "" {
+		t.Skip(skip)
+	}
+	return path
+}
+
+// findHelm returns helm's path, or why the tests that need it are skipped,
+// or, when CI is true, an error: CI must not pass by skipping them.
+func findHelm(getenv func(string) string, lookPath func(string) (string, error)) (path, skip string, err error) {
+	if h := getenv("HELM"); h != "" {
+		return h, "", nil
+	}
+	h, err := lookPath("helm")
 	if err == nil {
-		return h
+		return h, "", nil
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("helm is not installed (.ci/run installs it with go install helm.sh/helm/v4/cmd/helm@v4.3.2): %v", err)
+	if getenv("CI") == "true" {
+		return "", "", fmt.Errorf("helm is not installed (.ci/run installs it with go install helm.sh/helm/v4/cmd/helm@v4.3.2): %w", err)
 	}
-	t.Skipf("helm is not installed; run go install helm.sh/helm/v4/cmd/helm@v4.3.2 or set HELM: %v", err)
-	return ""
+	return "", fmt.Sprintf("helm is not installed; run go install helm.sh/helm/v4/cmd/helm@v4.3.2 or set HELM: %v", err), nil
+}
+
+func TestFindHelmFailsInCI(t *testing.T) {
+	missing := func(string) (string, error) { return "", exec.ErrNotFound }
+	env := func(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
+	if _, skip, err := findHelm(env(map[string]string{"CI": "true"}), missing); err == nil || skip != "" {
+		t.Errorf("CI=true without helm: skip %q, err %v; want an error", skip, err)
+	}
+	if _, skip, err := findHelm(env(nil), missing); err != nil || skip == "" {
+		t.Errorf("no helm outside CI: skip %q, err %v; want a skip", skip, err)
+	}
+	if path, _, err := findHelm(env(map[string]string{"CI": "true", "HELM": "/opt/helm"}), missing); path != "/opt/helm" || err != nil {
+		t.Errorf("HELM set: %q, %v", path, err)
+	}
 }
 
 // helm runs helm and returns its stdout, or its stderr as the error.
