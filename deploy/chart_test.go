@@ -61,6 +61,7 @@ func TestChartProfiles(t *testing.T) {
 			}
 			pod := checkWorkload(t, r, p.workload, p.replicas, cfg)
 			checkPod(t, pod, cfg)
+			checkRestricted(t, pod)
 			checkServiceAccount(t, r, pod.Spec.ServiceAccountName)
 			checkScrape(t, r, pod)
 			checkNetworkPolicy(t, r, pod)
