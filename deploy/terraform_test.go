@@ -337,3 +337,39 @@ func literal(b *hclsyntax.Block, attr string) string {
 	}
 	return v.AsString()
 }
+
+// TestFailedActionsMetricMatchesTheAuditLog checks the log-based metric
+// selects what the bot writes when an action fails: the runner's "audit"
+// line, under Cloud Logging's message key, with the failed event.
+func TestFailedActionsMetricMatchesTheAuditLog(t *testing.T) {
+	var filter string
+	for _, body := range terraformFiles(t) {
+		for _, b := range body.Blocks {
+			if b.Type == "resource" && b.Labels[0] == "google_logging_metric" && b.Labels[1] == "actions_failed" {
+				filter = literal(b, "filter")
+			}
+		}
+	}
+	if filter == "" {
+		t.Fatal("no google_logging_metric.actions_failed with a literal filter")
+	}
+	root := repoRoot(t)
+	for file, code := range map[string]string{
+		"cmd/sccbot/logging.go":    `a.Key = "message"`,
+		"playbooks/runner_exec.go": `slog.LevelInfo, "audit"`,
+		"bot/action.go":            `AuditFailed    = "failed"`,
+	} {
+		src, err := readFile(filepath.Join(root, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(src, code) {
+			t.Errorf("%s no longer has %s: the metric's filter %q may select nothing", file, code, filter)
+		}
+	}
+	for _, want := range []string{`jsonPayload.message="audit"`, `jsonPayload.event="failed"`} {
+		if !strings.Contains(filter, want) {
+			t.Errorf("filter %q lacks %s", filter, want)
+		}
+	}
+}

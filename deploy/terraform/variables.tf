@@ -169,3 +169,15 @@ variable "cloud_sql" {
     enabled = false
   }
 }
+
+variable "enable_action_alerts" {
+  description = "A log-based metric of failed response actions and a Cloud Monitoring alert policy on it."
+  type        = bool
+  default     = true
+}
+
+variable "alert_notification_channels" {
+  description = "Cloud Monitoring notification channel IDs (projects/P/notificationChannels/N) for the failed-action alert."
+  type        = list(string)
+  default     = []
+}
