@@ -46,6 +46,11 @@ func TestChartProfiles(t *testing.T) {
 			if _, err := helm(t, "lint", "--strict", chartDir, "--namespace", "sccbot", "--values", values); err != nil {
 				t.Fatal(err)
 			}
+			// An install without a cluster renders NOTES.txt too.
+			notes, err := helm(t, "install", "sccbot", chartDir, "--namespace", "sccbot", "--dry-run=client", "--values", values)
+			if err != nil || !strings.Contains(notes, "/sccbot doctor --config /etc/sccbot/sccbot.yaml") {
+				t.Errorf("helm install --dry-run=client: %v; notes do not show how to run doctor:\n%s", err, notes)
+			}
 			r := renderObjects(t, p.profile)
 			for _, k := range p.absent {
 				if r.kinds[k] > 0 {
