@@ -11,11 +11,12 @@ import (
 )
 
 var (
-	repoPath     = regexp.MustCompile("(?:\\]\\(|`|\\s|-f |< )((?:deploy|config|cmd)/[A-Za-z0-9_./-]*[A-Za-z0-9_])")
-	outputRef    = regexp.MustCompile(`terraform -chdir=deploy/terraform output (?:-raw )?([a-z_]+)`)
-	helmSet      = regexp.MustCompile(`--set ([A-Za-z.]+)=`)
-	created      = regexp.MustCompile(`cat > (\S+) <<`)
-	tfvarsAssign = regexp.MustCompile(`(?m)^#?\s*([a-z_]+)\s+=`)
+	repoPath      = regexp.MustCompile("(?:\\]\\(|`|\\s|-f |< )((?:deploy|config|cmd)/[A-Za-z0-9_./-]*[A-Za-z0-9_])")
+	outputRef     = regexp.MustCompile(`terraform -chdir=deploy/terraform output (?:-raw )?([a-z_]+)`)
+	outputMention = regexp.MustCompile(`the ([a-z_]+) output of deploy/terraform`)
+	helmSet       = regexp.MustCompile(`--set ([A-Za-z.]+)=`)
+	created       = regexp.MustCompile(`cat > (\S+) <<`)
+	tfvarsAssign  = regexp.MustCompile(`(?m)^#?\s*([a-z_]+)\s+=`)
 )
 
 // TestREADMEDeployingNamesWhatExists reads the "Deploying it" section as
@@ -55,6 +56,16 @@ func TestREADMEDeployingNamesWhatExists(t *testing.T) {
 	for _, m := range outputRef.FindAllStringSubmatch(section, -1) {
 		if !outputs[m[1]] {
 			t.Errorf("the README reads terraform output %s, which deploy/terraform does not declare", m[1])
+		}
+	}
+	// values.yaml's comments point at outputs too.
+	valuesDoc, err := readFile(filepath.Join(chartDir, "values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range outputMention.FindAllStringSubmatch(valuesDoc, -1) {
+		if !outputs[m[1]] {
+			t.Errorf("values.yaml mentions the %s output of deploy/terraform, which is not declared", m[1])
 		}
 	}
 	tfvars := section[strings.Index(section, "terraform.tfvars <<'EOF'"):]
