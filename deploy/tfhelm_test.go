@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,9 +62,11 @@ func TestTerraformHelmValuesInstall(t *testing.T) {
 		if r.kinds[want] != 1 {
 			t.Errorf("cloud_sql %v: rendered %v, want a %s", cloudSQL, r.kinds, want)
 		}
-		if !strings.Contains(r.configMap(t).Data["sccbot.yaml"], "projects/sec-tools/subscriptions/sccbot-findings") {
+		config := r.configMap(t).Data["sccbot.yaml"]
+		if !strings.Contains(config, "projects/sec-tools/subscriptions/sccbot-findings") {
 			t.Errorf("cloud_sql %v: the subscription did not reach the config", cloudSQL)
 		}
+		requireCheckConfig(t, fmt.Sprintf("cloud_sql %v", cloudSQL), config)
 	}
 }
 
