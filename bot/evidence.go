@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"strings"
+	"time"
 )
 
 // ActionCollectEvidence copies a finding's executed binary and the
@@ -127,3 +128,12 @@ func (e *SourceError) Error() string { return "reading the source: " + e.Err.Err
 
 // Unwrap returns the reader's error.
 func (e *SourceError) Unwrap() error { return e.Err }
+
+// EvidenceBucket is what the evidence store says about its bucket.
+type EvidenceBucket struct {
+	Name string `json:"name"`
+	// RetentionPeriod is the bucket's retention policy: no object can be
+	// deleted or replaced before it is this old. Zero means none.
+	RetentionPeriod time.Duration `json:"retention_period,omitempty"`
+	RetentionLocked bool          `json:"retention_locked,omitempty"`
+}
