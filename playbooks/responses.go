@@ -36,8 +36,7 @@ func Actions() []string {
 func ActionLabel(action string) string {
 	switch action {
 	case ActionCollectEvidence:
-		return "Collect evidence first, before anything is deleted: the executed binary where exec allows (SHA-256 " +
-			"checked against the finding), the workload's spec and logs, into the evidence bucket"
+		return "Collect evidence: copy the binary (SHA-256 checked), spec and logs to the bucket before containment"
 	case ActionIsolatePod:
 		return "Isolate the pod: a deny-all network policy, kept running for forensics"
 	case ActionDeletePod:
