@@ -46,6 +46,18 @@ type EvidenceOptions struct {
 	BinaryLimit int64
 	// LogLines is how many of the workload's last log lines are kept.
 	LogLines int
+	// Logs and LogQueries, when set, keep the entries of the finding's
+	// playbook queries (the workload's, the audit log's) around the
+	// event in logs.json: for Cloud Run, the only logs there are.
+	Logs       EvidenceLogs
+	LogQueries func(f bot.Finding, start, end time.Time, limit int) []bot.LogQuery
+	// LogWindow is how far around the event logs are kept (default 1h).
+	LogWindow time.Duration
+}
+
+// EvidenceLogs runs a Cloud Logging query; bot/cloudlogging's Client does.
+type EvidenceLogs interface {
+	Search(ctx context.Context, q bot.LogQuery) (bot.LogResult, error)
 }
 
 // Evidence carries out collect_evidence: a collector per product gathers
@@ -75,6 +87,9 @@ func NewEvidence(store EvidenceStore, collectors map[bot.Product]bot.EvidenceCol
 	}
 	if opts.BinaryLimit <= 0 {
 		opts.BinaryLimit = DefaultBinaryLimit
+	}
+	if opts.LogWindow <= 0 {
+		opts.LogWindow = time.Hour
 	}
 	return &Evidence{store: store, collectors: collectors, opts: opts}
 }
@@ -139,6 +154,7 @@ func (e *Evidence) ExecuteRequest(ctx context.Context, f bot.Finding, req bot.Ac
 		return bot.ActionResult{}, fmt.Errorf("collect evidence for %s: %w", f.Name, collectErr)
 	}
 	if collectErr == nil {
+		origin.Notes = append(origin.Notes, e.keepLogs(ctx, f, sink)...)
 		_, collectErr = sink.Put(ctx, bot.EvidenceItem{Name: "finding.json", ContentType: "application/json"},
 			readerOf(findingJSON(f)))
 	}

@@ -220,3 +220,51 @@ func formatSize(n int64) string {
 	}
 	return fmt.Sprintf("%d bytes", n)
 }
+
+// maxLogEntries bounds each query's entries kept in logs.json.
+const maxLogEntries = 200
+
+// loggedQuery is one query's part of logs.json.
+type loggedQuery struct {
+	Title   string         `json:"title"`
+	Project string         `json:"project"`
+	Filter  string         `json:"filter"`
+	Start   time.Time      `json:"start"`
+	End     time.Time      `json:"end"`
+	Entries []bot.LogEntry `json:"entries"`
+	More    bool           `json:"more,omitempty"`
+	Error   string         `json:"error,omitempty"`
+}
+
+// keepLogs stores the finding's playbook queries and their entries around
+// the event as logs.json. What fails is a note: logs add to the evidence,
+// they do not make it.
+func (e *Evidence) keepLogs(ctx context.Context, f bot.Finding, sink *evidenceSink) []string {
+	if e.opts.Logs == nil || e.opts.LogQueries == nil || f.EventTime.IsZero() {
+		return nil
+	}
+	qs := e.opts.LogQueries(f, f.EventTime.Add(-e.opts.LogWindow), f.EventTime.Add(e.opts.LogWindow), maxLogEntries)
+	if len(qs) == 0 {
+		return nil
+	}
+	var notes []string
+	out := make([]loggedQuery, 0, len(qs))
+	for _, q := range qs {
+		l := loggedQuery{Title: q.Title, Project: q.Project, Filter: q.Filter, Start: q.Start, End: q.End}
+		res, err := e.opts.Logs.Search(ctx, q)
+		if err != nil {
+			l.Error = bot.ErrorMessage(err)
+			notes = append(notes, fmt.Sprintf("Logs %q could not be read: %s", q.Title, l.Error))
+		}
+		l.Entries, l.More = res.Entries, res.More
+		out = append(out, l)
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err == nil {
+		_, err = sink.Put(ctx, bot.EvidenceItem{Name: "logs.json", ContentType: "application/json"}, readerOf(b))
+	}
+	if err != nil {
+		notes = append(notes, "The logs could not be kept: "+bot.ErrorMessage(err))
+	}
+	return notes
+}

@@ -330,3 +330,42 @@ func TestRequireEvidence(t *testing.T) {
 		t.Errorf("%d refusals audited, want 2", refused)
 	}
 }
+
+type fakeLogs struct{}
+
+func (fakeLogs) Search(_ context.Context, q bot.LogQuery) (bot.LogResult, error) {
+	if q.Title == "broken" {
+		return bot.LogResult{}, bot.Errorf(bot.EPermission, "grant roles/logging.viewer")
+	}
+	return bot.LogResult{Entries: []bot.LogEntry{{Time: q.Start, Summary: "compiling " + q.Filter}}}, nil
+}
+
+// The finding's log queries are kept around the event; a failing one is
+// a note and an error in logs.json, not a failed collection.
+func TestEvidenceKeepsLogs(t *testing.T) {
+	store, now := newMemStore(), evidenceTime
+	bin := []byte("bin")
+	e := NewEvidence(store, map[bot.Product]bot.EvidenceCollector{bot.ProductGKE: &fakeCollector{binary: bin}},
+		EvidenceOptions{Now: func() time.Time { return now }, Logs: fakeLogs{},
+			LogQueries: func(f bot.Finding, start, end time.Time, limit int) []bot.LogQuery {
+				return []bot.LogQuery{{Title: "pod", Filter: `resource.labels.pod_name="checkout-x"`, Start: start, End: end, Limit: limit},
+					{Title: "broken", Start: start, End: end}}
+			}})
+	f := evidenceFinding(sha(bin))
+	f.EventTime = evidenceTime.Add(-time.Hour)
+	res, err := e.ExecuteRequest(context.Background(), f, bot.ActionRequest{Action: ActionCollectEvidence})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs []loggedQuery
+	if err := json.Unmarshal(store.get(t, "evidence/f1/20261120T103000.000000000Z/logs.json"), &logs); err != nil {
+		t.Fatal(err)
+	}
+	if len(logs) != 2 || len(logs[0].Entries) != 1 || !logs[0].Start.Equal(f.EventTime.Add(-time.Hour)) ||
+		logs[1].Error != "grant roles/logging.viewer" {
+		t.Errorf("logs.json = %+v", logs)
+	}
+	if !strings.Contains(strings.Join(res.Details, "\n"), `Logs "broken" could not be read`) {
+		t.Errorf("details = %q", res.Details)
+	}
+}

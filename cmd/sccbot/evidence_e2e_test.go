@@ -53,7 +53,7 @@ func (h *respondHarness) collect(card slackfake.Message) slackfake.Message {
 	h.press(card, "finding.evidence", alice)
 	req := h.replyAfter(card, n, "keep the evidence before containment")
 	wantAll(h.t, "evidence request", texts(h.t, req), "requested by <@U0ALICE>", "Approval by <!subteam^S0LEADS>",
-		"Copies", "gs://"+demoEvidenceBucket+"/evidence/")
+		"gs://"+demoEvidenceBucket+"/evidence/")
 	h.press(req, "approval.approve", bob)
 	h.edited(req, "decided by <@U0BOB>")
 	return h.replyAfter(card, n+1, "Evidence kept")
@@ -331,4 +331,27 @@ func (h *respondHarness) nthCard(key, channel string) slackfake.Message {
 	n := len(h.cards(channel))
 	h.fakes.publish(seed(h.t, key))
 	return h.waitCards(channel, n+1)[n]
+}
+
+// Cloud Run has no exec: Collect evidence keeps the revision's spec and
+// image digest, the service, the finding and its logs.
+func TestE2ECollectEvidenceCloudRun(t *testing.T) {
+	t.Parallel()
+	h := newEvidenceHarness(t, false)
+	card := h.seedCard(sccfake.SeedCloudRunCompiler, "#secops")
+	out := h.collect(card)
+	wantAll(t, "outcome", texts(t, out), "the revision's spec and image digest", "Cloud Run has no exec")
+	prefix, m := collection(t, bucket(t, h.fakes.gcs, "evidence/"+shortID(t, sccfake.SeedCloudRunCompiler)+"/"))
+	objs := bucket(t, h.fakes.gcs, prefix)
+	for _, want := range []string{"revision.json", "service.json", "logs.json", "finding.json"} {
+		if _, ok := objs[prefix+want]; !ok {
+			t.Errorf("no %s in %s", want, prefix)
+		}
+	}
+	if m.Binary.Verdict != "not_collected" || !strings.HasPrefix(m.Workload.ImageDigest, "sha256:") {
+		t.Errorf("manifest = %+v", m)
+	}
+	if !bytes.Contains(objs[prefix+"logs.json"], []byte(`"entries"`)) {
+		t.Errorf("logs.json = %s", objs[prefix+"logs.json"])
+	}
 }

@@ -72,7 +72,8 @@ func (a *app) responders(ctx context.Context, cfg *config.Config, e env, d deps,
 	if cfg.Responses.Actions[bot.ActionCollectEvidence] == nil {
 		return out, nil
 	}
-	ev, err := a.evidence(ctx, cfg.Evidence, e, map[bot.Product]bot.EvidenceCollector{bot.ProductGKE: gke}, log)
+	ev, err := a.evidence(ctx, cfg.Evidence, e, d,
+		map[bot.Product]bot.EvidenceCollector{bot.ProductGKE: gke, bot.ProductCloudRun: run}, log)
 	if err != nil {
 		return nil, err
 	}
@@ -80,8 +81,8 @@ func (a *app) responders(ctx context.Context, cfg *config.Config, e env, d deps,
 }
 
 // evidence is the collect_evidence responder on the evidence bucket.
-func (a *app) evidence(ctx context.Context, c config.Evidence, e env, collectors map[bot.Product]bot.EvidenceCollector,
-	log *slog.Logger) (*playbooks.Evidence, error) {
+func (a *app) evidence(ctx context.Context, c config.Evidence, e env, d deps,
+	collectors map[bot.Product]bot.EvidenceCollector, log *slog.Logger) (*playbooks.Evidence, error) {
 	store, closeStore, err := evidence.Dial(ctx, c.Bucket, evidence.Options{Logger: log.With("component", "evidence")},
 		storageOptions(e.storageEmulator)...)
 	if err != nil {
@@ -89,7 +90,11 @@ func (a *app) evidence(ctx context.Context, c config.Evidence, e env, collectors
 	}
 	a.closers = append(a.closers, closeStore)
 	return playbooks.NewEvidence(store, collectors, playbooks.EvidenceOptions{Logger: log.With("component", "evidence"),
-		Now: a.now, BinaryLimit: c.MaxBinaryBytes, LogLines: c.LogLines}), nil
+		Now: a.now, BinaryLimit: c.MaxBinaryBytes, LogLines: c.LogLines, Logs: d.logs,
+		LogQueries: func(f bot.Finding, start, end time.Time, limit int) []bot.LogQuery {
+			qs, _ := d.playbooks.Lookup(f).Queries(f, start, end, limit)
+			return qs
+		}}), nil
 }
 
 // storageOptions point the Cloud Storage client at an emulator (plain
