@@ -311,3 +311,25 @@ func TestCollectEvidencePodGone(t *testing.T) {
 	}
 	wantCode(t, be, bot.ENotFound, "is gone", "nothing left")
 }
+
+// An API server that refuses the WebSocket upgrade gets the SPDY
+// executor's POST next, as kubectl's fallback does; when that fails too
+// the notes say so and nothing is stored as the binary.
+func TestCollectEvidenceFallsBackToSPDY(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.kube.RefuseWebSocket(true)
+	sink, o := e.collect(t, evidenceFinding(gkefake.SeedBinaryPath), bot.EvidenceRequest{})
+	var execs []string
+	for _, c := range e.kube.Calls() {
+		if strings.HasSuffix(c.Path, "/exec") {
+			execs = append(execs, c.Method)
+		}
+	}
+	if diff := cmp.Diff([]string{"GET", "POST"}, execs); diff != "" {
+		t.Errorf("exec attempts (-want +got):\n%s", diff)
+	}
+	contains(t, "notes", o.Notes, "cat "+gkefake.SeedBinaryPath+" failed in container checkout")
+	if sink.has(ObjectBinary) {
+		t.Error("a binary was stored")
+	}
+}

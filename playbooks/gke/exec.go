@@ -8,8 +8,8 @@ import (
 	"strings"
 	"sync"
 
-	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/tools/remotecommand"
+	"k8s.io/streaming/pkg/httpstream"
 )
 
 // execIn runs argv in a container of a pod through the exec subresource,
@@ -19,7 +19,10 @@ import (
 //
 // It speaks WebSocket (v5.channel.k8s.io) first and falls back to SPDY
 // when the upgrade fails, as kubectl does, so that it works through
-// proxies and API servers that do not speak WebSocket yet.
+// proxies and API servers that do not speak WebSocket yet. The upgrade
+// error is k8s.io/streaming's: apimachinery's httpstream has a type of the
+// same name that client-go v0.37 no longer returns, so its
+// IsUpgradeFailure never matches.
 func (k *kubeAPI) execIn(ctx context.Context, ns, pod, container string, argv []string, stdout io.Writer) (stderr string, err error) {
 	req := k.core.Post().Namespace(ns).Resource("pods").Name(pod).SubResource("exec").
 		Param("container", container).Param("stdout", "true").Param("stderr", "true")

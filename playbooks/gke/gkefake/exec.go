@@ -60,7 +60,10 @@ func (k *KubeAPI) exec(w http.ResponseWriter, r *http.Request) {
 	key := podKey(r)
 	q := r.URL.Query()
 	argv, container := q["command"], q.Get("container")
-	if !websocket.IsWebSocketUpgrade(r) {
+	k.mu.Lock()
+	refuse := k.noWebSocket
+	k.mu.Unlock()
+	if !websocket.IsWebSocketUpgrade(r) || refuse {
 		writeStatus(w, badRequest("gkefake: exec is served over WebSocket ("+protocolV5+") only"))
 		return
 	}

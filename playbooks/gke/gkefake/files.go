@@ -151,3 +151,12 @@ func (k *KubeAPI) Execs() []Exec {
 	defer k.mu.Unlock()
 	return slices.Clone(k.execs)
 }
+
+// RefuseWebSocket makes the exec subresource answer WebSocket upgrades
+// with 400, as an API server or proxy that does not speak it would: the
+// client then falls back to SPDY, which this fake refuses too.
+func (k *KubeAPI) RefuseWebSocket(refuse bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.noWebSocket = refuse
+}

@@ -87,6 +87,7 @@ type KubeAPI struct {
 	boxes       map[containerKey]*box
 	execs       []Exec
 	streamDelay time.Duration
+	noWebSocket bool
 }
 
 // NewKubeAPI starts a fake on a free port of 127.0.0.1 with a self-signed
