@@ -108,13 +108,17 @@ func (e *Evidence) Preview(f bot.Finding, action string) ([]string, error) {
 		return []string{fmt.Sprintf("Keeps the revision's spec and image digest, the finding and the workload's logs "+
 			"under %s; Cloud Run has no exec, so no binary is copied. Nothing in the workload changes", where)}, nil
 	}
+	container := "the finding's container"
+	if t.Container != "" {
+		container = "container " + t.Container
+	}
 	binary := "the executed binary"
 	if p, ok := f.Process(); ok && p.Binary != "" {
 		binary = fmt.Sprintf("%q", shown(p.Binary))
 	}
 	return []string{
-		fmt.Sprintf("Copies %s out of container %s of pod %s/%s (cluster %s), cut at %s, with the pod's spec, the "+
-			"container's log, the finding and a manifest, under %s", binary, t.Container, t.Namespace, t.Pod,
+		fmt.Sprintf("Copies %s out of %s of pod %s/%s (cluster %s), cut at %s, with the pod's spec, the "+
+			"container's log, the finding and a manifest, under %s", binary, container, t.Namespace, t.Pod,
 			t.Cluster, formatSize(e.opts.BinaryLimit), where),
 		"Nothing is changed in the pod, except that when the file is gone an ephemeral debug container may be added " +
 			"to read /proc/PID/exe; nothing already in the bucket is overwritten",
@@ -158,7 +162,11 @@ func (e *Evidence) ExecuteRequest(ctx context.Context, f bot.Finding, req bot.Ac
 		_, collectErr = sink.Put(ctx, bot.EvidenceItem{Name: "finding.json", ContentType: "application/json"},
 			readerOf(findingJSON(f)))
 	}
-	m := e.manifest(ctx, f, req, origin, sink, started, collectErr)
+	// The manifest is written even when the collection ran out of time:
+	// it is what says which objects are there.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), manifestTimeout)
+	defer cancel()
+	m := e.manifest(wctx, f, req, origin, sink, started, collectErr)
 	if req.DryRun {
 		if collectErr != nil {
 			return bot.ActionResult{}, fmt.Errorf("dry run of evidence collection for %s: %w", f.Name, collectErr)
@@ -167,7 +175,7 @@ func (e *Evidence) ExecuteRequest(ctx context.Context, f bot.Finding, req bot.Ac
 	}
 	body, err := m.encode()
 	if err == nil {
-		_, err = e.store.CreateBytes(ctx, prefix+ManifestName, "application/json", body)
+		_, err = e.store.CreateBytes(wctx, prefix+ManifestName, "application/json", body)
 	}
 	if err != nil {
 		return bot.ActionResult{}, fmt.Errorf("write the evidence manifest %s: %w", e.store.URL(prefix+ManifestName), err)
@@ -183,6 +191,9 @@ func (e *Evidence) ExecuteRequest(ctx context.Context, f bot.Finding, req bot.Ac
 
 // ManifestName is the manifest's object name within a collection.
 const ManifestName = "manifest.json"
+
+// manifestTimeout bounds writing the manifest after the collection.
+const manifestTimeout = 30 * time.Second
 
 // idPattern is what a finding's short id may be to appear in an object
 // name as it is; SCC's are 32 hex digits.

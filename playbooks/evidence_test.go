@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"strings"
 	"sync"
@@ -39,7 +40,10 @@ func (m *memStore) Create(_ context.Context, name, ct string, r io.Reader) (bot.
 	return m.put(name, ct, b)
 }
 
-func (m *memStore) CreateBytes(_ context.Context, name, ct string, b []byte) (bot.EvidenceObject, error) {
+func (m *memStore) CreateBytes(ctx context.Context, name, ct string, b []byte) (bot.EvidenceObject, error) {
+	if err := ctx.Err(); err != nil { // as the real client: nothing is written
+		return bot.EvidenceObject{}, err
+	}
 	return m.put(name, ct, b)
 }
 
@@ -367,5 +371,33 @@ func TestEvidenceKeepsLogs(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(res.Details, "\n"), `Logs "broken" could not be read`) {
 		t.Errorf("details = %q", res.Details)
+	}
+}
+
+// cancelling stops the collection's context after the pod's spec, as the
+// runner's deadline would in the middle of a slow stream.
+type cancelling struct{ cancel context.CancelFunc }
+
+func (c cancelling) CollectEvidence(ctx context.Context, f bot.Finding, req bot.EvidenceRequest,
+	sink bot.EvidenceSink) (bot.EvidenceOrigin, error) {
+	if _, err := sink.Put(ctx, bot.EvidenceItem{Name: "pod.json"}, strings.NewReader("{}")); err != nil {
+		return bot.EvidenceOrigin{}, err
+	}
+	c.cancel()
+	return bot.EvidenceOrigin{}, ctx.Err()
+}
+
+func TestEvidenceDeadlineStillWritesManifest(t *testing.T) {
+	store, now := newMemStore(), evidenceTime
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := newEvidence(store, cancelling{cancel}, &now)
+	_, err := e.ExecuteRequest(ctx, evidenceFinding(""), bot.ActionRequest{Action: ActionCollectEvidence})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	m := readManifest(t, store, "evidence/f1/20261120T103000.000000000Z/")
+	if len(m.Objects) != 1 || m.Error == "" {
+		t.Errorf("manifest = %+v", m)
 	}
 }
