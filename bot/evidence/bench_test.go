@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sccbot/sccbot/bot"
 )
 
 // sink is a resumable-upload endpoint of the JSON API that keeps nothing:
@@ -28,6 +30,8 @@ type sink struct {
 	n    int64
 	crc  uint32
 	name string
+	// lie makes it report a CRC32C other than the one of what it got.
+	lie bool
 }
 
 func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -65,7 +69,11 @@ func (s *sink) chunk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var c [4]byte
-	binary.BigEndian.PutUint32(c[:], s.crc)
+	crc := s.crc
+	if s.lie {
+		crc++
+	}
+	binary.BigEndian.PutUint32(c[:], crc)
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]string{"bucket": testBucket, "name": s.name, "size": fmt.Sprint(s.n),
 		"crc32c": base64.StdEncoding.EncodeToString(c[:]), "generation": "1"})
@@ -156,5 +164,23 @@ func BenchmarkCreate1GiB(b *testing.B) {
 		}
 		rise := float64(<-peak) - float64(before.HeapAlloc)
 		b.ReportMetric(rise/(1<<20), "peak-heap-rise-MiB")
+	}
+}
+
+// An object the service reports with another CRC32C than what was sent
+// is an error, not a success.
+func TestCreateChecksCRC32C(t *testing.T) {
+	up := &sink{lie: true}
+	srv := httptest.NewServer(up)
+	defer srv.Close()
+	t.Setenv("STORAGE_EMULATOR_HOST", srv.URL)
+	s, closeFn, err := Dial(context.Background(), testBucket, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFn()
+	_, err = s.Create(context.Background(), "evidence/x/binary", "application/octet-stream", &noise{left: 3 << 20})
+	if bot.ErrorCode(err) != bot.EInternal || !strings.Contains(bot.ErrorMessage(err), "do not trust that object") {
+		t.Fatalf("err = %v, want the CRC32C mismatch said", err)
 	}
 }
