@@ -296,6 +296,9 @@ func TestE2EEvidenceHostilePaths(t *testing.T) {
 	raw = bytes.Replace(raw, []byte(`"path": "/usr/bin/gcc"`), []byte(`"path": `+string(quoted)), 1)
 	h.fakes.kube.SetFile(gkefake.SeedNamespace, gkefake.SeedPod, gkefake.SeedContainer, hostile,
 		gkefake.File{Data: gkefake.SeedBinary()})
+	if err := h.fakes.scc.AddNotification(raw); err != nil {
+		t.Fatal(err)
+	}
 	h.fakes.publish(raw)
 	card := h.waitCards("#secops-gke", 1)[0]
 	h.collect(card)
@@ -329,7 +332,11 @@ func TestE2EEvidenceDryRun(t *testing.T) {
 func (h *respondHarness) nthCard(key, channel string) slackfake.Message {
 	h.t.Helper()
 	n := len(h.cards(channel))
-	h.fakes.publish(seed(h.t, key))
+	raw := seed(h.t, key)
+	if err := h.fakes.scc.AddNotification(raw); err != nil {
+		h.t.Fatal(err)
+	}
+	h.fakes.publish(raw)
 	return h.waitCards(channel, n+1)[n]
 }
 
@@ -353,5 +360,47 @@ func TestE2ECollectEvidenceCloudRun(t *testing.T) {
 	}
 	if !bytes.Contains(objs[prefix+"logs.json"], []byte(`"entries"`)) {
 		t.Errorf("logs.json = %s", objs[prefix+"logs.json"])
+	}
+}
+
+// The attacker deleted the binary: it is read from /proc/PID/exe through
+// an ephemeral debug container, and still matches the finding.
+func TestE2EEvidenceFileGone(t *testing.T) {
+	t.Parallel()
+	h := newEvidenceHarness(t, false)
+	h.fakes.kube.RemoveFile(gkefake.SeedNamespace, gkefake.SeedPod, gkefake.SeedContainer, gkefake.SeedBinaryPath)
+	card := h.seedCard(sccfake.SeedGKECompiler, "#secops-gke")
+	out := h.collect(card)
+	wantAll(t, "outcome", texts(t, out), "SHA-256 ✅ matches the finding")
+	_, m := collection(t, bucket(t, h.fakes.gcs, "evidence/"+shortID(t, sccfake.SeedGKECompiler)+"/"))
+	if m.Binary.Verdict != "match" {
+		t.Errorf("verdict = %s", m.Binary.Verdict)
+	}
+	pod, _ := h.fakes.kube.Pod(gkefake.SeedNamespace, gkefake.SeedPod)
+	if len(pod.Spec.EphemeralContainers) != 1 || pod.Spec.EphemeralContainers[0].TargetContainerName != gkefake.SeedContainer {
+		t.Errorf("ephemeral containers = %+v", pod.Spec.EphemeralContainers)
+	}
+	execs := h.fakes.kube.Execs()
+	if len(execs) != 2 || execs[1].Command[2] != "/proc/48213/exe" || execs[1].Container != pod.Spec.EphemeralContainers[0].Name {
+		t.Errorf("execs = %+v", execs)
+	}
+}
+
+// A finding whose binary path climbs with ".." gets no exec at all; the
+// rest is kept and the thread says why the binary is not.
+func TestE2EEvidenceDotDotPathRefused(t *testing.T) {
+	t.Parallel()
+	h := newEvidenceHarness(t, false)
+	raw := seed(t, sccfake.SeedGKECompiler)
+	raw = bytes.Replace(raw, []byte(`"path": "/usr/bin/gcc"`), []byte(`"path": "/usr/bin/../../etc/shadow"`), 1)
+	if err := h.fakes.scc.AddNotification(raw); err != nil {
+		t.Fatal(err)
+	}
+	h.fakes.publish(raw)
+	card := h.waitCards("#secops-gke", 1)[0]
+	out := h.collect(card)
+	wantAll(t, "outcome", texts(t, out), "Evidence kept WITHOUT the binary", `holds a ".." element`)
+	if n := len(h.fakes.kube.Execs()); n != 0 {
+		t.Errorf("%d execs for a refused path", n)
 	}
 }
