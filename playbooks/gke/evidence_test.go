@@ -313,8 +313,8 @@ func TestCollectEvidencePodGone(t *testing.T) {
 }
 
 // An API server that refuses the WebSocket upgrade gets the SPDY
-// executor's POST next, as kubectl's fallback does; when that fails too
-// the notes say so and nothing is stored as the binary.
+// executor's POST next, as kubectl's fallback does, and the binary
+// arrives all the same.
 func TestCollectEvidenceFallsBackToSPDY(t *testing.T) {
 	e := newEnv(t, Options{})
 	e.kube.RefuseWebSocket(true)
@@ -328,8 +328,23 @@ func TestCollectEvidenceFallsBackToSPDY(t *testing.T) {
 	if diff := cmp.Diff([]string{"GET", "POST"}, execs); diff != "" {
 		t.Errorf("exec attempts (-want +got):\n%s", diff)
 	}
-	contains(t, "notes", o.Notes, "cat "+gkefake.SeedBinaryPath+" failed in container checkout")
-	if sink.has(ObjectBinary) {
-		t.Error("a binary was stored")
+	if !bytes.Equal(sink.object(t, ObjectBinary), gkefake.SeedBinary()) || o.Binary.SHA256 != gkefake.SeedBinarySHA256 {
+		t.Error("the binary read over SPDY differs from the container's")
+	}
+	if x := e.kube.Execs(); len(x) != 1 || x[0].Protocol != "SPDY/3.1 v4.channel.k8s.io" {
+		t.Errorf("execs = %+v", x)
+	}
+}
+
+// Over SPDY too, a missing file is told apart (exit status on the error
+// stream) and leads to the debug container.
+func TestCollectEvidenceSPDYMissingFile(t *testing.T) {
+	e := newEnv(t, Options{DebugImage: "busybox:1.37"})
+	e.kube.RefuseWebSocket(true)
+	e.kube.RemoveFile(gkefake.SeedNamespace, gkefake.SeedPod, gkefake.SeedContainer, gkefake.SeedBinaryPath)
+	sink, o := e.collect(t, evidenceFinding(gkefake.SeedBinaryPath), bot.EvidenceRequest{})
+	contains(t, "notes", o.Notes, "is gone from the container's file system")
+	if !bytes.Equal(sink.object(t, ObjectBinary), gkefake.SeedBinary()) {
+		t.Error("binary from /proc/PID/exe over SPDY differs")
 	}
 }

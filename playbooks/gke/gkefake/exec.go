@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/streaming/pkg/httpstream"
 )
 
 // The streaming protocol of exec: WebSocket sub-protocols
@@ -53,9 +54,8 @@ type command struct {
 }
 
 // exec serves pods/exec over WebSocket, as the API server does for
-// client-go's WebSocket executor. A request that is not an upgrade (the
-// SPDY executor's POST) is refused with 400, which this fake does not
-// speak.
+// client-go's WebSocket executor, or over SPDY/3.1 for its SPDY executor
+// (see spdy.go). A request that is neither upgrade is refused with 400.
 func (k *KubeAPI) exec(w http.ResponseWriter, r *http.Request) {
 	key := podKey(r)
 	q := r.URL.Query()
@@ -63,13 +63,18 @@ func (k *KubeAPI) exec(w http.ResponseWriter, r *http.Request) {
 	k.mu.Lock()
 	refuse := k.noWebSocket
 	k.mu.Unlock()
-	if !websocket.IsWebSocketUpgrade(r) || refuse {
-		writeStatus(w, badRequest("gkefake: exec is served over WebSocket ("+protocolV5+") only"))
+	spdyUpgrade := httpstream.IsUpgradeRequest(r) && !websocket.IsWebSocketUpgrade(r)
+	if refuse && !spdyUpgrade || !spdyUpgrade && !websocket.IsWebSocketUpgrade(r) {
+		writeStatus(w, badRequest("gkefake: exec needs a WebSocket ("+protocolV5+") or SPDY/3.1 upgrade"))
 		return
 	}
 	cmd, st := k.prepare(key, container, argv)
 	if st != nil {
 		writeStatus(w, st)
+		return
+	}
+	if spdyUpgrade {
+		k.execSPDY(w, r, key, container, argv, cmd)
 		return
 	}
 	conn, err := upgrader.Upgrade(w, r, nil)

@@ -154,7 +154,7 @@ func (k *KubeAPI) Execs() []Exec {
 
 // RefuseWebSocket makes the exec subresource answer WebSocket upgrades
 // with 400, as an API server or proxy that does not speak it would: the
-// client then falls back to SPDY, which this fake refuses too.
+// client then falls back to SPDY, which the fake serves.
 func (k *KubeAPI) RefuseWebSocket(refuse bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
