@@ -11,6 +11,7 @@ import (
 
 	"github.com/sccbot/sccbot/bot/slack/slackfake"
 	"github.com/sccbot/sccbot/handlers"
+	"github.com/sccbot/sccbot/playbooks"
 )
 
 // The demo's people: alice responds and leads, bob leads.
@@ -89,7 +90,8 @@ func (d *demo) contain(ctx context.Context, card slackfake.Message, action, reas
 	if err := d.press(ctx, req, handlers.ActionApprove, demoApprover, ""); err != nil {
 		return err
 	}
-	_, err = d.replyWith(ctx, card, "✅")
+	// The thread already has the evidence's ✅: wait for this action's.
+	_, err = d.replyWith(ctx, card, "✅ "+playbooks.ActionLabel(action))
 	return err
 }
 
