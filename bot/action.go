@@ -78,6 +78,16 @@ type ActionResult struct {
 	// Details list what was touched, step by step.
 	Details []string
 	DryRun  bool
+	// Links are places the result points to (the evidence objects, a
+	// VirusTotal report), shown with the outcome.
+	Links []ResultLink `json:",omitempty"`
+}
+
+// ResultLink is a labelled link in an action's result. URL may be a
+// gs:// location, which chat shows as text.
+type ResultLink struct {
+	Label string
+	URL   string
 }
 
 // AuditEvent is one line of the audit log: every request, decision,

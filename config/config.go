@@ -47,6 +47,22 @@ type Config struct {
 	Responses Responses `yaml:"responses"`
 	// Digests are summaries posted on schedules.
 	Digests Digests `yaml:"digests"`
+	// Evidence is where collect_evidence keeps what it collects.
+	Evidence Evidence `yaml:"evidence"`
+}
+
+// Evidence configures the collect_evidence action.
+type Evidence struct {
+	// Bucket is the Cloud Storage bucket name (no gs://); required when
+	// collect_evidence is enabled.
+	Bucket string `yaml:"bucket"`
+	// MaxBinaryBytes cuts a collected binary at this size.
+	MaxBinaryBytes int64 `yaml:"max_binary_bytes"`
+	// LogLines is how many of the container's last log lines are kept.
+	LogLines int `yaml:"log_lines"`
+	// DebugImage is the image of the ephemeral container that reads
+	// /proc/PID/exe when the binary is gone from disk; "" turns that off.
+	DebugImage string `yaml:"debug_image"`
 }
 
 // Digests configures the scheduled digests. With no schedules none is
@@ -89,7 +105,7 @@ type DigestSchedule struct {
 
 // Responses configures the response actions.
 type Responses struct {
-	// Actions maps an action (isolate_pod, delete_pod, cordon_node,
+	// Actions maps an action (collect_evidence, isolate_pod, delete_pod, cordon_node,
 	// cloudrun_rollback, cloudrun_cancel_execution, page_owner, mute,
 	// resolve) to its rule.
 	Actions map[string]*ResponseRule `yaml:"actions,omitempty"`
@@ -117,6 +133,9 @@ type ResponseRule struct {
 	Expiry Duration `yaml:"expiry"`
 	// DryRun does everything but the change, and says so.
 	DryRun bool `yaml:"dry_run"`
+	// RequireEvidence refuses the action until collect_evidence has run
+	// for the finding.
+	RequireEvidence bool `yaml:"require_evidence"`
 }
 
 // Investigate tunes the Related findings and Logs buttons.
@@ -277,6 +296,7 @@ func (c *Config) setDefaults() {
 	c.Investigate = Investigate{RelatedWindow: Duration(24 * time.Hour), LogsWindow: Duration(time.Hour),
 		LogsLimit: 10, Timeout: Duration(time.Minute)}
 	c.Digests = Digests{Grace: Duration(2 * time.Hour), Top: 8, Unacknowledged: 10}
+	c.Evidence = Evidence{MaxBinaryBytes: 256 << 20, LogLines: 1000, DebugImage: "busybox:1.37"}
 }
 
 func (s *Slack) setDefaults() {

@@ -108,7 +108,7 @@ func TestLoadProblems(t *testing.T) {
 			`responses.actions.isolate_pod.approvers[0]: "@leads" is not a Slack user id (U…) or user group id (S…) (line 10)`,
 			`responses.actions.delete_pod.approval: "maybe" is not a valid approval policy (required, none) (line 13)`,
 			`responses.actions.mute.two_person: needs approval: required (line 16)`,
-			`responses.actions.nuke_cluster: "nuke_cluster" is not an action (isolate_pod, delete_pod, cordon_node, cloudrun_rollback, cloudrun_cancel_execution, page_owner, mute, resolve) (line 17)`,
+			`responses.actions.nuke_cluster: "nuke_cluster" is not an action (collect_evidence, isolate_pod, delete_pod, cordon_node, cloudrun_rollback, cloudrun_cancel_execution, page_owner, mute, resolve) (line 17)`,
 			`responses.actions.cordon_node.approvers: required when approval is required; or set approval: none (line 19)`,
 		}},
 		{"routes.yaml", []string{
@@ -315,6 +315,7 @@ func TestGoodFileIsNormalised(t *testing.T) {
 			LogsWindow: config.Duration(time.Hour), LogsLimit: 20, Timeout: config.Duration(time.Minute)},
 		Playbooks: config.Playbooks{Dir: "/etc/sccbot/playbooks"},
 		Grouping:  defaultGrouping(),
+		Evidence:  config.Evidence{MaxBinaryBytes: 256 << 20, LogLines: 1000, DebugImage: "busybox:1.37"},
 		Digests:   defaultDigests(),
 		Responses: config.Responses{ExecTimeout: config.Duration(5 * time.Minute), Actions: map[string]*config.ResponseRule{
 			"isolate_pod": {Requesters: []string{"S0ONCALL1"}, Approvers: []string{"S0LEADS01", "U0CAROL01"},
@@ -454,6 +455,7 @@ func TestDefaults(t *testing.T) {
 		Grouping:  defaultGrouping(),
 		Digests:   defaultDigests(),
 		Responses: config.Responses{ExecTimeout: config.Duration(5 * time.Minute)},
+		Evidence:  config.Evidence{MaxBinaryBytes: 256 << 20, LogLines: 1000, DebugImage: "busybox:1.37"},
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
@@ -616,5 +618,35 @@ func TestFieldFormats(t *testing.T) {
 				t.Errorf("Load:\n%s\ngot problems  %q\nwant problems %q", data, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestEvidenceConfig(t *testing.T) {
+	base := "slack: {default_channel: C0123456789}\nsources: {pubsub: {subscription: projects/p1/subscriptions/s1}}\n"
+	_, err := config.Load([]byte(base + "responses: {actions: {delete_pod: {approval: none, require_evidence: true}}}\n"))
+	wantProblems(t, err, "responses.actions.delete_pod.require_evidence: needs responses.actions.collect_evidence")
+	_, err = config.Load([]byte(base + "responses: {actions: {collect_evidence: {approval: none}}}\n"))
+	wantProblems(t, err, "evidence.bucket: required when responses.actions.collect_evidence is set")
+	_, err = config.Load([]byte(base + "evidence: {bucket: gs://x, max_binary_bytes: 10}\n"))
+	wantProblems(t, err, `evidence.bucket: "gs://x" is not a bucket name`, "evidence.max_binary_bytes: must be between 1 MiB and 4 GiB")
+	cfg, err := config.Load([]byte(base + "evidence: {bucket: acme-evidence, debug_image: \"\"}\n" +
+		"responses: {actions: {collect_evidence: {approval: none}, delete_pod: {approval: none, require_evidence: true}}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Evidence.Bucket != "acme-evidence" || cfg.Evidence.DebugImage != "" || !cfg.Responses.Actions["delete_pod"].RequireEvidence {
+		t.Errorf("evidence = %+v", cfg.Evidence)
+	}
+}
+
+func wantProblems(t *testing.T, err error, parts ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want %q", parts)
+	}
+	for _, p := range parts {
+		if !strings.Contains(err.Error(), p) {
+			t.Errorf("error %q lacks %q", err, p)
+		}
 	}
 }

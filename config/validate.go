@@ -20,11 +20,12 @@ func validate(r *report, c *Config) {
 	validateInvestigate(r, &c.Investigate)
 	validateGrouping(r, "grouping", &c.Grouping)
 	validateResponses(r, &c.Responses)
+	validateEvidence(r, c)
 	validateDigests(r, &c.Digests)
 }
 
 var (
-	responseActions = []string{"isolate_pod", "delete_pod", "cordon_node", "cloudrun_rollback",
+	responseActions = []string{"collect_evidence", "isolate_pod", "delete_pod", "cordon_node", "cloudrun_rollback",
 		"cloudrun_cancel_execution", "page_owner", "mute", "resolve"}
 	principal = regexp.MustCompile(`^[UWS][A-Z0-9]{6,}$`)
 )
@@ -59,6 +60,33 @@ func validateResponseRule(r *report, p string, rule *ResponseRule) {
 		r.addf(p+".two_person", "needs approval: required")
 	}
 	checkDuration(r, p+".expiry", rule.Expiry, time.Minute, 24*time.Hour)
+}
+
+// bucketName is a Cloud Storage bucket name, without gs://.
+var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$`)
+
+func validateEvidence(r *report, c *Config) {
+	e := &c.Evidence
+	collect := c.Responses.Actions["collect_evidence"] != nil
+	switch {
+	case e.Bucket == "" && collect:
+		r.addf("evidence.bucket", "required when responses.actions.collect_evidence is set: the Cloud Storage bucket's name")
+	case e.Bucket != "" && !bucketName.MatchString(e.Bucket):
+		r.addf("evidence.bucket", "%s is not a bucket name (lower-case letters, digits, '-', '_', '.'; no gs://)", quote(e.Bucket))
+	}
+	if e.MaxBinaryBytes < 1<<20 || e.MaxBinaryBytes > 4<<30 {
+		r.addf("evidence.max_binary_bytes", "must be between 1 MiB and 4 GiB, got %d", e.MaxBinaryBytes)
+	}
+	checkInt(r, "evidence.log_lines", e.LogLines, 0, 100000)
+	if strings.ContainsAny(e.DebugImage, " \t\n") {
+		r.addf("evidence.debug_image", "%s is not an image reference", quote(e.DebugImage))
+	}
+	for _, action := range sortedKeys(c.Responses.Actions) {
+		if rule := c.Responses.Actions[action]; rule != nil && rule.RequireEvidence && !collect {
+			r.addf("responses.actions."+action+".require_evidence", "needs responses.actions.collect_evidence, "+
+				"or nobody could ever run %s", action)
+		}
+	}
 }
 
 var groupFields = []string{"category", "project", "workload", "image", "namespace", "pod", "binary", "severity"}

@@ -147,6 +147,8 @@ func iamScope(where, previous string) (string, error) {
 		return "secrets", nil
 	case strings.Contains(where, "hosts the bot"):
 		return "host", nil
+	case strings.Contains(where, "evidence bucket"):
+		return "bucket", nil
 	case strings.Contains(where, "the folder or project the findings belong to"):
 		return "findings", nil
 	case strings.HasPrefix(where, "each project"), strings.HasPrefix(where, "each cluster"):
@@ -190,7 +192,7 @@ func evalBotRoles(t *testing.T, path string, a *hclsyntax.Attribute) []string {
 	var grants []string
 	for feature, row := range v.AsValueMap() {
 		scope := row.GetAttr("scope").AsString()
-		if !slices.Contains([]string{"subscription", "findings", "projects", "organization", "secrets", "host"}, scope) {
+		if !slices.Contains([]string{"subscription", "findings", "projects", "organization", "secrets", "host", "bucket"}, scope) {
 			t.Errorf("%s: bot_roles.%s: unknown scope %q", path, feature, scope)
 		}
 		for _, r := range row.GetAttr("roles").AsValueSlice() {

@@ -93,6 +93,7 @@ func (rf *RespondFlow) Register(mux *Mux) {
 	mux.HandleSubmit(CallbackMute, HandlerFunc(rf.submitMute))
 	mux.HandleAction(ActionResolve, HandlerFunc(rf.resolve))
 	mux.HandleAction(ActionPageOwner, HandlerFunc(rf.page))
+	mux.HandleAction(ActionEvidence, HandlerFunc(rf.collect))
 	mux.HandleAction(ActionApprove, HandlerFunc(rf.approve))
 	mux.HandleAction(ActionDeny, HandlerFunc(rf.deny))
 	rf.cards.AddButtons(rf.buttons)
@@ -104,7 +105,7 @@ func (rf *RespondFlow) Register(mux *Mux) {
 func (rf *RespondFlow) Buttons(f bot.Finding) []bot.Button { return rf.buttons(f) }
 
 func (rf *RespondFlow) buttons(f bot.Finding) []bot.Button {
-	var out []bot.Button
+	out := rf.evidenceButton(f)
 	if len(rf.containActions(f)) > 0 {
 		out = append(out, bot.Button{ActionID: ActionContain, Label: "Contain…", Value: f.ShortID(), Style: bot.ButtonDanger})
 	}
@@ -170,6 +171,10 @@ func (rf *RespondFlow) request(ctx context.Context, r Request, f bot.Finding, ac
 	req, msg, err := rf.runner.Request(ctx, f, action, r.UserID, reason)
 	if err != nil {
 		rf.tell(ctx, r, playbooks.ActionLabel(action)+": "+bot.ErrorMessage(err))
+		return nil
+	}
+	if msg == playbooks.MsgNeedsEvidence {
+		rf.refusedForEvidence(ctx, r, f, action)
 		return nil
 	}
 	if msg != "" {

@@ -81,6 +81,7 @@ func requestLine(req bot.ActionRequest) bot.Rich {
 		r = bot.R(bot.T("⚙️ " + label + ": running"))
 	case bot.RequestDone:
 		r = bot.R(bot.T("✅ " + label + ": " + req.Result.Summary + " at " + formatTime(req.FinishedAt)))
+		r = append(r, resultLinks(req.Result)...)
 	case bot.RequestFailed:
 		r = bot.R(bot.T("⚠️ " + label + " failed: " + req.Error))
 	case bot.RequestDenied:

@@ -152,10 +152,10 @@ func TestResponsesFor(t *testing.T) {
 		f    bot.Finding
 		want []string // actions, the suggested one marked with *
 	}{
-		{"gke", gkeFixture(), []string{"isolate_pod", "delete_pod", "cordon_node*", "page_owner", "mute", "resolve"}},
-		{"gke without node", noNode, []string{"isolate_pod*", "delete_pod", "page_owner", "mute", "resolve"}},
+		{"gke", gkeFixture(), []string{"collect_evidence", "isolate_pod", "delete_pod", "cordon_node*", "page_owner", "mute", "resolve"}},
+		{"gke without node", noNode, []string{"collect_evidence", "isolate_pod*", "delete_pod", "page_owner", "mute", "resolve"}},
 		{"gke without pod", noPod, []string{"cordon_node*", "page_owner", "mute", "resolve"}},
-		{"cloud run service", runServiceFixture(), []string{"cloudrun_rollback*", "page_owner", "mute", "resolve"}},
+		{"cloud run service", runServiceFixture(), []string{"collect_evidence", "cloudrun_rollback*", "page_owner", "mute", "resolve"}},
 		{"cloud run job", runJobFixture(), []string{"cloudrun_cancel_execution*", "page_owner", "mute", "resolve"}},
 		{"cloud run job without execution", noExecution, []string{"page_owner*", "mute", "resolve"}},
 		{"other product", otherFixture(), []string{"page_owner*", "mute", "resolve"}},

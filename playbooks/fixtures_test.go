@@ -35,7 +35,7 @@ func gkeFixture() bot.Finding {
 		Containers: []bot.Container{{Name: "checkout", ImageURI: "us-docker.pkg.dev/demo-prod/apps/checkout@sha256:3f1c"}},
 		Processes: []bot.Process{{
 			Binary: "/tmp/.x/kworkerd", Args: []string{"/tmp/.x/kworkerd", "-o", "pool:3333"}, PID: 20, ParentPID: 10,
-			SHA256: "b7a1d6c4e0f2a3958d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e",
+			SHA256: "7a5479eda4d9d6e0e843b8508089a8d94a7e86dcb2974865ca2b2fbe4a0a31c4",
 		}, {Binary: "/bin/sh", Args: []string{"/bin/sh", "-c", "./kworkerd"}, PID: 10}},
 		EventTime: fixtureStart.Add(15 * time.Minute),
 	}

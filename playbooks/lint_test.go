@@ -34,7 +34,7 @@ var brokenWant = []string{
 	`testdata/broken/two-suggested.yaml:16: responses.gke: exactly one response must be suggested, found 2`,
 	`testdata/broken/unbalanced-quote.yaml:11: queries.gke[0].filter: line 1: unbalanced quotes`,
 	`testdata/broken/unbalanced.yaml:11: queries.gke[0].filter: line 1: unbalanced parentheses`,
-	`testdata/broken/unknown-action.yaml:19: responses.gke[1].action: unknown action "kill_pod" (known: isolate_pod, delete_pod, cordon_node, cloudrun_rollback, cloudrun_cancel_execution, page_owner, mute, resolve)`,
+	`testdata/broken/unknown-action.yaml:19: responses.gke[1].action: unknown action "kill_pod" (known: collect_evidence, isolate_pod, delete_pod, cordon_node, cloudrun_rollback, cloudrun_cancel_execution, page_owner, mute, resolve)`,
 	`testdata/broken/unknown-key.yaml:3: owner: unknown key`,
 	`testdata/broken/unknown-placeholder.yaml:11: queries.gke[0].filter: unknown placeholder {{podname}}`,
 	`testdata/broken/unknown-product.yaml:2: products[1]: unknown product "kubernetes" (known: gke, cloud_run, other)`,

@@ -38,6 +38,9 @@ type Rule struct {
 	Expiry time.Duration
 	// DryRun runs the action as a dry run: everything but the change.
 	DryRun bool
+	// RequireEvidence refuses a request until evidence was collected for
+	// the finding (a collect_evidence request that is done, not a dry run).
+	RequireEvidence bool
 }
 
 // Validate reports every problem of the rule for action, each on its own

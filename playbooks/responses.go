@@ -19,11 +19,15 @@ const (
 	ActionResolve                 = bot.ActionResolve
 )
 
+// evidenceFirst are the actions that destroy what is in a container:
+// collect_evidence is offered before them.
+var evidenceFirst = []string{ActionDeletePod, ActionIsolatePod, ActionCloudRunRollback}
+
 // Actions lists every response action, in the order the checklist would
 // show them.
 func Actions() []string {
 	return []string{
-		ActionIsolatePod, ActionDeletePod, ActionCordonNode, ActionCloudRunRollback,
+		ActionCollectEvidence, ActionIsolatePod, ActionDeletePod, ActionCordonNode, ActionCloudRunRollback,
 		ActionCloudRunCancelExecution, ActionPageOwner, ActionMute, ActionResolve,
 	}
 }
@@ -31,6 +35,8 @@ func Actions() []string {
 // ActionLabel says what an action does, for people.
 func ActionLabel(action string) string {
 	switch action {
+	case ActionCollectEvidence:
+		return "Collect evidence: copy the binary (SHA-256 checked), spec and logs to the bucket before containment"
 	case ActionIsolatePod:
 		return "Isolate the pod: a deny-all network policy, kept running for forensics"
 	case ActionDeletePod:
@@ -58,6 +64,8 @@ func actionProducts(action string) []bot.Product {
 		return []bot.Product{bot.ProductGKE}
 	case ActionCloudRunRollback, ActionCloudRunCancelExecution:
 		return []bot.Product{bot.ProductCloudRun}
+	case ActionCollectEvidence:
+		return []bot.Product{bot.ProductGKE, bot.ProductCloudRun}
 	}
 	return nil
 }
@@ -111,15 +119,41 @@ func (p *Playbook) ResponsesFor(f bot.Finding) []Response {
 	vals := valuesOf(f)
 	var out []Response
 	suggested := false
-	for _, r := range p.Responses(productOf(f)) {
+	for _, r := range withEvidence(p.Responses(productOf(f)), f, vals) {
 		if len(absent(vals, actionNeeds(r.Action))) > 0 {
 			continue
 		}
 		suggested = suggested || r.Suggested
 		out = append(out, r)
 	}
-	if !suggested && len(out) > 0 {
-		out[0].Suggested = true
+	if i := slices.IndexFunc(out, func(r Response) bool { return r.Action != ActionCollectEvidence }); !suggested && i >= 0 {
+		out[i].Suggested = true
 	}
 	return out
+}
+
+// withEvidence puts collect_evidence before the first action that would
+// destroy what is in the workload, when there is something to collect
+// from: a GKE pod, or a Cloud Run service's revision.
+func withEvidence(rs []Response, f bot.Finding, vals values) []Response {
+	if slices.ContainsFunc(rs, func(r Response) bool { return r.Action == ActionCollectEvidence }) {
+		return rs
+	}
+	switch productOf(f) {
+	case bot.ProductGKE:
+		if len(absent(vals, []string{"cluster", "namespace", "pod"})) > 0 {
+			return rs
+		}
+	case bot.ProductCloudRun:
+		if len(absent(vals, []string{"service", "revision"})) > 0 {
+			return rs
+		}
+	default:
+		return rs
+	}
+	i := slices.IndexFunc(rs, func(r Response) bool { return slices.Contains(evidenceFirst, r.Action) })
+	if i < 0 {
+		return rs
+	}
+	return slices.Insert(rs, i, Response{Action: ActionCollectEvidence, Label: ActionLabel(ActionCollectEvidence)})
 }

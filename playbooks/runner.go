@@ -197,6 +197,17 @@ func (r *Runner) Request(ctx context.Context, f bot.Finding, action, userID, rea
 		return bot.ActionRequest{}, "", err
 	}
 	rule, _ := r.policy.Rule(action)
+	if rule.RequireEvidence {
+		ok, err := r.HasEvidence(ctx, f.Name)
+		if err != nil {
+			return bot.ActionRequest{}, "", err
+		}
+		if !ok {
+			ev.Event, ev.Detail = bot.AuditRefused, MsgNeedsEvidence
+			r.audit(ctx, ev)
+			return bot.ActionRequest{}, MsgNeedsEvidence, nil
+		}
+	}
 	req, created, err := r.create(ctx, f.Name, action, userID, reason, rule)
 	if err != nil {
 		return bot.ActionRequest{}, "", err
@@ -209,6 +220,25 @@ func (r *Runner) Request(ctx context.Context, f bot.Finding, action, userID, rea
 		return req, "", nil
 	}
 	return r.execute(ctx, req, f, System, "no approval required")
+}
+
+// MsgNeedsEvidence refuses an action whose rule requires evidence first.
+const MsgNeedsEvidence = "the response policy requires evidence before this action (require_evidence), and none " +
+	"was collected for this finding yet: collect evidence first, then ask again"
+
+// HasEvidence reports whether evidence was collected for the finding: a
+// collect_evidence request that finished well and was not a dry run.
+func (r *Runner) HasEvidence(ctx context.Context, finding string) (bool, error) {
+	reqs, err := r.store.RequestsForFinding(ctx, finding)
+	if err != nil {
+		return false, fmt.Errorf("check the evidence of %s: %w", finding, err)
+	}
+	for _, q := range reqs {
+		if q.Action == bot.ActionCollectEvidence && q.State == bot.RequestDone && !q.DryRun {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // create stores a new pending request, or returns the open one. An open

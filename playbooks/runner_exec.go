@@ -46,6 +46,13 @@ func (r *Runner) execute(ctx context.Context, req bot.ActionRequest, f bot.Findi
 	return r.finish(ctx, started, res, execErr), "", nil
 }
 
+// RequestResponder is a responder that records the request itself (who
+// asked and approved, and when): the evidence manifest does. The runner
+// calls ExecuteRequest instead of Execute when a responder has it.
+type RequestResponder interface {
+	ExecuteRequest(ctx context.Context, f bot.Finding, req bot.ActionRequest) (bot.ActionResult, error)
+}
+
 // run calls the responder, bounded by ExecTimeout. A panic in a responder
 // fails the request instead of the whole bot (which would leave the
 // request running until the next start).
@@ -61,7 +68,11 @@ func (r *Runner) run(ctx context.Context, req bot.ActionRequest, f bot.Finding) 
 			err = fmt.Errorf("responder for %s panicked: %v\n%s", req.Action, p, debug.Stack())
 		}
 	}()
-	res, err = resp.Execute(ctx, f, req.Action, req.DryRun)
+	if rr, ok := resp.(RequestResponder); ok {
+		res, err = rr.ExecuteRequest(ctx, f, req)
+	} else {
+		res, err = resp.Execute(ctx, f, req.Action, req.DryRun)
+	}
 	var safe *bot.Error
 	if errors.Is(err, context.DeadlineExceeded) && !errors.As(err, &safe) {
 		err = bot.WrapError(bot.EDeadline, fmt.Sprintf("%s did not finish within %v; check the workload before trying again",

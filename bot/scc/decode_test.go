@@ -67,7 +67,7 @@ func wantGKE() bot.Finding {
 		Processes: []bot.Process{
 			{Name: "gcc", Binary: "/usr/bin/gcc",
 				Args:   []string{"gcc", "-O2", "-static", "-o", "/tmp/.cache/kworkerd", "/tmp/.cache/kworkerd.c", "-lpthread"},
-				SHA256: "b7a1d6c4e0f2a3958d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e", PID: 48213, ParentPID: 48190},
+				SHA256: "7a5479eda4d9d6e0e843b8508089a8d94a7e86dcb2974865ca2b2fbe4a0a31c4", PID: 48213, ParentPID: 48190},
 			{Name: "sh", Binary: "/bin/sh",
 				Args:   []string{"/bin/sh", "-c", "cd /tmp/.cache && gcc -O2 -static -o kworkerd kworkerd.c -lpthread"},
 				SHA256: "e6bb4d8e2f3c1a0b9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c", PID: 48190, ParentPID: 1},
@@ -125,7 +125,7 @@ func TestDecodeNotificationSeeds(t *testing.T) {
 			Cluster: "prod-cluster", Namespace: "payments", Pod: "checkout-7d9f8b6c5-k7m2p",
 			Node: "gke-prod-cluster-pool-1-efgh", Container: "checkout"},
 		project: "demo-prod", severity: bot.SeverityLow, binary: "/usr/lib/gcc/x86_64-linux-gnu/12/cc1",
-		sha256: "0d4c2b8a6e1f3a5c7e9b0d2f4a6c8e0b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c",
+		sha256: "c7239583b1400b5b9790e76eb0d2355641bbb6a664f2bca17c5286e83bc57bb2",
 		attack: []bot.TechniqueRef{{Enum: "OBFUSCATED_FILES_OR_INFO", ID: "T1027"}, {Enum: "COMPILE_AFTER_DELIVERY", ID: "T1027.004"}},
 	}}
 	for _, tt := range tests {

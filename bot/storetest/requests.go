@@ -101,6 +101,7 @@ func fullRequest(id, findingID string) bot.ActionRequest {
 			Summary: "Pod default/web isolated " + markup,
 			Details: []string{"network policy " + sqlInjection, nulBytes, "", unicodeText},
 			DryRun:  true,
+			Links:   []bot.ResultLink{{Label: "Manifest " + markup, URL: "gs://b/evidence/x/" + unicodeText}},
 		},
 		Error:   "error " + control,
 		Message: bot.MessageRef{Channel: "C0THREAD", TS: "1773500966.000200"},

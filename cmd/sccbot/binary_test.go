@@ -200,6 +200,8 @@ func TestDemoCommand(t *testing.T) {
 		"asked for *Related findings*", "(same pod)", "*Container logs of the pod* — 9 entries",
 		"io.k8s.core.v1.pods.exec.create", "T1106 Native API", "# Playbook: Execution: Built in Malicious Binary Executed", "kubectl cp",
 		"✅ Isolate the pod", "kubernetes  POST /apis/networking.k8s.io/v1/namespaces/payments/networkpolicies",
+		"Evidence kept: binary 1.0 MiB, SHA-256 ✅ matches the finding", `kubernetes  exec ["cat" "--" "/usr/bin/gcc"]`,
+		"storage     gs://sccbot-demo-evidence/evidence/7c2b9d4e1f3a4b6c8d0e2f4a6b8c0d1e/", "/binary (1076928 bytes)",
 		"✅ Page the project owner: 1 owner paged", "pagerduty   triggered incident",
 		"*3 findings match*", "# SCC digest: last 24 hours", "🛡️ Contained *1*",
 	} {

@@ -183,7 +183,9 @@ func (d *demo) printTranscript(w io.Writer, findings []demoFinding) {
 	fmt.Fprintf(w, "SCC published %d findings to Pub/Sub, one of them twice, plus a malformed message;\n", len(findings))
 	fmt.Fprintln(w, "the poller found the same findings through the SCC API. A responder then clicked")
 	fmt.Fprintln(w, "Related findings, Logs, ATT&CK and Playbook on each card; the answers are in the threads.")
-	fmt.Fprintln(w, "On the GKE card alice asked to isolate the pod and bob approved it; on the urgent Cloud Run")
+	fmt.Fprintln(w, "On the GKE card alice collected evidence (the executed binary, checked against the finding's")
+	fmt.Fprintln(w, "SHA-256, the pod's spec and logs, into the evidence bucket), then asked to isolate the pod;")
+	fmt.Fprintln(w, "bob approved both. On the urgent Cloud Run")
 	fmt.Fprintln(w, "card alice paged the project's owners. Then alice typed /finding list since=24h and")
 	fmt.Fprintln(w, "/finding digest in #secops: the answers, shown to her alone, are at the end of #secops.")
 	for _, ch := range []string{"#secops-gke", "#secops-urgent", "#secops"} {

@@ -7,8 +7,11 @@ import (
 	"path"
 	"strings"
 
+	"github.com/fsouza/fake-gcs-server/fakestorage"
+
 	"github.com/sccbot/sccbot/bot/slack/slackfake"
 	"github.com/sccbot/sccbot/handlers"
+	"github.com/sccbot/sccbot/playbooks"
 )
 
 // The demo's people: alice responds and leads, bob leads.
@@ -23,11 +26,14 @@ func (d *demo) addPeople() {
 	d.fakes.slack.SetUserGroup("S0LEADS", demoResponder, demoApprover)
 }
 
-// respond plays a containment on the GKE card (alice requests isolation,
-// bob approves), pages the owner of the urgent Cloud Run finding, and
+// respond plays a containment on the GKE card (alice collects evidence,
+// then requests isolation; bob approves both), pages the owner of the urgent Cloud Run finding, and
 // types two /finding commands.
 func (d *demo) respond(ctx context.Context) error {
 	gke := d.fakes.slack.Messages(d.fakes.slack.ChannelID("#secops-gke"))[0]
+	if err := d.collectEvidence(ctx, gke); err != nil {
+		return err
+	}
 	if err := d.contain(ctx, gke, "isolate_pod", "gcc built a binary in /tmp/.cache in production"); err != nil {
 		return err
 	}
@@ -44,6 +50,23 @@ func (d *demo) respond(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// collectEvidence has alice press Collect evidence and bob approve it,
+// before anything in the pod is touched.
+func (d *demo) collectEvidence(ctx context.Context, card slackfake.Message) error {
+	if err := d.press(ctx, card, handlers.ActionEvidence, demoResponder, ""); err != nil {
+		return err
+	}
+	req, err := d.replyWith(ctx, card, "keep the evidence before containment")
+	if err != nil {
+		return err
+	}
+	if err := d.press(ctx, req, handlers.ActionApprove, demoApprover, ""); err != nil {
+		return err
+	}
+	_, err = d.replyWith(ctx, card, "Evidence kept")
+	return err
 }
 
 func (d *demo) contain(ctx context.Context, card slackfake.Message, action, reason string) error {
@@ -67,7 +90,8 @@ func (d *demo) contain(ctx context.Context, card slackfake.Message, action, reas
 	if err := d.press(ctx, req, handlers.ActionApprove, demoApprover, ""); err != nil {
 		return err
 	}
-	_, err = d.replyWith(ctx, card, "✅")
+	// The thread already has the evidence's ✅: wait for this action's.
+	_, err = d.replyWith(ctx, card, "✅ "+playbooks.ActionLabel(action))
 	return err
 }
 
@@ -112,6 +136,14 @@ func (d *demo) printEffects(w io.Writer) {
 	fmt.Fprintln(w, "\n---- what the workload APIs received ----")
 	for _, c := range d.fakes.kube.Calls() {
 		fmt.Fprintf(w, "kubernetes  %s %s\n", c.Method, c.Path)
+	}
+	for _, x := range d.fakes.kube.Execs() {
+		fmt.Fprintf(w, "kubernetes  exec %q in %s/%s container %s (%s)\n", x.Command, x.Namespace, x.Pod, x.Container, x.Protocol)
+	}
+	if objs, _, err := d.fakes.gcs.ListObjectsWithOptions(demoEvidenceBucket, fakestorage.ListOptions{}); err == nil {
+		for _, o := range objs {
+			fmt.Fprintf(w, "storage     gs://%s/%s (%d bytes)\n", o.BucketName, o.Name, o.Size)
+		}
 	}
 	for _, in := range d.fakes.pagerduty.Incidents() {
 		fmt.Fprintf(w, "pagerduty   %s incident %q (dedup key: the finding's name)\n", in.Status, in.Summary)

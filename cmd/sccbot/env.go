@@ -33,6 +33,9 @@ type env struct {
 	// kubeconfig, when set, replaces the container API as the source of
 	// GKE clusters' endpoints and credentials.
 	kubeconfig string
+	// storageEmulator is STORAGE_EMULATOR_HOST: the evidence bucket's
+	// Cloud Storage emulator (host:port or URL, plain HTTP).
+	storageEmulator string
 }
 
 func readEnv(getenv func(string) string) env {
@@ -50,6 +53,7 @@ func readEnv(getenv func(string) string) env {
 		pagerdutyURL:            orDefault(getenv("PAGERDUTY_EVENTS_URL"), pagerduty.DefaultURL),
 		pagerdutyKey:            getenv("PAGERDUTY_ROUTING_KEY"),
 		kubeconfig:              getenv("KUBECONFIG"),
+		storageEmulator:         getenv("STORAGE_EMULATOR_HOST"),
 	}
 }
 

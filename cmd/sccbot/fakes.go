@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"cloud.google.com/go/pubsub/v2/pstest"
+	"github.com/fsouza/fake-gcs-server/fakestorage"
 
 	"github.com/sccbot/sccbot/bot/cloudlogging/loggingfake"
 	"github.com/sccbot/sccbot/bot/owners/ownersfake"
@@ -31,8 +33,13 @@ type fakes struct {
 	container *gkefake.ClusterManager
 	owners    *ownersfake.Server
 	pagerduty *pagerdutyfake.Server
-	topic     string
+	// gcs is fake-gcs-server's Cloud Storage JSON API: the evidence bucket.
+	gcs   *fakestorage.Server
+	topic string
 }
+
+// demoEvidenceBucket is the evidence bucket of the demo and the tests.
+const demoEvidenceBucket = "sccbot-demo-evidence"
 
 // demoPeople are the Slack users behind the seeded project owners and
 // contacts, so that paging an owner reaches someone in the fake workspace.
@@ -59,7 +66,13 @@ func startFakes(ctx context.Context, subscription string) (_ *fakes, err error) 
 	if err := f.startGoogle(); err != nil {
 		return nil, err
 	}
+	if f.gcs, err = fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1",
+		Writer: io.Discard}); err != nil {
+		return nil, fmt.Errorf("start Cloud Storage fake: %w", err)
+	}
+	f.gcs.CreateBucket(demoEvidenceBucket)
 	gkefake.Seed(f.kube, f.container)
+	gkefake.SeedV1(f.kube)
 	f.owners.AddSeeds()
 	if err := f.run.SeedAll(); err != nil {
 		return nil, fmt.Errorf("seed Cloud Run fake: %w", err)
@@ -124,6 +137,7 @@ func (f *fakes) env() env {
 		resourceManagerEmulator: f.owners.Addr(),
 		pagerdutyURL:            f.pagerduty.URL(),
 		pagerdutyKey:            pagerdutyfake.DemoRoutingKey,
+		storageEmulator:         f.gcs.URL(),
 	}
 }
 
@@ -142,4 +156,7 @@ func (f *fakes) close() {
 	f.kube.Close()
 	f.owners.Close()
 	f.pagerduty.Close()
+	if f.gcs != nil {
+		f.gcs.Stop()
+	}
 }

@@ -4,14 +4,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	container "cloud.google.com/go/container/apiv1"
 	essentialcontacts "cloud.google.com/go/essentialcontacts/apiv1"
 	resourcemanager "cloud.google.com/go/resourcemanager/apiv3"
 	"golang.org/x/oauth2"
+	"google.golang.org/api/option"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/bot/evidence"
 	"github.com/sccbot/sccbot/bot/owners"
 	slackbot "github.com/sccbot/sccbot/bot/slack"
 	"github.com/sccbot/sccbot/config"
@@ -36,7 +39,7 @@ func (a *app) respond(ctx context.Context, cfg *config.Config, e env, d deps, di
 	if e.pagerdutyKey != "" {
 		pager = pagerduty.New(e.pagerdutyURL, e.pagerdutyKey, pagerduty.Options{Logger: log.With("component", "pagerduty")})
 	}
-	responders, err := a.responders(ctx, e, d, lookup, pager, dir, log)
+	responders, err := a.responders(ctx, cfg, e, d, lookup, pager, dir, log)
 	if err != nil {
 		return nil, err
 	}
@@ -52,20 +55,59 @@ func (a *app) respond(ctx context.Context, cfg *config.Config, e env, d deps, di
 }
 
 // responders are the adapters that carry out actions, one per product.
-func (a *app) responders(ctx context.Context, e env, d deps, lookup handlers.OwnerLookup, pager handlers.Pager,
-	dir *slackbot.Directory, log *slog.Logger) ([]bot.Responder, error) {
+func (a *app) responders(ctx context.Context, cfg *config.Config, e env, d deps, lookup handlers.OwnerLookup,
+	pager handlers.Pager, dir *slackbot.Directory, log *slog.Logger) ([]bot.Responder, error) {
 	run, closeRun, err := cloudrun.Dial(ctx, cloudrun.Options{Logger: log.With("component", "cloudrun")}, googleOptions(e.runEmulator)...)
 	if err != nil {
 		return nil, fmt.Errorf("cloud run clients: %w", err)
 	}
 	a.closers = append(a.closers, closeRun)
-	gke, err := a.gkeResponder(ctx, e, log)
+	gke, err := a.gkeResponder(ctx, e, cfg.Evidence, log)
 	if err != nil {
 		return nil, err
 	}
-	return []bot.Responder{gke, run,
+	out := []bot.Responder{gke, run,
 		handlers.NewPageResponder(lookup, pager, dir, log.With("component", "page")),
-		handlers.NewSCCResponder(d.scc, pager, a.store)}, nil
+		handlers.NewSCCResponder(d.scc, pager, a.store)}
+	if cfg.Responses.Actions[bot.ActionCollectEvidence] == nil {
+		return out, nil
+	}
+	ev, err := a.evidence(ctx, cfg.Evidence, e, d,
+		map[bot.Product]bot.EvidenceCollector{bot.ProductGKE: gke, bot.ProductCloudRun: run}, log)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, ev), nil
+}
+
+// evidence is the collect_evidence responder on the evidence bucket.
+func (a *app) evidence(ctx context.Context, c config.Evidence, e env, d deps,
+	collectors map[bot.Product]bot.EvidenceCollector, log *slog.Logger) (*playbooks.Evidence, error) {
+	store, closeStore, err := evidence.Dial(ctx, c.Bucket, evidence.Options{Logger: log.With("component", "evidence")},
+		storageOptions(e.storageEmulator)...)
+	if err != nil {
+		return nil, fmt.Errorf("evidence bucket: %w", err)
+	}
+	a.closers = append(a.closers, closeStore)
+	return playbooks.NewEvidence(store, collectors, playbooks.EvidenceOptions{Logger: log.With("component", "evidence"),
+		Now: a.now, BinaryLimit: c.MaxBinaryBytes, LogLines: c.LogLines, Logs: d.logs,
+		LogQueries: func(f bot.Finding, start, end time.Time, limit int) []bot.LogQuery {
+			qs, _ := d.playbooks.Lookup(f).Queries(f, start, end, limit)
+			return qs
+		}}), nil
+}
+
+// storageOptions point the Cloud Storage client at an emulator (plain
+// HTTP, no credentials), as STORAGE_EMULATOR_HOST does for the library.
+func storageOptions(host string) []option.ClientOption {
+	if host == "" {
+		return nil
+	}
+	if !strings.Contains(host, "://") {
+		host = "http://" + host
+	}
+	return []option.ClientOption{option.WithEndpoint(strings.TrimSuffix(host, "/") + "/storage/v1/"),
+		option.WithoutAuthentication()}
 }
 
 // ownerLookup finds owners through Essential Contacts and Resource Manager.
@@ -96,7 +138,7 @@ func rules(rs config.Responses) map[string]playbooks.Rule {
 		}
 		out[action] = playbooks.Rule{Requesters: r.Requesters, Approvers: r.Approvers,
 			Approval: r.Approval == config.ApprovalRequired, TwoPerson: r.TwoPerson,
-			Expiry: time.Duration(r.Expiry), DryRun: r.DryRun}
+			Expiry: time.Duration(r.Expiry), DryRun: r.DryRun, RequireEvidence: r.RequireEvidence}
 	}
 	return out
 }
@@ -104,8 +146,8 @@ func rules(rs config.Responses) map[string]playbooks.Rule {
 // gkeResponder acts on GKE workloads. KUBECONFIG, when set, names the
 // clusters' credentials; otherwise the container API gives each cluster's
 // endpoint and CA and Application Default Credentials give the token.
-func (a *app) gkeResponder(ctx context.Context, e env, log *slog.Logger) (*gke.Responder, error) {
-	opts := gke.Options{Logger: log.With("component", "gke")}
+func (a *app) gkeResponder(ctx context.Context, e env, ev config.Evidence, log *slog.Logger) (*gke.Responder, error) {
+	opts := gke.Options{Logger: log.With("component", "gke"), DebugImage: ev.DebugImage}
 	if e.kubeconfig != "" {
 		clusters, err := gke.NewKubeconfigClusters(e.kubeconfig)
 		if err != nil {

@@ -24,6 +24,7 @@ locals {
     page_owner         = { scope = "organization", roles = ["roles/essentialcontacts.viewer", "roles/iam.securityReviewer"] }
     cloudrun_secrets   = { scope = "secrets", roles = ["roles/secretmanager.secretAccessor"] }
     cloud_sql          = { scope = "host", roles = ["roles/cloudsql.client", "roles/cloudsql.instanceUser"] }
+    evidence           = { scope = "bucket", roles = ["roles/storage.objectCreator"] }
   }
 
   # Which rows apply: the feature variables.
@@ -39,6 +40,7 @@ locals {
     page_owner         = var.enable_page_owner
     cloudrun_secrets   = var.runtime == "cloudrun"
     cloud_sql          = var.cloud_sql.enabled
+    evidence           = var.evidence.enabled
   }
 
   bot_grants = flatten([
@@ -48,7 +50,7 @@ locals {
   ])
 
   roles_in = {
-    for scope in ["subscription", "findings", "projects", "organization", "secrets", "host"] :
+    for scope in ["subscription", "findings", "projects", "organization", "secrets", "host", "bucket"] :
     scope => toset([for g in local.bot_grants : g.role if g.scope == scope])
   }
 

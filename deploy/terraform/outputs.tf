@@ -62,3 +62,8 @@ output "helm_values" {
     }
   })
 }
+
+output "evidence_bucket" {
+  description = "The evidence bucket, for evidence.bucket in the bot's configuration (empty when not created)."
+  value       = var.evidence.enabled ? google_storage_bucket.evidence[0].name : ""
+}

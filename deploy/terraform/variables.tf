@@ -181,3 +181,17 @@ variable "alert_notification_channels" {
   type        = list(string)
   default     = []
 }
+
+variable "evidence" {
+  description = "Create the evidence bucket for collect_evidence (evidence.bucket in the bot's config) and let the bot create objects in it."
+  type = object({
+    enabled        = bool
+    bucket         = optional(string, "")
+    location       = optional(string, "US")
+    retention_days = optional(number, 365)
+    lock_retention = optional(bool, false)
+  })
+  default = {
+    enabled = false
+  }
+}

@@ -1,7 +1,11 @@
 // Package gke is sccbot's GKE responder: it isolates a pod (a quarantine
 // label and a deny-all NetworkPolicy that selects it; the pod is kept for
 // forensics), deletes a pod (its controller replaces it with a fresh one)
-// and cordons a node, for the finding's cluster. Access to a cluster comes
+// and cordons a node, for the finding's cluster. It also collects
+// evidence from a pod (CollectEvidence): the executed binary, read with cat
+// or tar through the exec subresource (WebSocket, with SPDY as fallback),
+// or from /proc/PID/exe through an ephemeral debug container; the pod's
+// spec; the container's recent log. Access to a cluster comes
 // from the container API (endpoint and CA from GetCluster, a Google access
 // token as bearer token) or from KUBECONFIG.
 //

@@ -42,6 +42,8 @@ func newCodecs() serializer.CodecFactory {
 type kubeAPI struct {
 	core rest.Interface
 	net  rest.Interface
+	// cfg builds the exec streams, which need their own transports.
+	cfg *rest.Config
 }
 
 // newKubeAPI builds both clients on one HTTP client. JSON is forced (the
@@ -68,7 +70,7 @@ func newKubeAPI(cfg *rest.Config, codecs serializer.CodecFactory, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
-	return &kubeAPI{core: core, net: nc}, nil
+	return &kubeAPI{core: core, net: nc, cfg: cfg}, nil
 }
 
 func restClient(cfg *rest.Config, hc *http.Client, apiPath string, gv schema.GroupVersion) (*rest.RESTClient, error) {

@@ -68,7 +68,7 @@ func needs(t bot.Target, action string) []coordinate {
 		{"cluster", t.Cluster, validation.IsDNS1123Label},
 	}
 	switch action {
-	case bot.ActionIsolatePod, bot.ActionDeletePod:
+	case bot.ActionIsolatePod, bot.ActionDeletePod, bot.ActionCollectEvidence:
 		cs = append(cs, coordinate{"namespace", t.Namespace, validation.IsDNS1123Label},
 			coordinate{"pod", t.Pod, validation.IsDNS1123Subdomain})
 	case bot.ActionCordonNode:
@@ -83,7 +83,7 @@ func needs(t bot.Target, action string) []coordinate {
 // holds only lower-case letters, digits, '-' and '.', so it cannot change
 // the meaning of an API path or of a message.
 func checkTarget(t bot.Target, action string) error {
-	if !handles(action) {
+	if !handles(action) && action != bot.ActionCollectEvidence {
 		return bot.Errorf(bot.EInvalid, "the GKE responder does not carry out %q", shorten(action))
 	}
 	if t.Product != "" && t.Product != bot.ProductGKE {
@@ -155,6 +155,8 @@ func actionVerb(action string) string {
 		return "delete the pod"
 	case bot.ActionCordonNode:
 		return "cordon the node"
+	case bot.ActionCollectEvidence:
+		return "collect evidence from the pod"
 	}
 	return "act"
 }

@@ -20,6 +20,13 @@ type Options struct {
 	Logger *slog.Logger
 	// Timeout bounds each Kubernetes API call; default DefaultCallTimeout.
 	Timeout time.Duration
+	// DebugImage is the image of the ephemeral container that reads
+	// /proc/PID/exe when the binary is gone from disk; "" turns that
+	// route off.
+	DebugImage string
+	// DebugWait bounds the wait for the debug container to run (default
+	// 60s); PollEvery is how often the pod is read meanwhile (default 1s).
+	DebugWait, PollEvery time.Duration
 }
 
 // Responder carries out the GKE response actions: isolate_pod,
@@ -39,6 +46,12 @@ var _ bot.Responder = (*Responder)(nil)
 func New(clusters Clusters, opts Options) *Responder {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultCallTimeout
+	}
+	if opts.DebugWait <= 0 {
+		opts.DebugWait = time.Minute
+	}
+	if opts.PollEvery <= 0 {
+		opts.PollEvery = time.Second
 	}
 	log := opts.Logger
 	if log == nil {
@@ -99,14 +112,9 @@ func (r *Responder) Execute(ctx context.Context, f bot.Finding, action string, d
 	if err := checkTarget(t, action); err != nil {
 		return bot.ActionResult{}, err
 	}
-	cfg, err := r.clusters.Config(ctx, t)
+	k, err := r.kubeFor(ctx, t)
 	if err != nil {
 		return bot.ActionResult{}, err
-	}
-	k, err := newKubeAPI(cfg, r.codecs, r.log)
-	if err != nil {
-		return bot.ActionResult{}, bot.WrapError(bot.EInternal, fmt.Sprintf("sccbot could not set up a client "+
-			"for cluster %s; the details are in sccbot's log", t.Cluster), err)
 	}
 	run := &run{r: r, k: k, f: f, t: t, dry: dryRun}
 	var res bot.ActionResult
@@ -126,6 +134,20 @@ func (r *Responder) Execute(ctx context.Context, f bot.Finding, action string, d
 	r.log.InfoContext(ctx, "gke action done", "action", action, "cluster", t.Cluster, "namespace", t.Namespace,
 		"pod", t.Pod, "node", t.Node, "dry_run", dryRun, "summary", res.Summary)
 	return res, nil
+}
+
+// kubeFor returns the API clients for t's cluster.
+func (r *Responder) kubeFor(ctx context.Context, t bot.Target) (*kubeAPI, error) {
+	cfg, err := r.clusters.Config(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	k, err := newKubeAPI(cfg, r.codecs, r.log)
+	if err != nil {
+		return nil, bot.WrapError(bot.EInternal, fmt.Sprintf("sccbot could not set up a client "+
+			"for cluster %s; the details are in sccbot's log", t.Cluster), err)
+	}
+	return k, nil
 }
 
 // forgetOnFailure drops a cached cluster config after a certificate,

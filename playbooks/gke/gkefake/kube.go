@@ -83,6 +83,11 @@ type KubeAPI struct {
 	version   int64 // last resourceVersion handed out
 	started   int   // replacement pods started, for their names
 	now       func() time.Time
+
+	boxes       map[containerKey]*box
+	execs       []Exec
+	streamDelay time.Duration
+	noWebSocket bool
 }
 
 // NewKubeAPI starts a fake on a free port of 127.0.0.1 with a self-signed
@@ -96,6 +101,7 @@ func NewKubeAPI(token string) *KubeAPI {
 		nodes:     map[string]*corev1.Node{},
 		policies:  map[nsName]*networkingv1.NetworkPolicy{},
 		now:       time.Now,
+		boxes:     map[containerKey]*box{},
 	}
 	k.mux = k.routes()
 	k.srv = httptest.NewTLSServer(http.HandlerFunc(k.serve))
