@@ -1,0 +1,277 @@
+// Package pgtest starts a throwaway PostgreSQL server for tests: initdb on
+// a temporary directory, the server on a free port of 127.0.0.1 with its
+// unix socket in the same directory, and a fresh database for each test,
+// copied from a template so that every test starts from the same schema.
+//
+// A test package starts one server in its TestMain (Main) and asks for a
+// database in each test (Database). PostgreSQL refuses to run as root, so
+// when the tests run as root the server runs as the unprivileged system
+// user sccbot-test, created with useradd if it is missing.
+//
+// Outside CI a machine without PostgreSQL skips the tests that need it,
+// with the reason printed; with CI=true a missing server fails the package,
+// so that CI can never pass by skipping.
+package pgtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Options configure Main.
+type Options struct {
+	// Prepare, if set, runs once against the template database (its URL)
+	// before any test; every database Database returns is a copy of the
+	// result. A store's tests migrate the template here.
+	Prepare func(ctx context.Context, url string) error
+}
+
+// templateName is the database every test database is copied from.
+const templateName = "sccbot_template"
+
+// startTimeout bounds initdb plus the server's start.
+const startTimeout = 2 * time.Minute
+
+var (
+	current *Server // the package's server; nil when unavailable
+	reason  string  // why there is no server
+	counter atomic.Int64
+)
+
+// Main starts the server, runs the package's tests and stops the server;
+// call it from TestMain. It never returns.
+func Main(m *testing.M, opts Options) {
+	os.Exit(run(m, opts))
+}
+
+func run(m *testing.M, opts Options) int {
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	srv, err := Start(ctx)
+	if err == nil && opts.Prepare != nil {
+		if err = srv.prepareTemplate(ctx, opts.Prepare); err != nil {
+			srv.Stop()
+		}
+	}
+	cancel()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			fmt.Fprintf(os.Stderr, "pgtest: PostgreSQL is required in CI: %v\n", err)
+			return 1
+		}
+		reason = err.Error()
+		fmt.Fprintf(os.Stderr, "pgtest: skipping the PostgreSQL tests: %v\n", err)
+		return m.Run()
+	}
+	current = srv
+	defer srv.Stop()
+	return m.Run()
+}
+
+// Database creates a fresh database for the test (a copy of the template),
+// drops it when the test ends, and returns its URL. It skips the test when
+// Main could not start a server.
+func Database(tb testing.TB) string {
+	tb.Helper()
+	if current == nil {
+		if reason == "" {
+			reason = "pgtest.Main was not called from TestMain"
+		}
+		tb.Skipf("no PostgreSQL: %s", reason)
+	}
+	name := fmt.Sprintf("t%d_%d", os.Getpid(), counter.Add(1))
+	ctx := context.Background()
+	if err := current.exec(ctx, `CREATE DATABASE `+name+` TEMPLATE `+current.template); err != nil {
+		tb.Fatalf("create test database: %v", err)
+	}
+	tb.Cleanup(func() {
+		// WITH (FORCE) ends connections a failed test left open.
+		if err := current.exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+			tb.Errorf("drop test database: %v", err)
+		}
+	})
+	return current.URL(name)
+}
+
+// Server is a running throwaway PostgreSQL.
+type Server struct {
+	dir      string // data, socket and log; removed by Stop
+	port     int
+	cmd      *exec.Cmd
+	exited   chan struct{}
+	template string
+}
+
+// Start runs initdb and starts the server.
+func Start(ctx context.Context) (*Server, error) {
+	bin, err := binDir()
+	if err != nil {
+		return nil, err
+	}
+	cred, err := serverUser()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "pgtest-")
+	if err != nil {
+		return nil, fmt.Errorf("temporary directory: %w", err)
+	}
+	s := &Server{dir: dir, template: "template1"}
+	if err := s.start(ctx, bin, cred); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) start(ctx context.Context, bin string, cred *user) error {
+	if cred != nil {
+		if err := os.Chown(s.dir, cred.uid, cred.gid); err != nil {
+			return fmt.Errorf("hand %s to %s: %w", s.dir, cred.name, err)
+		}
+	}
+	data := filepath.Join(s.dir, "data")
+	initdb := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres",
+		"--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync")
+	cred.apply(initdb)
+	if out, err := initdb.CombinedOutput(); err != nil {
+		return fmt.Errorf("initdb: %w: %s", err, out)
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	s.port = port
+	return s.serve(ctx, bin, cred, data)
+}
+
+// serve starts the postmaster itself rather than through pg_ctl, so that it
+// is this process's child: Pdeathsig stops it (SIGQUIT is PostgreSQL's
+// immediate shutdown) even if the test binary dies without running Stop.
+// fsync is off: the data is thrown away.
+func (s *Server) serve(ctx context.Context, bin string, cred *user, data string) error {
+	logFile, err := os.Create(filepath.Join(s.dir, "server.log"))
+	if err != nil {
+		return fmt.Errorf("server log: %w", err)
+	}
+	defer logFile.Close() // the child has its own descriptor
+	if cred != nil {
+		_ = os.Chown(logFile.Name(), cred.uid, cred.gid) // only for reading it later
+	}
+	s.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(s.port),
+		"-h", "127.0.0.1", "-k", s.dir, "-F", "-c", "max_connections=200", "-c", "full_page_writes=off",
+		"-c", "synchronous_commit=off")
+	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
+	cred.apply(s.cmd)
+	stopWithParent(s.cmd)
+	if err := s.cmd.Start(); err != nil {
+		return fmt.Errorf("start postgres: %w", err)
+	}
+	s.exited = make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(s.exited) }()
+	return s.waitReady(ctx)
+}
+
+// waitReady polls until the server accepts a connection, it exits, or ctx
+// ends.
+func (s *Server) waitReady(ctx context.Context) error {
+	delay := 10 * time.Millisecond
+	for {
+		err := s.exec(ctx, `SELECT 1`)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-s.exited:
+			log, _ := os.ReadFile(filepath.Join(s.dir, "server.log"))
+			return fmt.Errorf("postgres exited: %s", log)
+		case <-ctx.Done():
+			return fmt.Errorf("postgres did not accept connections: %w", err)
+		case <-time.After(delay):
+			delay = min(2*delay, 200*time.Millisecond)
+		}
+	}
+}
+
+// URL is the connection URL of database name, over TCP on 127.0.0.1.
+func (s *Server) URL(name string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", s.port, name)
+}
+
+// exec runs one statement as the superuser in the postgres database.
+func (s *Server) exec(ctx context.Context, sql string) error {
+	conn, err := pgx.Connect(ctx, s.URL("postgres"))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	_, err = conn.Exec(ctx, sql)
+	return err
+}
+
+// prepareTemplate creates the template database and lets prepare fill it.
+// It is marked a template so that copies may be made while nothing is
+// connected to it.
+func (s *Server) prepareTemplate(ctx context.Context, prepare func(context.Context, string) error) error {
+	if err := s.exec(ctx, `CREATE DATABASE `+templateName); err != nil {
+		return fmt.Errorf("create template database: %w", err)
+	}
+	if err := prepare(ctx, s.URL(templateName)); err != nil {
+		return fmt.Errorf("prepare template database: %w", err)
+	}
+	if err := s.exec(ctx, `ALTER DATABASE `+templateName+` WITH IS_TEMPLATE true ALLOW_CONNECTIONS false`); err != nil {
+		return fmt.Errorf("mark template database: %w", err)
+	}
+	s.template = templateName
+	return nil
+}
+
+// Stop shuts the server down at once and removes its directory.
+func (s *Server) Stop() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		_ = s.cmd.Process.Signal(syscall.SIGQUIT) // immediate shutdown; nothing to keep
+		<-s.exited
+	}
+	_ = os.RemoveAll(s.dir)
+}
+
+// binDir finds initdb: on PATH, else in Debian's versioned directory.
+func binDir() (string, error) {
+	if p, err := exec.LookPath("initdb"); err == nil {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real
+		}
+		return filepath.Dir(p), nil
+	}
+	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	if len(matches) == 0 {
+		return "", errors.New("initdb is not on PATH nor under /usr/lib/postgresql/*/bin (apt-get install postgresql)")
+	}
+	return filepath.Dir(matches[len(matches)-1]), nil
+}
+
+// freePort asks the kernel for a free TCP port on 127.0.0.1. Another
+// process could take it before the server binds it; the server would then
+// exit and waitReady report it.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	if err := l.Close(); err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	return port, nil
+}

@@ -1,0 +1,52 @@
+package pgtest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+func TestMain(m *testing.M) {
+	Main(m, Options{Prepare: func(ctx context.Context, url string) error {
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, `CREATE TABLE marker (v text); INSERT INTO marker VALUES ('from the template')`)
+		return err
+	}})
+}
+
+// TestPostgresHarnessDatabases checks that each test database is a private
+// copy of the prepared template: a write in one is not seen in another.
+func TestPostgresHarnessDatabases(t *testing.T) {
+	ctx := t.Context()
+	a, b := connect(t, Database(t)), connect(t, Database(t))
+	var v string
+	if err := a.QueryRow(ctx, `SELECT v FROM marker`).Scan(&v); err != nil || v != "from the template" {
+		t.Fatalf("template row = %q, %v", v, err)
+	}
+	if _, err := a.Exec(ctx, `INSERT INTO marker VALUES ('only in a')`); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := b.QueryRow(ctx, `SELECT count(*) FROM marker`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("rows in the other database = %d, %v; want 1", n, err)
+	}
+	var super bool
+	if err := a.QueryRow(ctx, `SELECT current_setting('is_superuser') = 'on'`).Scan(&super); err != nil || !super {
+		t.Errorf("connected as superuser = %v, %v", super, err)
+	}
+}
+
+func connect(t *testing.T, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}

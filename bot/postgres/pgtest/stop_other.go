@@ -1,0 +1,8 @@
+//go:build !linux
+
+package pgtest
+
+import "os/exec"
+
+// stopWithParent cannot be arranged here; Stop still ends the server.
+func stopWithParent(*exec.Cmd) {}
