@@ -1,0 +1,117 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/storerow"
+)
+
+// Card returns the card posted for the finding and whether there is one.
+func (db *DB) Card(ctx context.Context, findingName string) (bot.MessageRef, bool, error) {
+	var ref bot.MessageRef
+	err := db.pool.QueryRow(ctx, `SELECT channel, ts FROM cards WHERE finding_name = $1`, text(findingName)).
+		Scan(&ref.Channel, &ref.TS)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return bot.MessageRef{}, false, nil
+	}
+	if err != nil {
+		return bot.MessageRef{}, false, fmt.Errorf("get card of finding %q: %w", findingName, err)
+	}
+	return ref, true, nil
+}
+
+// upsertCard records the card of a stored finding; it inserts nothing if
+// the finding is not stored. posted_at moves only when the card does.
+const upsertCard = `INSERT INTO cards (finding_name, channel, ts, posted_at)
+SELECT name, @channel, @ts, @now FROM findings WHERE name = @name
+ON CONFLICT (finding_name) DO UPDATE SET
+	channel = excluded.channel, ts = excluded.ts,
+	posted_at = CASE WHEN cards.channel = excluded.channel AND cards.ts = excluded.ts
+		THEN cards.posted_at ELSE excluded.posted_at END`
+
+// execer is the pool or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// PutCard records ref as the finding's card, replacing any previous one.
+// The finding must be stored (ENotFound), ref must be complete (EInvalid),
+// and ref must not be another finding's card (EConflict).
+func (db *DB) PutCard(ctx context.Context, findingName string, ref bot.MessageRef) error {
+	err := db.putCard(ctx, db.pool, text(findingName), ref)
+	return db.explainCardConflict(ctx, findingName, ref, err)
+}
+
+// PutPostedCard records ref as the card of key's finding and marks key
+// handled with outcome, in one transaction.
+func (db *DB) PutPostedCard(ctx context.Context, key bot.NotificationKey, ref bot.MessageRef, outcome string) error {
+	name, eventTime, err := notificationArgs(key)
+	if err != nil {
+		return err
+	}
+	if outcome == "" {
+		return bot.Errorf(bot.EInvalid, "notification outcome is empty")
+	}
+	err = db.tx(ctx, func(tx pgx.Tx) error {
+		if err := db.putCard(ctx, tx, name, ref); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, markNotification, name, eventTime, text(outcome), db.nowText()); err != nil {
+			return fmt.Errorf("mark notification %q: %w", key.Name, err)
+		}
+		return nil
+	})
+	return db.explainCardConflict(ctx, key.Name, ref, err)
+}
+
+// putCard runs upsertCard on the pool or in a transaction.
+func (db *DB) putCard(ctx context.Context, ex execer, findingName string, ref bot.MessageRef) error {
+	if ref.Empty() {
+		return bot.Errorf(bot.EInvalid, "card of finding %q has no channel or ts", findingName)
+	}
+	tag, err := ex.Exec(ctx, upsertCard, pgx.NamedArgs{"name": findingName,
+		"channel": text(ref.Channel), "ts": text(ref.TS), "now": db.nowText()})
+	if err != nil {
+		return fmt.Errorf("put card of finding %q: %w", findingName, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return bot.Errorf(bot.ENotFound, "put card: finding %q not found", findingName)
+	}
+	return nil
+}
+
+// explainCardConflict turns the unique index's refusal of ref into
+// EConflict naming the finding that holds it. It runs after the failed
+// statement's transaction is over: an aborted transaction answers nothing.
+func (db *DB) explainCardConflict(ctx context.Context, findingName string, ref bot.MessageRef, err error) error {
+	if code, constraint := pgCode(err); code != uniqueViolation || constraint != "cards_message" {
+		return err
+	}
+	var holder string
+	qerr := db.pool.QueryRow(ctx, `SELECT finding_name FROM cards WHERE channel = $1 AND ts = $2`,
+		text(ref.Channel), text(ref.TS)).Scan(&holder)
+	if qerr != nil || holder == findingName {
+		return err
+	}
+	return bot.Errorf(bot.EConflict, "message %s/%s is already the card of finding %q", ref.Channel, ref.TS, holder)
+}
+
+// FindingByCard returns the finding whose card is ref, or ENotFound.
+func (db *DB) FindingByCard(ctx context.Context, ref bot.MessageRef) (bot.Finding, error) {
+	var data []byte
+	err := db.pool.QueryRow(ctx, `SELECT f.data FROM cards c JOIN findings f ON f.name = c.finding_name
+WHERE c.channel = $1 AND c.ts = $2`, text(ref.Channel), text(ref.TS)).Scan(&data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return bot.Finding{}, bot.Errorf(bot.ENotFound, "no finding has the card %s/%s", ref.Channel, ref.TS)
+	}
+	if err != nil {
+		return bot.Finding{}, fmt.Errorf("get finding by card %s/%s: %w", ref.Channel, ref.TS, err)
+	}
+	return storerow.DecodeFinding(data)
+}
