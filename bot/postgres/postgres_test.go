@@ -87,3 +87,10 @@ func TestPostgresDigest(t *testing.T) {
 		return db, func() storetest.DigestStore { return reopen() }
 	})
 }
+
+func TestPostgresList(t *testing.T) {
+	storetest.RunList(t, func(t *testing.T, now func() time.Time) storetest.ListStore {
+		db, _ := openReopenable(t, now)
+		return db
+	})
+}

@@ -84,6 +84,18 @@ func run(m *testing.M, opts Options) int {
 // Main could not start a server.
 func Database(tb testing.TB) string {
 	tb.Helper()
+	return createDatabase(tb, "")
+}
+
+// EmptyDatabase is Database without the template's contents: a database as
+// an operator creates it, for tests of what happens on first use.
+func EmptyDatabase(tb testing.TB) string {
+	tb.Helper()
+	return createDatabase(tb, "template0")
+}
+
+func createDatabase(tb testing.TB, template string) string {
+	tb.Helper()
 	if current == nil {
 		if reason == "" {
 			reason = "pgtest.Main was not called from TestMain"
@@ -92,7 +104,10 @@ func Database(tb testing.TB) string {
 	}
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), counter.Add(1))
 	ctx := context.Background()
-	if err := current.exec(ctx, `CREATE DATABASE `+name+` TEMPLATE `+current.template); err != nil {
+	if template == "" {
+		template = current.template
+	}
+	if err := current.exec(ctx, `CREATE DATABASE `+name+` TEMPLATE `+template); err != nil {
 		tb.Fatalf("create test database: %v", err)
 	}
 	tb.Cleanup(func() {
@@ -274,4 +289,16 @@ func freePort() (int, error) {
 		return 0, fmt.Errorf("find a free port: %w", err)
 	}
 	return port, nil
+}
+
+// Connect opens a connection to url for the test and closes it when the
+// test ends.
+func Connect(tb testing.TB, url string) *pgx.Conn {
+	tb.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		tb.Fatalf("connect: %v", err)
+	}
+	tb.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }

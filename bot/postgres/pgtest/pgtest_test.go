@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 // copy of the prepared template: a write in one is not seen in another.
 func TestPostgresHarnessDatabases(t *testing.T) {
 	ctx := t.Context()
-	a, b := connect(t, Database(t)), connect(t, Database(t))
+	a, b := Connect(t, Database(t)), Connect(t, Database(t))
 	var v string
 	if err := a.QueryRow(ctx, `SELECT v FROM marker`).Scan(&v); err != nil || v != "from the template" {
 		t.Fatalf("template row = %q, %v", v, err)
@@ -39,14 +39,4 @@ func TestPostgresHarnessDatabases(t *testing.T) {
 	if err := a.QueryRow(ctx, `SELECT current_setting('is_superuser') = 'on'`).Scan(&super); err != nil || !super {
 		t.Errorf("connected as superuser = %v, %v", super, err)
 	}
-}
-
-func connect(t *testing.T, url string) *pgx.Conn {
-	t.Helper()
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
 }
