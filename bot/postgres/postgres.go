@@ -48,9 +48,9 @@ type Options struct {
 	// or key=value form). It may hold a password, so it is never logged
 	// and never appears in an error.
 	URL string
-	// Dial, if set, opens every connection instead of TCP to the URL's
-	// host: the Cloud SQL connector plugs in here.
-	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// CloudSQL, if set, replaces URL: the database is on a Cloud SQL
+	// instance, reached with IAM database authentication.
+	CloudSQL *CloudSQL
 	// MaxConns bounds the pool (default 10). Each replica holds up to this
 	// many server connections; Cloud SQL's max_connections bounds the sum.
 	MaxConns int32
@@ -65,30 +65,45 @@ type DB struct {
 	// from it. Set it before the DB is used concurrently.
 	Now func() time.Time
 
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	closeFn func() error // the Cloud SQL connector's, if any
 }
 
 // Open connects to the database, and applies the migrations it does not
 // have yet under an advisory lock, so replicas starting together cannot
 // race (ctx bounds that).
 func Open(ctx context.Context, opts Options) (*DB, error) {
-	cfg, err := poolConfig(opts)
-	if err != nil {
-		return nil, err
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", redact(err, opts.URL))
-	}
-	db := &DB{Now: opts.Now, pool: pool}
+	db := &DB{Now: opts.Now, closeFn: func() error { return nil }}
 	if db.Now == nil {
 		db.Now = time.Now
 	}
-	if err := migrate(ctx, pool, db.now); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("migrate database: %w", redact(err, opts.URL))
+	var dial func(context.Context, string, string) (net.Conn, error)
+	if opts.CloudSQL != nil {
+		var err error
+		if opts.URL, dial, db.closeFn, err = cloudSQLDial(ctx, *opts.CloudSQL); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := poolConfig(opts)
+	if err == nil {
+		cfg.ConnConfig.DialFunc = orDefaultDial(dial, cfg.ConnConfig.DialFunc)
+		db.pool, err = pgxpool.NewWithConfig(ctx, cfg)
+	}
+	if err == nil {
+		err = migrate(ctx, db.pool, db.now)
+	}
+	if err != nil {
+		_ = db.Close() // the open error is the one to report
+		return nil, fmt.Errorf("open database: %w", redact(err, opts.URL))
 	}
 	return db, nil
+}
+
+func orDefaultDial(dial, def func(context.Context, string, string) (net.Conn, error)) func(context.Context, string, string) (net.Conn, error) {
+	if dial != nil {
+		return dial
+	}
+	return def
 }
 
 // poolConfig parses the URL and applies the options.
@@ -98,18 +113,11 @@ func poolConfig(opts Options) (*pgxpool.Config, error) {
 	}
 	cfg, err := pgxpool.ParseConfig(opts.URL)
 	if err != nil {
-		// pgconn quotes the URL in its error; say only what is wrong.
-		return nil, fmt.Errorf("database URL: %w", redact(err, opts.URL))
+		return nil, fmt.Errorf("database URL: %w", err)
 	}
 	cfg.MaxConns = 10
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
-	}
-	if opts.Dial != nil {
-		cfg.ConnConfig.DialFunc = opts.Dial
-		// The connector speaks TLS itself, and resolves no host name.
-		cfg.ConnConfig.TLSConfig = nil
-		cfg.ConnConfig.LookupFunc = func(context.Context, string) ([]string, error) { return []string{"cloudsql"}, nil }
 	}
 	return cfg, nil
 }
@@ -158,9 +166,14 @@ func (e redactedError) Is(target error) bool {
 		target == context.DeadlineExceeded && errors.Is(e.cause, context.DeadlineExceeded)
 }
 
-// Close closes every connection of the pool.
+// Close closes every connection of the pool, and the Cloud SQL connector.
 func (db *DB) Close() error {
-	db.pool.Close()
+	if db.pool != nil {
+		db.pool.Close()
+	}
+	if err := db.closeFn(); err != nil {
+		return fmt.Errorf("close Cloud SQL connector: %w", err)
+	}
 	return nil
 }
 

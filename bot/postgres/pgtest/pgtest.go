@@ -3,14 +3,16 @@
 // unix socket in the same directory, and a fresh database for each test,
 // copied from a template so that every test starts from the same schema.
 //
-// A test package starts one server in its TestMain (Main) and asks for a
-// database in each test (Database). PostgreSQL refuses to run as root, so
-// when the tests run as root the server runs as the unprivileged system
-// user sccbot-test, created with useradd if it is missing.
+// A test package calls Main from its TestMain and asks for a database in
+// each test that needs one (Database); the package's one server starts
+// with the first such test and stops when the tests end. PostgreSQL
+// refuses to run as root, so when the tests run as root the server runs as
+// the unprivileged system user sccbot-test, created with useradd if it is
+// missing.
 //
 // Outside CI a machine without PostgreSQL skips the tests that need it,
-// with the reason printed; with CI=true a missing server fails the package,
-// so that CI can never pass by skipping.
+// with the reason printed; with CI=true they fail, so that CI can never
+// pass by skipping.
 package pgtest
 
 import (
@@ -22,6 +24,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -45,43 +48,56 @@ const templateName = "sccbot_template"
 const startTimeout = 2 * time.Minute
 
 var (
-	current *Server // the package's server; nil when unavailable
-	reason  string  // why there is no server
+	options Options
+	once    sync.Once
+	current *Server // the package's server, once started
+	reason  error   // why there is none
 	counter atomic.Int64
 )
 
-// Main starts the server, runs the package's tests and stops the server;
-// call it from TestMain. It never returns.
+// Main runs the package's tests and stops the server they started; call it
+// from TestMain. The server starts when a test first asks for a database,
+// so a test binary that asks for none pays nothing. It never returns.
 func Main(m *testing.M, opts Options) {
-	os.Exit(run(m, opts))
+	options = opts
+	code := m.Run()
+	if current != nil {
+		current.Stop()
+	}
+	os.Exit(code)
 }
 
-func run(m *testing.M, opts Options) int {
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	srv, err := Start(ctx)
-	if err == nil && opts.Prepare != nil {
-		if err = srv.prepareTemplate(ctx, opts.Prepare); err != nil {
-			srv.Stop()
+// server starts the package's server on first use.
+func server(tb testing.TB) *Server {
+	tb.Helper()
+	once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+		defer cancel()
+		srv, err := Start(ctx)
+		if err == nil && options.Prepare != nil {
+			if err = srv.prepareTemplate(ctx, options.Prepare); err != nil {
+				srv.Stop()
+			}
 		}
-	}
-	cancel()
-	if err != nil {
+		if err != nil {
+			reason = err
+			fmt.Fprintf(os.Stderr, "pgtest: no PostgreSQL for the tests that need it: %v\n", err)
+			return
+		}
+		current = srv
+	})
+	if current == nil {
 		if os.Getenv("CI") == "true" {
-			fmt.Fprintf(os.Stderr, "pgtest: PostgreSQL is required in CI: %v\n", err)
-			return 1
+			tb.Fatalf("PostgreSQL is required in CI: %v", reason)
 		}
-		reason = err.Error()
-		fmt.Fprintf(os.Stderr, "pgtest: skipping the PostgreSQL tests: %v\n", err)
-		return m.Run()
+		tb.Skipf("no PostgreSQL: %v", reason)
 	}
-	current = srv
-	defer srv.Stop()
-	return m.Run()
+	return current
 }
 
 // Database creates a fresh database for the test (a copy of the template),
-// drops it when the test ends, and returns its URL. It skips the test when
-// Main could not start a server.
+// drops it when the test ends, and returns its URL. Without a server it
+// skips the test, or fails it when CI=true.
 func Database(tb testing.TB) string {
 	tb.Helper()
 	return createDatabase(tb, "")
@@ -96,12 +112,7 @@ func EmptyDatabase(tb testing.TB) string {
 
 func createDatabase(tb testing.TB, template string) string {
 	tb.Helper()
-	if current == nil {
-		if reason == "" {
-			reason = "pgtest.Main was not called from TestMain"
-		}
-		tb.Skipf("no PostgreSQL: %s", reason)
-	}
+	current := server(tb)
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), counter.Add(1))
 	ctx := context.Background()
 	if template == "" {
