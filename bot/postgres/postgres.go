@@ -178,12 +178,25 @@ func (db *DB) Close() error {
 }
 
 // Ping reports whether the store can serve queries, for readiness checks.
+// After a failover or a server restart every idle connection of the pool
+// is dead and fails its next query once; so when the ping fails, Ping
+// drops the pool's connections and asks once more on a new one, and
+// readiness follows the database rather than the stale connections.
 func (db *DB) Ping(ctx context.Context) error {
-	var one int
-	if err := db.pool.QueryRow(ctx, `SELECT 1 FROM schema_migrations LIMIT 1`).Scan(&one); err != nil {
+	err := db.ping(ctx)
+	if err != nil && ctx.Err() == nil {
+		db.pool.Reset()
+		err = db.ping(ctx)
+	}
+	if err != nil {
 		return fmt.Errorf("ping database: %w", err)
 	}
 	return nil
+}
+
+func (db *DB) ping(ctx context.Context) error {
+	var one int
+	return db.pool.QueryRow(ctx, `SELECT 1 FROM schema_migrations LIMIT 1`).Scan(&one)
 }
 
 // now is the store's clock in UTC.

@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/api/option"
 
+	"github.com/sccbot/sccbot/config"
 	"github.com/sccbot/sccbot/playbooks/pagerduty"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -33,6 +34,8 @@ type env struct {
 	// kubeconfig, when set, replaces the container API as the source of
 	// GKE clusters' endpoints and credentials.
 	kubeconfig string
+	// databaseURL is the PostgreSQL store's libpq URL (a secret).
+	databaseURL string
 }
 
 func readEnv(getenv func(string) string) env {
@@ -50,6 +53,7 @@ func readEnv(getenv func(string) string) env {
 		pagerdutyURL:            orDefault(getenv("PAGERDUTY_EVENTS_URL"), pagerduty.DefaultURL),
 		pagerdutyKey:            getenv("PAGERDUTY_ROUTING_KEY"),
 		kubeconfig:              getenv("KUBECONFIG"),
+		databaseURL:             getenv(config.EnvDatabaseURL),
 	}
 }
 
