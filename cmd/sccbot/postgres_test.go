@@ -19,6 +19,7 @@ import (
 	"github.com/sccbot/sccbot/bot/postgres/pgtest"
 	"github.com/sccbot/sccbot/bot/sqlite"
 	"github.com/sccbot/sccbot/config"
+	"github.com/sccbot/sccbot/handlers"
 )
 
 // TestMain gives the PostgreSQL tests a server; it starts only when one
@@ -316,4 +317,30 @@ func execPG(t *testing.T, url, stmt string) {
 	if _, err := pgtest.Connect(t, url).Exec(t.Context(), stmt); err != nil {
 		t.Fatalf("%s: %v", stmt, err)
 	}
+}
+
+// newPostgresBenchIntake is the intake on a PostgreSQL store: the
+// throwaway server of pgtest, on this machine, with fsync off.
+func newPostgresBenchIntake(b *testing.B) *handlers.Intake {
+	b.Helper()
+	db, err := postgres.Open(context.Background(), postgres.Options{URL: pgtest.Database(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return benchIntake(b, db)
+}
+
+// BenchmarkPostgresIngestPath is BenchmarkIngestPath on PostgreSQL.
+func BenchmarkPostgresIngestPath(b *testing.B) { benchIngestPath(b, newPostgresBenchIntake(b)) }
+
+// BenchmarkPostgresIngestPathConcurrent is BenchmarkIngestPathConcurrent
+// on PostgreSQL.
+func BenchmarkPostgresIngestPathConcurrent(b *testing.B) {
+	benchIngestConcurrent(b, newPostgresBenchIntake(b))
+}
+
+// BenchmarkPostgresIngestDuplicate is BenchmarkIngestDuplicate on PostgreSQL.
+func BenchmarkPostgresIngestDuplicate(b *testing.B) {
+	benchIngestDuplicate(b, newPostgresBenchIntake(b))
 }
