@@ -15,47 +15,13 @@ import (
 // The digest's figures: one aggregate query each, over the indexes of the
 // migration, so only the few findings a digest lists are decoded.
 
-// digestCount and digestActionCount are aliases of the unnamed struct
-// types the use cases declare, so this store satisfies their interface
-// without either package importing the other (as in the SQLite store).
-type (
-	digestCount = struct {
-		Key      string
-		Count    int
-		Previous int
-	}
-	digestActionCount = struct {
-		Action      string
-		RequestedBy string
-		DecidedBy   string
-		Count       int
-	}
-)
-
-// Bounds on the arguments that shape SQL text.
-const (
-	maxDigestBounds  = 64
-	maxDigestActions = 64
-	maxDigestLimit   = 1000
-)
-
 // CountFindings returns, for each consecutive pair of bounds, how many
 // findings the store first saw in [bounds[i], bounds[i+1]). bounds must be
 // in order, 2 to 64 of them (EInvalid).
 func (db *DB) CountFindings(ctx context.Context, bounds []time.Time) ([]int, error) {
-	if len(bounds) < 2 || len(bounds) > maxDigestBounds {
-		return nil, bot.Errorf(bot.EInvalid, "count findings: %d bounds, want 2 to %d", len(bounds), maxDigestBounds)
-	}
-	args := make([]any, len(bounds))
-	for i, b := range bounds {
-		if i > 0 && b.Before(bounds[i-1]) {
-			return nil, bot.Errorf(bot.EInvalid, "count findings: bounds out of order at %d", i)
-		}
-		s, err := storerow.EncodeTime("count bound", b)
-		if err != nil {
-			return nil, err
-		}
-		args[i] = s
+	args, err := storerow.CountBounds(bounds)
+	if err != nil {
+		return nil, err
 	}
 	counts := make([]string, len(bounds)-1)
 	for i := range counts {
@@ -74,43 +40,18 @@ func (db *DB) CountFindings(ctx context.Context, bounds []time.Time) ([]int, err
 	return out, nil
 }
 
-// digestColumn is the findings column a digest groups by; only these
-// names ever reach SQL text.
-func digestColumn(by string) (string, bool) {
-	switch by {
-	case "severity", "category", "project":
-		return by, true
-	}
-	return "", false
-}
-
-// periods encodes prevFrom <= from <= to.
-func periods(prevFrom, from, to time.Time) (p, f, t string, err error) {
-	if from.Before(prevFrom) || to.Before(from) {
-		return "", "", "", bot.Errorf(bot.EInvalid, "periods out of order: %s, %s, %s", prevFrom, from, to)
-	}
-	if p, err = storerow.EncodeTime("period start", prevFrom); err != nil {
-		return "", "", "", err
-	}
-	if f, err = storerow.EncodeTime("period start", from); err != nil {
-		return "", "", "", err
-	}
-	t, err = storerow.EncodeTime("period end", to)
-	return p, f, t, err
-}
-
 // FindingGroups groups the findings first seen in [prevFrom, to) by a
 // column and returns the limit groups with most findings in [from, to),
 // with their count in [prevFrom, from) as Previous; ties go to the group
 // with more before, then to the key's byte order. groups is the number of
 // groups with findings in [from, to).
 func (db *DB) FindingGroups(ctx context.Context, by string, prevFrom, from, to time.Time,
-	limit int) (top []digestCount, groups int, err error) {
-	col, ok := digestColumn(by)
-	if !ok || limit < 1 || limit > maxDigestLimit {
+	limit int) (top []storerow.DigestCount, groups int, err error) {
+	col, ok := storerow.DigestColumn(by)
+	if !ok || limit < 1 || limit > storerow.MaxDigestLimit {
 		return nil, 0, bot.Errorf(bot.EInvalid, "finding groups by %q, limit %d: not supported", by, limit)
 	}
-	p, f, t, err := periods(prevFrom, from, to)
+	p, f, t, err := storerow.Periods(prevFrom, from, to)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -122,8 +63,8 @@ GROUP BY `+col+` ORDER BY cur DESC, prev DESC, `+col+` LIMIT @limit`,
 	if err != nil {
 		return nil, 0, fmt.Errorf("finding groups by %s: %w", by, err)
 	}
-	top, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (digestCount, error) {
-		var c digestCount
+	top, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (storerow.DigestCount, error) {
+		var c storerow.DigestCount
 		err := row.Scan(&c.Key, &c.Count, &c.Previous)
 		return c, err
 	})
@@ -154,10 +95,10 @@ const severityRank = `CASE f.severity WHEN 'CRITICAL' THEN 4 WHEN 'HIGH' THEN 3 
 // before) that nobody acknowledged: the limit most severe, newest first
 // within a severity, and how many there are in all.
 func (db *DB) UnacknowledgedFindings(ctx context.Context, since, before time.Time, limit int) ([]bot.Finding, int, error) {
-	if limit < 1 || limit > maxDigestLimit {
+	if limit < 1 || limit > storerow.MaxDigestLimit {
 		return nil, 0, bot.Errorf(bot.EInvalid, "unacknowledged findings: limit %d not supported", limit)
 	}
-	s, _, b, err := periods(since, since, before)
+	s, _, b, err := storerow.Periods(since, since, before)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -180,8 +121,8 @@ ORDER BY `+severityRank+` DESC, f.first_seen DESC, f.name LIMIT @limit`, args)
 
 // ActionCounts counts the requests that finished done in [from, to), dry
 // runs excluded, by action, requester and decider, in that order.
-func (db *DB) ActionCounts(ctx context.Context, from, to time.Time) ([]digestActionCount, error) {
-	_, f, t, err := periods(from, from, to)
+func (db *DB) ActionCounts(ctx context.Context, from, to time.Time) ([]storerow.DigestActionCount, error) {
+	_, f, t, err := storerow.Periods(from, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -191,8 +132,8 @@ GROUP BY action, requested_by, decided_by ORDER BY action, requested_by, decided
 	if err != nil {
 		return nil, fmt.Errorf("count actions: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (digestActionCount, error) {
-		var c digestActionCount
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (storerow.DigestActionCount, error) {
+		var c storerow.DigestActionCount
 		err := row.Scan(&c.Action, &c.RequestedBy, &c.DecidedBy, &c.Count)
 		return c, err
 	})
@@ -205,7 +146,7 @@ GROUP BY action, requested_by, decided_by ORDER BY action, requested_by, decided
 // FindingsWithOutcome counts the distinct findings with a notification
 // handled in [from, to) with the outcome (such as "silenced").
 func (db *DB) FindingsWithOutcome(ctx context.Context, outcome string, from, to time.Time) (int, error) {
-	_, f, t, err := periods(from, from, to)
+	_, f, t, err := storerow.Periods(from, from, to)
 	if err != nil {
 		return 0, err
 	}

@@ -16,18 +16,11 @@ import (
 // claim is a row that only one insert can create, whichever replica runs
 // it. Whoever creates it posts.
 
-func runKey(schedule string, runAt time.Time) (string, error) {
-	if schedule == "" {
-		return "", bot.Errorf(bot.EInvalid, "digest run has no schedule name")
-	}
-	return storerow.EncodeTime("digest run time", runAt)
-}
-
 // ClaimDigest claims the run of the schedule at runAt for posting to
 // channel. It returns true for exactly one caller per (schedule, runAt),
 // ever, however many race; every other caller gets false.
 func (db *DB) ClaimDigest(ctx context.Context, schedule string, runAt time.Time, channel string) (bool, error) {
-	at, err := runKey(schedule, runAt)
+	at, err := storerow.RunKey(schedule, runAt)
 	if err != nil {
 		return false, err
 	}
@@ -42,7 +35,7 @@ VALUES ($1, $2, $3, '', $4, '') ON CONFLICT DO NOTHING`, text(schedule), at, tex
 // DigestPosted records where the claimed run was posted. An unclaimed run
 // is ENotFound; an incomplete ref is EInvalid.
 func (db *DB) DigestPosted(ctx context.Context, schedule string, runAt time.Time, ref bot.MessageRef) error {
-	at, err := runKey(schedule, runAt)
+	at, err := storerow.RunKey(schedule, runAt)
 	if err != nil {
 		return err
 	}
@@ -63,7 +56,7 @@ WHERE schedule = $4 AND run_at = $5`, text(ref.Channel), text(ref.TS), db.nowTex
 // ReleaseDigest gives up a claim whose post failed, so that the run can be
 // claimed again. A run already recorded as posted is never released.
 func (db *DB) ReleaseDigest(ctx context.Context, schedule string, runAt time.Time) error {
-	at, err := runKey(schedule, runAt)
+	at, err := storerow.RunKey(schedule, runAt)
 	if err != nil {
 		return err
 	}
@@ -92,7 +85,7 @@ func (db *DB) LastDigest(ctx context.Context, schedule string) (time.Time, bool,
 // DigestRun returns where the run was posted (TS is "" while it is
 // claimed but not posted) and whether it was claimed at all.
 func (db *DB) DigestRun(ctx context.Context, schedule string, runAt time.Time) (bot.MessageRef, bool, error) {
-	at, err := runKey(schedule, runAt)
+	at, err := storerow.RunKey(schedule, runAt)
 	if err != nil {
 		return bot.MessageRef{}, false, err
 	}

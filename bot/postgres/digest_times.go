@@ -35,7 +35,7 @@ func meanColumns(a, b string) string {
 // and the mean time from when the store first saw each to its
 // acknowledgement.
 func (db *DB) MeanTimeToAck(ctx context.Context, from, to time.Time) (n int, mean time.Duration, err error) {
-	_, f, t, err := periods(from, from, to)
+	_, f, t, err := storerow.Periods(from, from, to)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -57,10 +57,10 @@ func (db *DB) MeanTimeToContain(ctx context.Context, actions []string, from, to 
 	if len(actions) == 0 {
 		return 0, 0, nil
 	}
-	if len(actions) > maxDigestActions {
-		return 0, 0, bot.Errorf(bot.EInvalid, "mean time to contain: %d actions, at most %d", len(actions), maxDigestActions)
+	if len(actions) > storerow.MaxDigestActions {
+		return 0, 0, bot.Errorf(bot.EInvalid, "mean time to contain: %d actions, at most %d", len(actions), storerow.MaxDigestActions)
 	}
-	_, f, t, err := periods(from, from, to)
+	_, f, t, err := storerow.Periods(from, from, to)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -13,9 +13,6 @@ import (
 	"github.com/sccbot/sccbot/internal/storerow"
 )
 
-// maxAmbiguous is how many candidate names an ambiguous short id lists.
-const maxAmbiguous = 5
-
 // upsertFinding inserts a finding or replaces the stored data, unless the
 // stored data has a later event time: notifications arrive out of order,
 // and an old one must not undo a newer state. An equal event time replaces
@@ -108,19 +105,14 @@ func (db *DB) ResolveFinding(ctx context.Context, ref string) (bot.Finding, erro
 	case 1:
 		return storerow.DecodeFinding(data)
 	}
-	more := ""
-	if len(names) > maxAmbiguous {
-		names, more = names[:maxAmbiguous], " and more"
-	}
-	return bot.Finding{}, bot.Errorf(bot.EInvalid, "finding id %q is ambiguous: it matches %s%s; use the full name",
-		ref, strings.Join(names, ", "), more)
+	return bot.Finding{}, storerow.Ambiguous(ref, names)
 }
 
-// findingsByShortID returns up to maxAmbiguous+1 names with the short id,
-// and the data of the first.
+// findingsByShortID returns up to storerow.MaxAmbiguous+1 names with the
+// short id, and the data of the first.
 func (db *DB) findingsByShortID(ctx context.Context, id string) (names []string, first []byte, err error) {
 	rows, err := db.pool.Query(ctx,
-		`SELECT name, data FROM findings WHERE short_id = $1 ORDER BY name LIMIT $2`, text(id), maxAmbiguous+1)
+		`SELECT name, data FROM findings WHERE short_id = $1 ORDER BY name LIMIT $2`, text(id), storerow.MaxAmbiguous+1)
 	if err != nil {
 		return nil, nil, err
 	}

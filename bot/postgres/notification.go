@@ -12,14 +12,11 @@ import (
 	"github.com/sccbot/sccbot/internal/storerow"
 )
 
-// notificationArgs validates and encodes a notification key. The event time
-// is compared exactly, to the nanosecond, in UTC.
+// notificationArgs validates and encodes a notification key, with the
+// name as a TEXT column holds it.
 func notificationArgs(key bot.NotificationKey) (name, eventTime string, err error) {
-	if key.Name == "" {
-		return "", "", bot.Errorf(bot.EInvalid, "notification has no finding name")
-	}
-	eventTime, err = storerow.EncodeTime("notification event time", key.EventTime)
-	return text(key.Name), eventTime, err
+	name, eventTime, err = storerow.NotificationKey(key)
+	return text(name), eventTime, err
 }
 
 const markNotification = `INSERT INTO notifications (finding_name, event_time, outcome, handled_at)
