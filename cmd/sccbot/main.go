@@ -79,7 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "audit":
 		err = cmdAudit(ctx, args[1:], time.Now(), getenv, stdout, stderr)
 	case "store":
-		err = cmdStore(ctx, args[1:], getenv, stdout, stderr)
+		err = cmdStore(ctx, args[1:], getenv, stdout)
 	case "demo":
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "version":

@@ -344,3 +344,37 @@ func BenchmarkPostgresIngestPathConcurrent(b *testing.B) {
 func BenchmarkPostgresIngestDuplicate(b *testing.B) {
 	benchIngestDuplicate(b, newPostgresBenchIntake(b))
 }
+
+// TestStoreCommandUsage checks the store command's help and usage errors,
+// which need no database.
+func TestStoreCommandUsage(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"store", "--help"}, exitOK, "usage: sccbot store copy"},
+		{[]string{"store", "copy", "--help"}, exitOK, "-from"},
+		{[]string{"store"}, exitUsage, "usage: sccbot store copy"},
+		{[]string{"store", "move"}, exitUsage, "usage: sccbot store copy"},
+		{[]string{"store", "copy", "--config", "x.yaml"}, exitUsage, "needs --config FILE and --from SQLITE_FILE"},
+	} {
+		var out bytes.Buffer
+		code := run(t.Context(), c.args, func(string) string { return "" }, &out, &out)
+		if code != c.code || !strings.Contains(out.String(), c.want) {
+			t.Errorf("%v = %d %q; want %d and %q", c.args, code, out.String(), c.code, c.want)
+		}
+	}
+}
+
+// TestCheckConfigDatabaseURL checks that check-config warns about a
+// missing SCCBOT_DATABASE_URL for a postgres store.
+func TestCheckConfigDatabaseURL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pg.yaml")
+	writeFile(t, path, "slack: {default_channel: C0123456789}\nsources: {poll: {parent: organizations/1/sources/-}}\nstore: {driver: postgres}\n")
+	var out bytes.Buffer
+	code := run(t.Context(), []string{"check-config", "--config", path}, func(string) string { return "" }, &out, &out)
+	if code != exitOK || !strings.Contains(out.String(), "warning: "+config.EnvDatabaseURL+": required with store.driver postgres") {
+		t.Errorf("check-config = %d:\n%s", code, out.String())
+	}
+}

@@ -23,16 +23,23 @@ var sqliteBookkeeping = []string{"schema_migrations", "sqlite_sequence"}
 // configuration names, for a team moving from one replica to several.
 // Stop the bot on SQLite first; what it handles after the copy is not
 // copied.
-func cmdStore(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func cmdStore(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	const usage = "usage: sccbot store copy --config FILE --from SQLITE_FILE [--force]"
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
 	if len(args) == 0 || args[0] != "copy" {
-		return usageError{errors.New("usage: sccbot store copy --config FILE --from SQLITE_FILE [--force]")}
+		return usageError{errors.New(usage)}
 	}
 	fs := flag.NewFlagSet("store copy", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(stdout)
 	path := fs.String("config", "", "configuration file (YAML) with store.driver postgres")
 	from := fs.String("from", "", "the SQLite store file to copy")
 	force := fs.Bool("force", false, "copy into a PostgreSQL store that already holds data, keeping the rows it has")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args[1:]); errors.Is(err, flag.ErrHelp) {
+		return nil // the flag package printed the flags
+	} else if err != nil {
 		return usageError{err}
 	}
 	if *path == "" || *from == "" {
