@@ -137,7 +137,13 @@ func (l *Lease) holdOnce(ctx context.Context, work func(ctx context.Context) err
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	defer func() {
+		// Closing sends a goodbye that a partitioned server never reads;
+		// do not wait for it long.
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		_ = conn.Close(closeCtx)
+	}()
 	var got bool
 	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, $2)`, leaseSpace, l.key).Scan(&got); err != nil {
 		return fmt.Errorf("try the lock: %w", err)
@@ -173,7 +179,12 @@ func (l *Lease) hold(ctx context.Context, conn *pgx.Conn, work func(ctx context.
 			}
 			return nil
 		case <-tick.C:
-			if err := conn.Ping(ctx); err != nil && ctx.Err() == nil {
+			// A partitioned server may never answer: a ping that takes
+			// longer than Check counts as a lost connection.
+			pingCtx, cancelPing := context.WithTimeout(ctx, l.opts.Check)
+			err := conn.Ping(pingCtx)
+			cancelPing()
+			if err != nil && ctx.Err() == nil {
 				lost := fmt.Errorf("lost the lock's connection: %w", err)
 				cancel(lost)
 				<-done // the work stops before another replica's starts here
