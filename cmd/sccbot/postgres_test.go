@@ -378,3 +378,33 @@ func TestCheckConfigDatabaseURL(t *testing.T) {
 		t.Errorf("check-config = %d:\n%s", code, out.String())
 	}
 }
+
+// TestPostgresAuditExport exports the audit log of a PostgreSQL store with
+// `sccbot audit`, as an operator would from any machine with the URL.
+func TestPostgresAuditExport(t *testing.T) {
+	url := pgtest.Database(t)
+	db, err := postgres.Open(t.Context(), postgres.Options{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	for _, ev := range []string{bot.AuditRequested, bot.AuditApproved} {
+		if err := db.AppendAudit(t.Context(), bot.AuditEvent{At: at, Event: ev, Request: "r1", Actor: "U1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	path := filepath.Join(t.TempDir(), "pg.yaml")
+	writeFile(t, path, "slack: {default_channel: C0123456789}\nsources: {poll: {parent: organizations/1/sources/-}}\nstore: {driver: postgres}\n")
+	var out, errOut bytes.Buffer
+	code := run(t.Context(), []string{"audit", "--config", path}, func(k string) string {
+		if k == config.EnvDatabaseURL {
+			return url
+		}
+		return ""
+	}, &out, &errOut)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if code != exitOK || len(lines) != 2 || !strings.Contains(lines[0], `"event":"requested"`) || !strings.Contains(lines[1], `"event":"approved"`) {
+		t.Errorf("audit = %d, %q (stderr %q)", code, out.String(), errOut.String())
+	}
+}
