@@ -18,6 +18,7 @@ func TestPostgresURLNeverInErrors(t *testing.T) {
 		{"unreachable", "postgres://sccbot:" + secret + "@127.0.0.1:1/db?connect_timeout=2&sslmode=disable"},
 		{"key value", "host=127.0.0.1 port=1 user=sccbot password=" + secret + " connect_timeout=2 sslmode=disable"},
 		{"bad option", "postgres://sccbot:" + secret + "@127.0.0.1:1/db?sslmode=bogus"},
+		{"password parameter", "postgres://sccbot@127.0.0.1:notaport/db?password=" + secret},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

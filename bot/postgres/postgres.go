@@ -86,7 +86,9 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	}
 	cfg, err := poolConfig(opts)
 	if err == nil {
-		cfg.ConnConfig.DialFunc = orDefaultDial(dial, cfg.ConnConfig.DialFunc)
+		if dial != nil {
+			cfg.ConnConfig.DialFunc = dial
+		}
 		db.pool, err = pgxpool.NewWithConfig(ctx, cfg)
 	}
 	if err == nil {
@@ -97,13 +99,6 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open database: %w", redact(err, opts.URL))
 	}
 	return db, nil
-}
-
-func orDefaultDial(dial, def func(context.Context, string, string) (net.Conn, error)) func(context.Context, string, string) (net.Conn, error) {
-	if dial != nil {
-		return dial
-	}
-	return def
 }
 
 // poolConfig parses the URL and applies the options.
@@ -130,9 +125,12 @@ func redact(err error, rawURL string) error {
 	}
 	msg := err.Error()
 	secrets := []string{rawURL}
-	if u, perr := url.Parse(rawURL); perr == nil && u.User != nil {
-		if pw, ok := u.User.Password(); ok && pw != "" {
-			secrets = append(secrets, pw, url.QueryEscape(pw), url.PathEscape(pw))
+	if u, perr := url.Parse(rawURL); perr == nil {
+		pw, _ := u.User.Password()
+		for _, pw := range []string{pw, u.Query().Get("password")} {
+			if pw != "" {
+				secrets = append(secrets, pw, url.QueryEscape(pw), url.PathEscape(pw))
+			}
 		}
 	}
 	for _, field := range strings.Fields(rawURL) {
