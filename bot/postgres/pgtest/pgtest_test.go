@@ -2,6 +2,10 @@ package pgtest
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -38,5 +42,29 @@ func TestPostgresHarnessDatabases(t *testing.T) {
 	var super bool
 	if err := a.QueryRow(ctx, `SELECT current_setting('is_superuser') = 'on'`).Scan(&super); err != nil || !super {
 		t.Errorf("connected as superuser = %v, %v", super, err)
+	}
+}
+
+// TestPostgresHarnessRemovesOrphans checks that a directory left by a dead
+// test binary is removed and one of a live process is kept.
+func TestPostgresHarnessRemovesOrphans(t *testing.T) {
+	done := exec.Command("true")
+	if err := done.Run(); err != nil {
+		t.Skipf("no process to outlive: %v", err)
+	}
+	dead := filepath.Join(os.TempDir(), fmt.Sprintf("pgtest-%d-orphan", done.Process.Pid))
+	live := filepath.Join(os.TempDir(), fmt.Sprintf("pgtest-%d-live", os.Getppid()))
+	for _, d := range []string{dead, live} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { os.RemoveAll(live); os.RemoveAll(dead) })
+	removeOrphans()
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("the dead process's directory is still there: %v", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("the live process's directory was removed: %v", err)
 	}
 }
