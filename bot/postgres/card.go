@@ -25,10 +25,11 @@ func (db *DB) Card(ctx context.Context, findingName string) (bot.MessageRef, boo
 	return ref, true, nil
 }
 
-// upsertCard records the card of a stored finding; it inserts nothing if
-// the finding is not stored. posted_at moves only when the card does.
+// upsertCard records the card of a stored finding ($1) as the message $2,
+// $3 posted at $4; it inserts nothing if the finding is not stored.
+// posted_at moves only when the card does.
 const upsertCard = `INSERT INTO cards (finding_name, channel, ts, posted_at)
-SELECT name, @channel, @ts, @now FROM findings WHERE name = @name
+SELECT name, $2, $3, $4 FROM findings WHERE name = $1
 ON CONFLICT (finding_name) DO UPDATE SET
 	channel = excluded.channel, ts = excluded.ts,
 	posted_at = CASE WHEN cards.channel = excluded.channel AND cards.ts = excluded.ts
@@ -45,12 +46,13 @@ func (db *DB) PutCard(ctx context.Context, findingName string, ref bot.MessageRe
 // putPostedCard is upsertCard and the notification's mark in one
 // statement: atomic like a transaction, in one round trip instead of four
 // (BEGIN, two statements, COMMIT) on the ingest path. The mark is only
-// inserted if the card was, and the count says whether it was.
+// inserted if the card was, and the count says whether it was. $5 and $6
+// are the notification's event time and outcome.
 const putPostedCard = `WITH card AS (` + upsertCard + `
 	RETURNING finding_name
 ), mark AS (
 	INSERT INTO notifications (finding_name, event_time, outcome, handled_at)
-	SELECT finding_name, @event_time, @outcome, @now FROM card
+	SELECT finding_name, $5, $6, $4 FROM card
 	ON CONFLICT DO NOTHING
 )
 SELECT count(*) FROM card`
@@ -69,8 +71,8 @@ func (db *DB) PutPostedCard(ctx context.Context, key bot.NotificationKey, ref bo
 		return bot.Errorf(bot.EInvalid, "card of finding %q has no channel or ts", key.Name)
 	}
 	var cards int
-	err = db.pool.QueryRow(ctx, putPostedCard, pgx.NamedArgs{"name": name, "channel": text(ref.Channel),
-		"ts": text(ref.TS), "now": db.nowText(), "event_time": eventTime, "outcome": text(outcome)}).Scan(&cards)
+	err = db.pool.QueryRow(ctx, putPostedCard, name, text(ref.Channel), text(ref.TS), db.nowText(),
+		eventTime, text(outcome)).Scan(&cards)
 	if err != nil {
 		return db.explainCardConflict(ctx, key.Name, ref, fmt.Errorf("put card of finding %q: %w", key.Name, err))
 	}
@@ -85,8 +87,7 @@ func (db *DB) putCard(ctx context.Context, findingName string, ref bot.MessageRe
 	if ref.Empty() {
 		return bot.Errorf(bot.EInvalid, "card of finding %q has no channel or ts", findingName)
 	}
-	tag, err := db.pool.Exec(ctx, upsertCard, pgx.NamedArgs{"name": findingName,
-		"channel": text(ref.Channel), "ts": text(ref.TS), "now": db.nowText()})
+	tag, err := db.pool.Exec(ctx, upsertCard, findingName, text(ref.Channel), text(ref.TS), db.nowText())
 	if err != nil {
 		return fmt.Errorf("put card of finding %q: %w", findingName, err)
 	}

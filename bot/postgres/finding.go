@@ -22,8 +22,7 @@ import (
 // one finding from several replicas end with the newest data.
 const upsertFinding = `INSERT INTO findings (name, short_id, category, severity, state, mute, class,
 	project, product, event_time, create_time, first_seen, last_seen, data)
-VALUES (@name, @short_id, @category, @severity, @state, @mute, @class,
-	@project, @product, @event_time, @create_time, @now, @now, @data)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
 ON CONFLICT (name) DO UPDATE SET
 	short_id = excluded.short_id, category = excluded.category, severity = excluded.severity,
 	state = excluded.state, mute = excluded.mute, class = excluded.class,
@@ -45,7 +44,7 @@ func (db *DB) PutFinding(ctx context.Context, f bot.Finding) error {
 		return bot.Errorf(bot.EInvalid, "finding name %q holds a NUL byte", row.Name)
 	}
 	now := db.nowText()
-	tag, err := db.pool.Exec(ctx, upsertFinding, findingArgs(row, now))
+	tag, err := db.pool.Exec(ctx, upsertFinding, findingArgs(row, now)...)
 	if err != nil {
 		return fmt.Errorf("put finding %q: %w", f.Name, err)
 	}
@@ -59,16 +58,12 @@ func (db *DB) PutFinding(ctx context.Context, f bot.Finding) error {
 	return nil
 }
 
-// findingArgs are the named arguments of upsertFinding.
-func findingArgs(r storerow.Finding, now string) pgx.NamedArgs {
-	return pgx.NamedArgs{
-		"name": r.Name, "short_id": text(r.ShortID),
-		"category": text(r.Category), "severity": r.Severity,
-		"state": text(r.State), "mute": text(r.Mute), "class": text(r.Class),
-		"project": text(r.Project), "product": text(r.Product),
-		"event_time": r.EventTime, "create_time": r.CreateTime,
-		"now": now, "data": r.Data,
-	}
+// findingArgs are the arguments of upsertFinding. They are positional:
+// pgx would rewrite named ones by scanning the SQL on every call, on the
+// ingest path.
+func findingArgs(r storerow.Finding, now string) []any {
+	return []any{r.Name, text(r.ShortID), text(r.Category), r.Severity, text(r.State), text(r.Mute),
+		text(r.Class), text(r.Project), text(r.Product), r.EventTime, r.CreateTime, now, r.Data}
 }
 
 // Finding returns the finding with the given full name, or ENotFound.
