@@ -58,7 +58,8 @@ type LeaseOptions struct {
 	// TCP keepalive for a vanished node.
 	Retry time.Duration
 	// Check is how often the holder checks its connection (default 5 s);
-	// a holder cut off from the server stops its work within Check.
+	// a holder cut off from the server stops its work within twice Check
+	// (or Check and a second, if longer).
 	Check   time.Duration
 	Metrics *LeaseMetrics
 	Logger  *slog.Logger
@@ -180,8 +181,9 @@ func (l *Lease) hold(ctx context.Context, conn *pgx.Conn, work func(ctx context.
 			return nil
 		case <-tick.C:
 			// A partitioned server may never answer: a ping that takes
-			// longer than Check counts as a lost connection.
-			pingCtx, cancelPing := context.WithTimeout(ctx, l.opts.Check)
+			// longer than Check (a second at least, so that a busy
+			// server is not taken for a lost one) counts as lost.
+			pingCtx, cancelPing := context.WithTimeout(ctx, max(l.opts.Check, time.Second))
 			err := conn.Ping(pingCtx)
 			cancelPing()
 			if err != nil && ctx.Err() == nil {
