@@ -34,6 +34,24 @@ func (db *DB) CreateGroup(ctx context.Context, g bot.Group) error {
 	return nil
 }
 
+// SetGroupCard records the group's card once it is posted: a group may be
+// created before its card, so that members join while the card waits for
+// the channel's pace.
+func (db *DB) SetGroupCard(ctx context.Context, groupID string, ref bot.MessageRef) error {
+	if ref.Empty() {
+		return bot.Errorf(bot.EInvalid, "group card is empty")
+	}
+	tag, err := db.pool.Exec(ctx, `UPDATE groups SET channel = $1, ts = $2 WHERE id = $3`,
+		text(ref.Channel), text(ref.TS), text(groupID))
+	if err != nil {
+		return fmt.Errorf("set card of group %s: %w", groupID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return bot.Errorf(bot.ENotFound, "group %q not found", groupID)
+	}
+	return nil
+}
+
 // OpenGroup returns the open group of key, if there is one.
 func (db *DB) OpenGroup(ctx context.Context, key string) (bot.Group, bool, error) {
 	return groupWhere(ctx, db.pool, `key = $1 AND closed = 0`, text(key))
@@ -87,8 +105,14 @@ func (db *DB) JoinGroup(ctx context.Context, groupID string, f bot.Finding, brea
 		if !ok {
 			return bot.Errorf(bot.ENotFound, "group %q not found", groupID)
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO group_members (group_id, finding_name, added_at, breakout)
-			VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, text(groupID), text(f.Name), db.nowText(), storerow.BoolInt(breakout))
+		// A breakout has its own card: it is counted in the group but never
+		// listed in its thread, so that it is shown once.
+		now, listedAt := db.nowText(), ""
+		if breakout {
+			listedAt = now
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO group_members (group_id, finding_name, added_at, breakout, listed_at)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, text(groupID), text(f.Name), now, storerow.BoolInt(breakout), listedAt)
 		if err != nil {
 			return fmt.Errorf("add member: %w", err)
 		}

@@ -23,8 +23,10 @@ type Group struct {
 
 // NewGroup encodes g.
 func NewGroup(g bot.Group) (Group, error) {
-	if g.ID == "" || g.Key == "" || g.Representative == "" || g.Card.Empty() {
-		return Group{}, bot.Errorf(bot.EInvalid, "group needs an id, a key, a representative and a card")
+	// The card may be missing (or only its channel known): main's grouping
+	// creates a group before its card is posted (SetGroupCard).
+	if g.ID == "" || g.Key == "" || g.Representative == "" {
+		return Group{}, bot.Errorf(bot.EInvalid, "group needs an id, a key and a representative")
 	}
 	pods, err := json.Marshal(nonNil(g.Pods))
 	if err != nil {
