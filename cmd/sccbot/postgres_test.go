@@ -212,7 +212,7 @@ func TestPostgresStoreCopyRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	execSQLite(t, extra, `CREATE TABLE post_intents (id TEXT)`)
+	execSQLite(t, extra, `CREATE TABLE added_by_a_newer_sccbot (id TEXT)`)
 	url := pgtest.Database(t)
 	getenv := func(k string) string {
 		if k == config.EnvDatabaseURL {
@@ -226,7 +226,7 @@ func TestPostgresStoreCopyRefusals(t *testing.T) {
 	}{
 		{"missing file", pgConfig, filepath.Join(dir, "nope.db"), "no such file", exitFailure},
 		{"sqlite config", sqliteConfig, extra, "store.driver is sqlite", exitUsage},
-		{"unknown table", pgConfig, extra, `table "post_intents" that the copy does not know`, exitFailure},
+		{"unknown table", pgConfig, extra, `table "added_by_a_newer_sccbot" that the copy does not know`, exitFailure},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out bytes.Buffer
