@@ -52,7 +52,12 @@ func TestPostgresCloudSQLAsksForTheInstance(t *testing.T) {
 	if len(paths) == 0 {
 		t.Fatal("the connector never called the admin API")
 	}
-	if want := "/sql/v1beta4/projects/my-project/instances/sccbot/"; !strings.HasPrefix(paths[0], want) || auths[0] != "Bearer test-token" {
-		t.Errorf("first admin call %s with %q, want %s... with the service's token", paths[0], auths[0], want)
+	// The connector asks for the instance's settings and an ephemeral
+	// certificate at once; each call must name the instance and carry the
+	// service's token.
+	for i, path := range paths {
+		if want := "/sql/v1beta4/projects/my-project/instances/sccbot"; !strings.HasPrefix(path, want) || auths[i] != "Bearer test-token" {
+			t.Errorf("admin call %s with %q, want %s... with the service's token", path, auths[i], want)
+		}
 	}
 }
