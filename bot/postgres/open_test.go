@@ -58,3 +58,23 @@ func TestPostgresEmptyURL(t *testing.T) {
 		t.Error("Open with no URL succeeded")
 	}
 }
+
+// TestPostgresConnectTimeout checks that a connection attempt is bounded
+// unless the URL bounds it itself.
+func TestPostgresConnectTimeout(t *testing.T) {
+	for _, c := range []struct {
+		url  string
+		want time.Duration
+	}{
+		{"postgres://u@db/x", defaultConnectTimeout},
+		{"postgres://u@db/x?connect_timeout=3", 3 * time.Second},
+	} {
+		cfg, err := poolConfig(Options{URL: c.url})
+		if err != nil {
+			t.Fatalf("poolConfig(%s): %v", c.url, err)
+		}
+		if got := cfg.ConnConfig.ConnectTimeout; got != c.want {
+			t.Errorf("poolConfig(%s) connect timeout = %v, want %v", c.url, got, c.want)
+		}
+	}
+}

@@ -114,8 +114,17 @@ func poolConfig(opts Options) (*pgxpool.Config, error) {
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// libpq waits forever by default; a server that does not answer
+		// must fail the start (and show on /readyz), not hang it.
+		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
+	}
 	return cfg, nil
 }
+
+// defaultConnectTimeout bounds each connection attempt unless the URL's
+// connect_timeout says otherwise.
+const defaultConnectTimeout = 10 * time.Second
 
 // redact removes the URL's password (and the URL itself) from an error's
 // text, whatever layer put it there.
