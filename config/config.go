@@ -258,10 +258,30 @@ type Poll struct {
 	Lookback Duration `yaml:"lookback"`
 }
 
-// Store configures the embedded database.
+// Store drivers.
+const (
+	// StoreSQLite is the embedded store: one file, one replica.
+	StoreSQLite = "sqlite"
+	// StorePostgres is a PostgreSQL database shared by several replicas.
+	StorePostgres = "postgres"
+)
+
+// Store configures the database.
 type Store struct {
+	// Driver is StoreSQLite (the default) or StorePostgres.
+	Driver string `yaml:"driver"`
 	// Path is the SQLite file, relative to the working directory.
 	Path string `yaml:"path"`
+	// CloudSQLInstance is a Cloud SQL for PostgreSQL instance's connection
+	// name (project:region:instance), reached through the Cloud SQL
+	// connector with IAM database authentication; without it the
+	// connection is the libpq URL in EnvDatabaseURL.
+	CloudSQLInstance string `yaml:"cloudsql_instance"`
+	// CloudSQLUser is the IAM database user: a service account's e-mail
+	// without ".gserviceaccount.com".
+	CloudSQLUser string `yaml:"cloudsql_user"`
+	// CloudSQLDatabase is the database on the instance.
+	CloudSQLDatabase string `yaml:"cloudsql_database"`
 }
 
 // ListenOff as Ops.Listen disables the ops server.
@@ -288,7 +308,7 @@ type defaulter interface{ setDefaults() }
 
 func (c *Config) setDefaults() {
 	c.Slack.setDefaults()
-	c.Store = Store{Path: "sccbot.db"}
+	c.Store = Store{Driver: StoreSQLite, Path: "sccbot.db", CloudSQLDatabase: "sccbot"}
 	c.Ops = Ops{Listen: ":9090"}
 	c.Log = Log{Level: "info", Format: "json"}
 	c.Grouping.setDefaults()

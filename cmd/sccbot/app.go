@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/sccbot/sccbot/bot/ops"
 	"github.com/sccbot/sccbot/bot/scc"
 	slackbot "github.com/sccbot/sccbot/bot/slack"
-	"github.com/sccbot/sccbot/bot/sqlite"
 	"github.com/sccbot/sccbot/config"
 	"github.com/sccbot/sccbot/handlers"
 	"github.com/sccbot/sccbot/playbooks"
@@ -24,6 +22,9 @@ import (
 // drainGrace bounds the work finished after shutdown begins. Cloud Run and
 // Kubernetes give 10 to 30 seconds between SIGTERM and SIGKILL.
 const drainGrace = 20 * time.Second
+
+// storePingTimeout bounds the store's readiness check.
+const storePingTimeout = time.Second
 
 // source is a supplier of findings: the Pub/Sub subscription or the poller.
 type source interface {
@@ -34,7 +35,7 @@ type source interface {
 // and the end-to-end tests build the same thing pointed at fakes.
 type app struct {
 	log      *slog.Logger
-	store    *sqlite.DB
+	store    store
 	outbox   *slackbot.Outbox
 	cards    *handlers.Cards
 	lister   *handlers.Lister
@@ -69,8 +70,8 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 			a.close()
 		}
 	}()
-	if a.store, err = sqlite.Open(ctx, cfg.Store.Path); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
+	if a.store, err = openStore(ctx, cfg.Store, e); err != nil {
+		return nil, err
 	}
 	a.closers = append(a.closers, a.store.Close)
 	deps, err := a.dependencies(ctx, cfg, e, log, reg)
@@ -116,7 +117,13 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 
 func (a *app) readiness() []ops.Check {
 	return []ops.Check{
-		{Name: "store", Fn: a.store.Ping},
+		{Name: "store", Fn: func(ctx context.Context) error {
+			// A database that stopped answering must not hold /readyz
+			// past the probe's own timeout, nor starve the checks after.
+			ctx, cancel := context.WithTimeout(ctx, storePingTimeout)
+			defer cancel()
+			return a.store.Ping(ctx)
+		}},
 		{Name: "slack", Fn: func(context.Context) error {
 			if !a.bot.Connected() {
 				return errors.New("socket mode is not connected")

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/sccbot/sccbot/bot"
-	"github.com/sccbot/sccbot/bot/sqlite"
 	"github.com/sccbot/sccbot/config"
 )
 
@@ -32,10 +31,10 @@ type auditLine struct {
 // cmdAudit is `sccbot audit --config FILE [--since D]`: it writes the audit
 // log to stdout as JSON lines, oldest first. It reads the store the running
 // bot writes; SQLite's write-ahead log lets both work at once.
-func cmdAudit(ctx context.Context, args []string, now time.Time, stdout, stderr io.Writer) error {
+func cmdAudit(ctx context.Context, args []string, now time.Time, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("config", "", "configuration file (YAML); its store.path is read")
+	path := fs.String("config", "", "configuration file (YAML); its store section is read")
 	sinceFlag := fs.String("since", "", "only events at or after this: a duration back from now (24h, 7d) or an RFC 3339 time")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
@@ -51,15 +50,20 @@ func cmdAudit(ctx context.Context, args []string, now time.Time, stdout, stderr 
 	if err != nil {
 		return usageError{err}
 	}
-	db, err := sqlite.Open(ctx, cfg.Store.Path)
+	db, err := openStore(ctx, cfg.Store, readEnv(getenv))
 	if err != nil {
-		return fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
+		return err
 	}
 	defer db.Close()
 	return exportAudit(ctx, db, since, stdout)
 }
 
-func exportAudit(ctx context.Context, db *sqlite.DB, since time.Time, stdout io.Writer) error {
+// auditLog is the store's audit log, read oldest first.
+type auditLog interface {
+	Audit(ctx context.Context, since time.Time, fn func(bot.AuditEvent) error) error
+}
+
+func exportAudit(ctx context.Context, db auditLog, since time.Time, stdout io.Writer) error {
 	w := bufio.NewWriter(stdout)
 	enc := json.NewEncoder(w)
 	err := db.Audit(ctx, since, func(ev bot.AuditEvent) error {

@@ -25,8 +25,8 @@ func cmdRun(ctx context.Context, args []string, getenv func(string) string, stde
 	if err != nil {
 		return usageError{err}
 	}
-	if problems := config.CheckEnv(getenv); len(problems) > 0 {
-		return usageError{config.Problems(problems)}
+	if problems := append(config.CheckEnv(getenv), config.CheckStoreEnv(cfg.Store, getenv)...); len(problems) > 0 {
+		return usageError{problems}
 	}
 	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
 	reg := prometheus.NewRegistry()
@@ -52,7 +52,8 @@ func cmdCheckConfig(args []string, getenv func(string) string, stdout io.Writer)
 	if err != nil {
 		return err
 	}
-	if _, err := config.LoadFile(path); err != nil {
+	cfg, err := config.LoadFile(path)
+	if err != nil {
 		var problems config.Problems
 		if errors.As(err, &problems) {
 			fmt.Fprintf(stdout, "%s: %d problem(s):\n%s\n", path, len(problems), problems.Error())
@@ -61,7 +62,7 @@ func cmdCheckConfig(args []string, getenv func(string) string, stdout io.Writer)
 		return usageError{err}
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", path)
-	for _, p := range config.CheckEnv(getenv) {
+	for _, p := range append(config.CheckEnv(getenv), config.CheckStoreEnv(cfg.Store, getenv)...) {
 		fmt.Fprintf(stdout, "warning: %s\n", p.String())
 	}
 	return nil

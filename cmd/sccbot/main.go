@@ -5,11 +5,13 @@
 //	sccbot check-config --config FILE  validate a configuration file
 //	sccbot playbooks lint [DIR]        check playbooks (the built-in ones, overlaid by DIR)
 //	sccbot audit --config FILE         export the audit log as JSON lines
+//	sccbot store copy --config FILE --from SQLITE_FILE
+//	                                   copy a SQLite store into PostgreSQL
 //	sccbot demo                        run the whole bot against built-in fakes
 //	sccbot version                     print the version
 //
 // Secrets come from the environment only: SLACK_APP_TOKEN, SLACK_BOT_TOKEN,
-// PAGERDUTY_ROUTING_KEY.
+// PAGERDUTY_ROUTING_KEY, SCCBOT_DATABASE_URL.
 package main
 
 import (
@@ -54,6 +56,8 @@ commands:
   playbooks lint [DIR]        check the built-in playbooks and the operator's in DIR
   audit --config FILE [--since 24h|7d|TIME]
                               export the audit log as JSON lines
+  store copy --config FILE --from SQLITE_FILE [--force]
+                              copy a SQLite store into the configured PostgreSQL store
   demo                        run the whole bot against built-in fakes and print what Slack received
   version                     print the version
 `
@@ -73,7 +77,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "playbooks":
 		err = cmdPlaybooks(args[1:], stdout)
 	case "audit":
-		err = cmdAudit(ctx, args[1:], time.Now(), stdout, stderr)
+		err = cmdAudit(ctx, args[1:], time.Now(), getenv, stdout, stderr)
+	case "store":
+		err = cmdStore(ctx, args[1:], getenv, stdout)
 	case "demo":
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "version":
