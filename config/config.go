@@ -207,6 +207,9 @@ type Match struct {
 type Sources struct {
 	PubSub *PubSub `yaml:"pubsub,omitempty"`
 	Poll   *Poll   `yaml:"poll,omitempty"`
+	// UnhealthyAfter is how long a source may fail, or go without working
+	// since the start, before /readyz reports it.
+	UnhealthyAfter Duration `yaml:"unhealthy_after"`
 }
 
 // How the Pub/Sub source treats a message it cannot decode.
@@ -269,6 +272,7 @@ type defaulter interface{ setDefaults() }
 
 func (c *Config) setDefaults() {
 	c.Slack.setDefaults()
+	c.Sources.UnhealthyAfter = Duration(2 * time.Minute)
 	c.Store = Store{Path: "sccbot.db"}
 	c.Ops = Ops{Listen: ":9090"}
 	c.Log = Log{Level: "info", Format: "json"}

@@ -28,6 +28,8 @@ const drainGrace = 20 * time.Second
 // source is a supplier of findings: the Pub/Sub subscription or the poller.
 type source interface {
 	Run(ctx context.Context, h scc.Handler) error
+	// Health is what the source reports about itself, nil if nothing.
+	Health() *scc.Health
 }
 
 // app is the wired bot. main builds it from the configuration; the demo
@@ -110,7 +112,7 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 }
 
 func (a *app) readiness() []ops.Check {
-	return []ops.Check{
+	checks := []ops.Check{
 		{Name: "store", Fn: a.store.Ping},
 		{Name: "slack", Fn: func(context.Context) error {
 			if !a.bot.Connected() {
@@ -119,6 +121,14 @@ func (a *app) readiness() []ops.Check {
 			return nil
 		}},
 	}
+	// A source that cannot receive is named, so that whoever reads /readyz
+	// knows which one.
+	for _, s := range a.sources {
+		if h := s.Health(); h != nil {
+			checks = append(checks, ops.Check{Name: "source", Fn: func(context.Context) error { return h.Ready() }})
+		}
+	}
+	return checks
 }
 
 // Run runs every component until ctx ends. Shutdown is ordered so that

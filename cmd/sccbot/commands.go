@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -36,11 +38,39 @@ func cmdRun(ctx context.Context, args []string, getenv func(string) string, stde
 		return err
 	}
 	log.Info("sccbot starting", "version", version, "config", path)
-	if err := a.Run(ctx); err != nil {
+	if err := runBounded(ctx, a.Run, stopBound, log); err != nil {
 		return err
 	}
 	log.Info("sccbot stopped")
 	return nil
+}
+
+// stopBound is how long after SIGTERM the process may take to stop: the
+// drain grace plus a few seconds to close the clients. Orchestrators kill
+// a process that takes longer, so sccbot gives up first, and says so.
+const stopBound = drainGrace + 4*time.Second
+
+// runBounded runs run until it returns, or until bound has passed since
+// ctx ended, whatever a source or a backend does. Work abandoned then was
+// never acked, so Pub/Sub delivers it again after the restart.
+func runBounded(ctx context.Context, run func(context.Context) error, bound time.Duration, log *slog.Logger) error {
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(bound)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		log.Error("sccbot did not stop in time; exiting with work abandoned (unacked, Pub/Sub redelivers it)",
+			"waited", bound.String())
+		return fmt.Errorf("did not stop within %s of the signal", bound)
+	}
 }
 
 // cmdCheckConfig is `sccbot check-config --config FILE`: it prints every
