@@ -84,7 +84,8 @@ func TestBinaryRunsAgainstEmulatorsAndStopsOnSIGTERM(t *testing.T) {
 		t.Fatalf("sccbot did not stop within 30s of SIGTERM\n%s", stderr.String())
 	}
 	logs := stderr.String()
-	for _, want := range []string{`"severity":"INFO"`, `"message":"finding posted"`, `"message":"sccbot stopped"`} {
+	checkLog(t, logs)
+	for _, want := range []string{`"severity":"INFO"`, `"message":"finding posted"`, `"finding_severity":"LOW"`, `"message":"sccbot stopped"`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %s\n%s", want, logs)
 		}

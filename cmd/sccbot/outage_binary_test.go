@@ -74,6 +74,7 @@ func TestBinarySourceOutage(t *testing.T) {
 			}
 			select {
 			case <-p.exited:
+				checkLog(t, p.output())
 				t.Logf("exited %s after SIGTERM (bound %s), code %d", time.Since(signalled).Round(10*time.Millisecond), bound, p.cmd.ProcessState.ExitCode())
 			case <-time.After(bound):
 				t.Fatalf("still running %s after SIGTERM\n%s", bound, p.output())
