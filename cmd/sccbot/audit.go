@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -33,12 +32,11 @@ type auditLine struct {
 // log to stdout as JSON lines, oldest first. It reads the store the running
 // bot writes; SQLite's write-ahead log lets both work at once.
 func cmdAudit(ctx context.Context, args []string, now time.Time, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("sccbot audit --config FILE [--since 24h|7d|TIME]", stderr)
 	path := fs.String("config", "", "configuration file (YAML); its store.path is read")
 	sinceFlag := fs.String("since", "", "only events at or after this: a duration back from now (24h, 7d) or an RFC 3339 time")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *path == "" {
 		return usageError{fmt.Errorf("audit needs --config FILE")}
@@ -51,9 +49,11 @@ func cmdAudit(ctx context.Context, args []string, now time.Time, stdout, stderr 
 	if err != nil {
 		return usageError{err}
 	}
-	db, err := sqlite.Open(ctx, cfg.Store.Path)
+	// Read-only: the export never creates a store (a wrong path is an
+	// error, not an empty log) nor migrates or locks the bot's.
+	db, err := sqlite.OpenReadOnly(ctx, cfg.Store.Path)
 	if err != nil {
-		return fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
+		return fmt.Errorf("open store %s (store.path of %s): %w", cfg.Store.Path, *path, err)
 	}
 	defer db.Close()
 	return exportAudit(ctx, db, since, stdout)

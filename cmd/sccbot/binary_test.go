@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -36,7 +37,9 @@ func buildBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "sccbot")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		// -buildvcs=auto overrides a GOFLAGS=-buildvcs=false, so that the
+		// binary names its revision as a release build would.
+		out, err := exec.Command("go", "build", "-buildvcs=auto", "-o", binPath, ".").CombinedOutput()
 		if err != nil {
 			buildErr = errors.New(string(out))
 		}
@@ -154,6 +157,19 @@ func TestBinaryExitCodes(t *testing.T) {
 		{"playbooks lint built-in", []string{"playbooks", "lint"}, nil, 0, []string{"built-in playbooks: ok, 57 in all"}},
 		{"playbooks lint broken dir", []string{"playbooks", "lint", "../../playbooks/testdata/broken"}, nil, 2,
 			[]string{"wrong-product-action.yaml:19: responses.gke[1].action: cloudrun_rollback does not apply to gke"}},
+		{"playbooks lint takes flags", []string{"playbooks", "lint", "--config", writeGood(t, dir)}, nil, 0, []string{"built-in playbooks: ok"}},
+		{"audit of a missing store", []string{"audit", "--config", writeGood(t, dir)}, nil, 1, []string{"no store at", "x.db"}},
+	}
+	for _, sub := range [][]string{{"run"}, {"check-config"}, {"audit"}, {"demo"}, {"playbooks"}, {"playbooks", "lint"}, {"version"}} {
+		for _, help := range []string{"--help", "-h"} {
+			tests = append(tests, struct {
+				name string
+				args []string
+				env  []string
+				code int
+				out  []string
+			}{strings.Join(sub, " ") + " " + help, append(slices.Clone(sub), help), nil, 0, []string{"sccbot"}})
+		}
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,6 +185,9 @@ func TestBinaryExitCodes(t *testing.T) {
 				if !strings.Contains(string(out), w) {
 					t.Errorf("output lacks %q\n%s", w, out)
 				}
+			}
+			if strings.Contains(string(out), "flag: help requested") {
+				t.Errorf("help shown as an error\n%s", out)
 			}
 			if strings.Contains(string(out), "xoxb-1-secret") {
 				t.Errorf("output echoes a secret from the config file\n%s", out)

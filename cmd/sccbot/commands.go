@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,7 +37,7 @@ func cmdRun(ctx context.Context, args []string, getenv func(string) string, stde
 	if err != nil {
 		return err
 	}
-	log.Info("sccbot starting", "version", version, "config", path)
+	log.Info("sccbot starting", "version", strings.TrimPrefix(currentVersion(), "sccbot "), "config", path)
 	if err := runBounded(ctx, a.Run, stopBound, log); err != nil {
 		return err
 	}
@@ -98,11 +98,10 @@ func cmdCheckConfig(args []string, getenv func(string) string, stdout io.Writer)
 }
 
 func configFlag(cmd string, args []string, out io.Writer) (string, error) {
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fs.SetOutput(out)
+	fs := newFlagSet("sccbot "+cmd+" --config FILE", out)
 	path := fs.String("config", "", "configuration file (YAML)")
-	if err := fs.Parse(args); err != nil {
-		return "", usageError{err}
+	if err := parseFlags(fs, args); err != nil {
+		return "", err
 	}
 	if *path == "" {
 		return "", usageError{fmt.Errorf("%s needs --config FILE", cmd)}
@@ -110,16 +109,27 @@ func configFlag(cmd string, args []string, out io.Writer) (string, error) {
 	return *path, nil
 }
 
-// cmdPlaybooks is `sccbot playbooks lint [DIR]`: it checks the built-in
-// playbooks overlaid by DIR, technique ids against the ATT&CK catalogue,
-// and prints every problem with its file, line and field.
-func cmdPlaybooks(args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "lint" || len(args) > 2 {
-		return usageError{errors.New("usage: sccbot playbooks lint [DIR]")}
+// cmdPlaybooks is `sccbot playbooks lint [--config FILE] [DIR]`: it checks
+// the built-in playbooks overlaid by DIR (or by the configuration's
+// playbooks.dir), technique ids against the ATT&CK catalogue, and prints
+// every problem with its file, line and field.
+func cmdPlaybooks(args []string, stdout, stderr io.Writer) error {
+	const use = "usage: sccbot playbooks lint [--config FILE] [DIR]"
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintln(stdout, use)
+		return nil
 	}
-	dir := ""
-	if len(args) == 2 {
-		dir = args[1]
+	if len(args) == 0 || args[0] != "lint" {
+		return usageError{errors.New(use)}
+	}
+	fs := newFlagSet("sccbot playbooks lint [--config FILE] [DIR]", stderr)
+	cfgPath := fs.String("config", "", "configuration file whose playbooks.dir is checked")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	dir, err := lintDir(fs.Args(), *cfgPath)
+	if err != nil {
+		return err
 	}
 	attack, err := mitre.Load()
 	if err != nil {
@@ -131,3 +141,25 @@ func cmdPlaybooks(args []string, stdout io.Writer) error {
 	}
 	return nil
 }
+
+// lintDir is the directory to lint: the argument, or playbooks.dir of the
+// configuration, or none (the built-in playbooks alone).
+func lintDir(args []string, cfgPath string) (string, error) {
+	switch {
+	case len(args) > 1:
+		return "", usageError{errors.New("playbooks lint takes one directory")}
+	case len(args) == 1 && cfgPath != "":
+		return "", usageError{errors.New("give a directory or --config, not both")}
+	case len(args) == 1:
+		return args[0], nil
+	case cfgPath != "":
+		cfg, err := config.LoadFile(cfgPath)
+		if err != nil {
+			return "", usageError{err}
+		}
+		return cfg.Playbooks.Dir, nil
+	}
+	return "", nil
+}
+
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
