@@ -28,9 +28,14 @@ import (
 // buttons (which the caller registers).
 func (a *app) respond(ctx context.Context, cfg *config.Config, e env, d deps, dir *slackbot.Directory,
 	log *slog.Logger) (*handlers.RespondFlow, error) {
-	lookup, err := a.ownerLookup(ctx, e, log)
-	if err != nil {
-		return nil, err
+	// The owner-lookup clients need Google credentials of their own; a bot
+	// that cannot page owners does not build them.
+	var lookup handlers.OwnerLookup
+	if cfg.Responses.Actions[bot.ActionPageOwner] != nil {
+		var err error
+		if lookup, err = a.ownerLookup(ctx, e, log); err != nil {
+			return nil, err
+		}
 	}
 	var pager handlers.Pager
 	if e.pagerdutyKey != "" {
@@ -63,9 +68,11 @@ func (a *app) responders(ctx context.Context, e env, d deps, lookup handlers.Own
 	if err != nil {
 		return nil, err
 	}
-	return []bot.Responder{gke, run,
-		handlers.NewPageResponder(lookup, pager, dir, log.With("component", "page")),
-		handlers.NewSCCResponder(d.scc, pager, a.store)}, nil
+	rs := []bot.Responder{gke, run, handlers.NewSCCResponder(d.scc, pager, a.store)}
+	if lookup != nil {
+		rs = append(rs, handlers.NewPageResponder(lookup, pager, dir, log.With("component", "page")))
+	}
+	return rs, nil
 }
 
 // ownerLookup finds owners through Essential Contacts and Resource Manager.
