@@ -99,11 +99,14 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 	registerButtons(mux, handlers.NewTasks(a.store, a.outbox, a.cards, time.Duration(cfg.Investigate.Timeout), log), inv)
 	handlers.NewSilenceFlow(a.store, a.outbox, a.outbox, a.silences, log).Register(mux, a.cards)
 	flow.Register(mux)
+	// These buttons open a dialog first thing: they are served ahead of
+	// slow work so that the click's trigger is used within its 3 seconds.
+	mux.MarkDialogs(handlers.ActionContain, handlers.ActionMute, handlers.ActionSilence)
 	if a.digest, err = a.digests(cfg, log); err != nil {
 		return nil, err
 	}
 	a.commands(cfg, deps, inv, flow, mux, log)
-	a.bot = slackbot.NewBot(api, mux, botOptions(cfg, log, slackMetrics, mux.Validate))
+	a.bot = slackbot.NewBot(api, mux, botOptions(cfg, log, slackMetrics, mux))
 	a.addSources(cfg, deps, log, reg)
 	if cfg.Ops.Listen != config.ListenOff {
 		a.ops = ops.New(cfg.Ops.Listen, reg, a.readiness(), log)

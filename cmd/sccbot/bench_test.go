@@ -54,8 +54,8 @@ func newBenchIntake(b *testing.B) *handlers.Intake {
 }
 
 // payloads returns n distinct notifications of the seed findings.
-func payloads(b *testing.B, n int) [][]byte {
-	b.Helper()
+func payloads(tb testing.TB, n int) [][]byte {
+	tb.Helper()
 	keys := []string{sccfake.SeedGKECompiler, sccfake.SeedCloudRunCompiler, sccfake.SeedCloudRunMaliciousBinary}
 	out := make([][]byte, n)
 	for i := range out {

@@ -176,9 +176,10 @@ func outboxOptions(cfg *config.Config, log *slog.Logger, m *slackbot.Metrics) sl
 	}
 }
 
-func botOptions(cfg *config.Config, log *slog.Logger, m *slackbot.Metrics, validate func(handlers.Request) map[string]string) slackbot.BotOptions {
+func botOptions(cfg *config.Config, log *slog.Logger, m *slackbot.Metrics, mux *handlers.Mux) slackbot.BotOptions {
 	return slackbot.BotOptions{
-		Validate:     validate,
+		Validate:     mux.Validate,
+		OpensDialog:  mux.OpensDialog,
 		Workers:      cfg.Slack.Workers,
 		QueueSize:    cfg.Slack.QueueSize,
 		AppID:        cfg.Slack.AppID,
