@@ -160,7 +160,7 @@ func TestBinaryExitCodes(t *testing.T) {
 		{"playbooks lint takes flags", []string{"playbooks", "lint", "--config", writeGood(t, dir)}, nil, 0, []string{"built-in playbooks: ok"}},
 		{"audit of a missing store", []string{"audit", "--config", writeGood(t, dir)}, nil, 1, []string{"no store at", "x.db"}},
 	}
-	for _, sub := range [][]string{{"run"}, {"check-config"}, {"audit"}, {"demo"}, {"playbooks"}, {"playbooks", "lint"}, {"version"}} {
+	for _, sub := range [][]string{{"run"}, {"check-config"}, {"doctor"}, {"audit"}, {"demo"}, {"playbooks"}, {"playbooks", "lint"}, {"version"}} {
 		for _, help := range []string{"--help", "-h"} {
 			tests = append(tests, struct {
 				name string

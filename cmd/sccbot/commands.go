@@ -31,6 +31,9 @@ func cmdRun(ctx context.Context, args []string, getenv func(string) string, stde
 		return usageError{config.Problems(problems)}
 	}
 	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	if err := startupCheck(ctx, cfg, getenv, log); err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a, err := newApp(ctx, cfg, readEnv(getenv), log, reg)

@@ -53,6 +53,8 @@ const usage = `usage: sccbot <command> [flags]
 commands:
   run --config FILE           run the bot (Slack tokens from SLACK_APP_TOKEN and SLACK_BOT_TOKEN)
   check-config --config FILE  check a configuration file and print every problem
+  doctor --config FILE        check that Slack, the sources and the Google APIs are
+                              reachable and permitted; exit 2 on a failure
   playbooks lint [--config FILE] [DIR]
                               check the built-in playbooks and the operator's in DIR
                               (or the configuration's playbooks.dir)
@@ -74,6 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = cmdRun(ctx, args[1:], getenv, stderr)
 	case "check-config":
 		err = cmdCheckConfig(args[1:], getenv, stdout)
+	case "doctor":
+		err = cmdDoctor(ctx, args[1:], getenv, stdout, stderr)
 	case "playbooks":
 		err = cmdPlaybooks(args[1:], stdout, stderr)
 	case "audit":
