@@ -47,6 +47,15 @@ type Config struct {
 	Responses Responses `yaml:"responses"`
 	// Digests are summaries posted on schedules.
 	Digests Digests `yaml:"digests"`
+	// Display is how the bot writes things for people.
+	Display Display `yaml:"display"`
+}
+
+// Display configures what people read.
+type Display struct {
+	// TimeZone is the IANA zone every time on Slack is written in (cards,
+	// threads, lists, digests), with the zone named; UTC by default.
+	TimeZone string `yaml:"time_zone"`
 }
 
 // Digests configures the scheduled digests. With no schedules none is
@@ -273,6 +282,7 @@ type defaulter interface{ setDefaults() }
 func (c *Config) setDefaults() {
 	c.Slack.setDefaults()
 	c.Sources.UnhealthyAfter = Duration(2 * time.Minute)
+	c.Display = Display{TimeZone: "UTC"}
 	c.Store = Store{Path: "sccbot.db"}
 	c.Ops = Ops{Listen: ":9090"}
 	c.Log = Log{Level: "info", Format: "json"}

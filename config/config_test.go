@@ -316,6 +316,7 @@ func TestGoodFileIsNormalised(t *testing.T) {
 		Playbooks: config.Playbooks{Dir: "/etc/sccbot/playbooks"},
 		Grouping:  defaultGrouping(),
 		Digests:   defaultDigests(),
+		Display:   config.Display{TimeZone: "UTC"},
 		Responses: config.Responses{ExecTimeout: config.Duration(5 * time.Minute), Actions: map[string]*config.ResponseRule{
 			"isolate_pod": {Requesters: []string{"S0ONCALL1"}, Approvers: []string{"S0LEADS01", "U0CAROL01"},
 				Approval: config.ApprovalRequired, TwoPerson: true, Expiry: config.Duration(30 * time.Minute)},
@@ -453,6 +454,7 @@ func TestDefaults(t *testing.T) {
 			LogsWindow: config.Duration(time.Hour), LogsLimit: 10, Timeout: config.Duration(time.Minute)},
 		Grouping:  defaultGrouping(),
 		Digests:   defaultDigests(),
+		Display:   config.Display{TimeZone: "UTC"},
 		Responses: config.Responses{ExecTimeout: config.Duration(5 * time.Minute)},
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {

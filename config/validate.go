@@ -21,6 +21,7 @@ func validate(r *report, c *Config) {
 	validateGrouping(r, "grouping", &c.Grouping)
 	validateResponses(r, &c.Responses)
 	validateDigests(r, &c.Digests)
+	checkTimeZone(r, "display.time_zone", &c.Display.TimeZone)
 }
 
 var (

@@ -61,6 +61,7 @@ func withClock(now func() time.Time) appOption { return func(a *app) { a.now = n
 
 // newApp builds every component. Nothing connects until Run.
 func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, reg *prometheus.Registry, opts ...appOption) (_ *app, err error) {
+	handlers.SetDisplayZone(cfg.Display.Location())
 	a := &app{log: log, now: time.Now}
 	for _, o := range opts {
 		o(a)

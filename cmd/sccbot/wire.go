@@ -136,7 +136,8 @@ func investigationTasks(cfg *config.Config, d deps, respond func(bot.Finding) []
 		}, time.Duration(inv.LogsWindow), inv.LogsLimit),
 		attack: handlers.AttackTask(d.attack, d.attack.Notice(), func(f bot.Finding) []string { return lib.Lookup(f).Techniques }),
 		playbook: handlers.PlaybookTask(func(f bot.Finding, start, end time.Time) bot.Message {
-			m := lib.Lookup(f).Checklist(f, start, end)
+			zone := cfg.Display.Location() // the checklist writes its window in the zone it is given
+			m := lib.Lookup(f).Checklist(f, start.In(zone), end.In(zone))
 			if buttons := respond(f); len(buttons) > 0 {
 				m.Blocks = append(m.Blocks, bot.Actions{Buttons: buttons})
 			}
