@@ -40,4 +40,3 @@ func (a *app) commands(cfg *config.Config, d deps, inv investigations, respond *
 		Logger: log.With("component", "commands"),
 	}).Register(mux)
 }
-
