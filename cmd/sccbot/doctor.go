@@ -11,14 +11,20 @@ import (
 	"text/tabwriter"
 	"time"
 
+	container "cloud.google.com/go/container/apiv1"
 	logging "cloud.google.com/go/logging/apiv2"
+	resourcemanager "cloud.google.com/go/resourcemanager/apiv3"
+	runapi "cloud.google.com/go/run/apiv2"
 	securitycenter "cloud.google.com/go/securitycenter/apiv2"
 
 	"github.com/sccbot/sccbot/bot"
 	"github.com/sccbot/sccbot/bot/cloudlogging"
+	"github.com/sccbot/sccbot/bot/owners"
 	"github.com/sccbot/sccbot/bot/scc"
 	slackbot "github.com/sccbot/sccbot/bot/slack"
 	"github.com/sccbot/sccbot/config"
+	"github.com/sccbot/sccbot/playbooks/cloudrun"
+	"github.com/sccbot/sccbot/playbooks/gke"
 )
 
 // Deadlines of the self-check: doctor waits for slow answers; run only
@@ -125,6 +131,13 @@ func googleChecks(ctx context.Context, cfg *config.Config, e env, timeout time.D
 			return []bot.CheckResult{scc.CheckParent(ctx, client, p.Parent)}
 		})
 	}
+	project := checkProject(cfg)
+	if project == "" {
+		out = append(out, bot.CheckResult{Name: "Cloud Run, GKE and action permissions", Status: bot.CheckWarn,
+			Detail: "not checked: no project to ask about (the subscription's, or a projects/ poll parent)"})
+	} else {
+		check(func(ctx context.Context) []bot.CheckResult { return projectChecks(ctx, cfg, e, project) })
+	}
 	if resource := logResource(cfg); resource != "" {
 		check(func(ctx context.Context) []bot.CheckResult {
 			client, err := logging.NewClient(ctx, googleOptions(e.loggingEmulator)...)
@@ -136,6 +149,68 @@ func googleChecks(ctx context.Context, cfg *config.Config, e env, timeout time.D
 		})
 	}
 	return out
+}
+
+// actionPermissions are the IAM permissions each response action needs on
+// the workload's project.
+var actionPermissions = map[string][]string{
+	bot.ActionIsolatePod:              {"container.pods.update", "container.networkPolicies.create"},
+	bot.ActionDeletePod:               {"container.pods.delete"},
+	bot.ActionCordonNode:              {"container.nodes.update"},
+	bot.ActionCloudRunRollback:        {"run.services.update", "run.revisions.delete"},
+	bot.ActionCloudRunCancelExecution: {"run.executions.cancel"},
+	bot.ActionPageOwner:               {"essentialcontacts.contacts.list", "resourcemanager.projects.getIamPolicy"},
+	bot.ActionMute:                    {"securitycenter.findings.setMute"},
+	bot.ActionResolve:                 {"securitycenter.findings.setState"},
+}
+
+// projectChecks asks Cloud Run, the container API and Resource Manager
+// (for the configured actions' permissions) about project.
+func projectChecks(ctx context.Context, cfg *config.Config, e env, project string) []bot.CheckResult {
+	var out []bot.CheckResult
+	if svcs, err := runapi.NewServicesClient(ctx, googleOptions(e.runEmulator)...); err != nil {
+		out = append(out, clientFailed("Cloud Run", err))
+	} else {
+		out = append(out, cloudrun.CheckAPI(ctx, svcs, project))
+		_ = svcs.Close()
+	}
+	if cm, err := container.NewClusterManagerClient(ctx, googleOptions(e.containerEmulator)...); err != nil {
+		out = append(out, clientFailed("container API", err))
+	} else {
+		out = append(out, gke.CheckAPI(ctx, cm, project))
+		_ = cm.Close()
+	}
+	needs := map[string][]string{}
+	for action, rule := range cfg.Responses.Actions {
+		if rule != nil && actionPermissions[action] != nil {
+			needs[action] = actionPermissions[action]
+		}
+	}
+	if len(needs) == 0 {
+		return out
+	}
+	projects, err := resourcemanager.NewProjectsClient(ctx, googleOptions(e.resourceManagerEmulator)...)
+	if err != nil {
+		return append(out, clientFailed("Resource Manager", err))
+	}
+	defer projects.Close()
+	return append(out, owners.CheckPermissions(ctx, projects, project, needs)...)
+}
+
+// checkProject is the project the API checks ask about: the
+// subscription's, else the poller's parent when it is a project.
+func checkProject(cfg *config.Config) string {
+	if ps := cfg.Sources.PubSub; ps != nil {
+		if project, err := projectOfSubscription(ps.Subscription); err == nil {
+			return project
+		}
+	}
+	if p := cfg.Sources.Poll; p != nil {
+		if id, ok := strings.CutPrefix(p.Parent, "projects/"); ok {
+			return strings.SplitN(id, "/", 2)[0]
+		}
+	}
+	return ""
 }
 
 // logResource is where to try a log query: the subscription's project,

@@ -31,6 +31,12 @@ store:
   path: ` + filepath.Join(dir, "sccbot.db") + `
 ops:
   listen: "127.0.0.1:0"
+responses:
+  actions:
+    delete_pod: {approval: none}
+    cloudrun_rollback: {approval: none}
+    page_owner: {approval: none}
+    mute: {approval: none}
 `
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -74,7 +80,9 @@ func TestBinaryDoctor(t *testing.T) {
 	for _, want := range []string{"STATUS", "Slack bot token", "in workspace Fake Workspace", "Slack app token",
 		"channel C0SECOPS00 (slack.default_channel)", "channel C0SECOPSGKE (routes[0].channel)",
 		"Pub/Sub subscription (sources.pubsub.subscription)", "Pub/Sub pull permission", "pubsub.subscriptions.consume granted",
-		"SCC findings (sources.poll.parent)", "Cloud Logging API", "0 warning(s), 0 failure(s)"} {
+		"SCC findings (sources.poll.parent)", "Cloud Logging API", "Cloud Run Admin API", "GKE (container API)",
+		"action delete_pod (responses.actions.delete_pod)", "container.pods.delete granted", "action mute", "action page_owner",
+		"action cloudrun_rollback", "0 warning(s), 0 failure(s)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("doctor output lacks %q", want)
 		}
@@ -84,6 +92,7 @@ func TestBinaryDoctor(t *testing.T) {
 	}
 
 	h.fakes.slack.SetNotInChannel("C0SECOPSGKE")
+	h.fakes.owners.DenyPermissions("projects/demo-sec", "securitycenter.findings.setMute")
 	tests := []struct {
 		name   string
 		env    []string
@@ -94,6 +103,7 @@ func TestBinaryDoctor(t *testing.T) {
 		{"revoked app token", withEnv(env, "SLACK_APP_TOKEN", "xapp-1-revoked"), good, "SLACK_APP_TOKEN refused by apps.connections.open: invalid_auth"},
 		{"missing subscription", env, doctorConfig(t, "projects/demo-sec/subscriptions/nope"), "projects/demo-sec/subscriptions/nope does not exist"},
 		{"channel without the bot", env, good, "the bot is not a member of #secops-gke"},
+		{"action without its permission", env, good, "missing on projects/demo-sec: securitycenter.findings.setMute"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -75,6 +75,8 @@ func startFakes(ctx context.Context, subscription string) (_ *fakes, err error) 
 		return nil, err
 	}
 	f.topic = "projects/" + project + "/topics/scc-notifications"
+	// The bot's own project, which sccbot doctor asks about.
+	f.owners.AddResource("projects/100000000001", ownersfake.DemoFolder, "projects/"+project)
 	if err := f.createSubscription(ctx, project, subscription); err != nil {
 		return nil, err
 	}
