@@ -206,30 +206,32 @@ func (b *Bot) loop(ctx context.Context, sockErr <-chan error) (socketDone bool, 
 func (b *Bot) work(ctx context.Context) {
 	queue, dialogs := b.queue, b.dialogs
 	for queue != nil || dialogs != nil {
-		select {
-		case r, ok := <-dialogs:
-			if !ok {
-				dialogs = nil
-				continue
-			}
+		r, ok, from := nextRequest(queue, dialogs)
+		switch {
+		case ok:
 			b.served(ctx, r)
-			continue
+		case from == dialogs:
+			dialogs = nil
 		default:
+			queue = nil
 		}
-		select {
-		case r, ok := <-dialogs:
-			if !ok {
-				dialogs = nil
-				continue
-			}
-			b.served(ctx, r)
-		case r, ok := <-queue:
-			if !ok {
-				queue = nil
-				continue
-			}
-			b.served(ctx, r)
-		}
+	}
+}
+
+// nextRequest takes a dialog opener if one waits, else whichever request comes
+// first. It returns the channel it read, so that a closed one (ok false)
+// can be dropped; a nil channel is never read.
+func nextRequest(queue, dialogs chan handlers.Request) (handlers.Request, bool, chan handlers.Request) {
+	select {
+	case r, ok := <-dialogs:
+		return r, ok, dialogs
+	default:
+	}
+	select {
+	case r, ok := <-dialogs:
+		return r, ok, dialogs
+	case r, ok := <-queue:
+		return r, ok, queue
 	}
 }
 
