@@ -305,3 +305,35 @@ func TestPollerHealth(t *testing.T) {
 		t.Errorf("up = %v", v)
 	}
 }
+
+// TestSubscriptionAbandonedWorkIsNotAcked: a finding still being handled
+// when Run's context ends is given up with its context, nacked, and left
+// to Pub/Sub's redelivery; Run returns.
+func TestSubscriptionAbandonedWorkIsNotAcked(t *testing.T) {
+	env := newPubsub(t, nil)
+	started := make(chan struct{}, 1)
+	s := NewSubscription(env.client, testSub, SubscriptionOptions{AckGrace: 100 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Run(ctx, func(ctx context.Context, f bot.Finding) error {
+			started <- struct{}{}
+			<-ctx.Done() // the post never finishes
+			return ctx.Err()
+		})
+	}()
+	id := env.srv.Publish(testTopic, seedJSON(t, sccfake.SeedGKECompiler), nil)
+	<-started
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return within 10s of its context ending")
+	}
+	if m := env.srv.Message(id); m == nil || m.Acks != 0 {
+		t.Errorf("abandoned message: %+v, want no ack", m)
+	}
+}

@@ -71,6 +71,8 @@ func TestBinaryRunsAgainstEmulatorsAndStopsOnSIGTERM(t *testing.T) {
 
 	h.fakes.publish(seed(t, sccfake.SeedGKECompiler))
 	h.waitCards("#secops-gke", 1)
+	// A malformed message is logged (once, with its source) and acked.
+	h.waitAcked(h.fakes.publish([]byte(`{"not": "an SCC notification"`)))
 	if rss, err := residentMemory(cmd.Process.Pid); err == nil {
 		t.Logf("sccbot resident memory after its first card: %s", rss)
 	}
@@ -88,7 +90,8 @@ func TestBinaryRunsAgainstEmulatorsAndStopsOnSIGTERM(t *testing.T) {
 	}
 	logs := stderr.String()
 	checkLog(t, logs)
-	for _, want := range []string{`"severity":"INFO"`, `"message":"finding posted"`, `"finding_severity":"LOW"`, `"message":"sccbot stopped"`} {
+	for _, want := range []string{`"severity":"INFO"`, `"message":"finding posted"`, `"finding_severity":"LOW"`,
+		`"message":"malformed message","component":"sources","source":"pubsub:` + testSubscription + `"`, `"message":"sccbot stopped"`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %s\n%s", want, logs)
 		}
