@@ -33,8 +33,7 @@ func SelfCheck(ctx context.Context, api CheckAPI, channels []ChannelUse) []bot.C
 	var out []bot.CheckResult
 	auth, err := api.AuthTestContext(ctx)
 	if err != nil {
-		out = append(out, bot.CheckResult{Name: "Slack bot token", Status: bot.CheckFail,
-			Detail: "SLACK_BOT_TOKEN refused by auth.test: " + slackErr(err), Blocks: true})
+		out = append(out, tokenResult("Slack bot token", "SLACK_BOT_TOKEN", "auth.test", err))
 		// Without a bot token nothing else about channels can be learnt.
 		return append(out, appToken(ctx, api))
 	}
@@ -54,8 +53,7 @@ func SelfCheck(ctx context.Context, api CheckAPI, channels []ChannelUse) []bot.C
 
 func appToken(ctx context.Context, api CheckAPI) bot.CheckResult {
 	if _, _, err := api.StartSocketModeContext(ctx); err != nil {
-		return bot.CheckResult{Name: "Slack app token", Status: bot.CheckFail,
-			Detail: "SLACK_APP_TOKEN refused by apps.connections.open: " + slackErr(err), Blocks: true}
+		return tokenResult("Slack app token", "SLACK_APP_TOKEN", "apps.connections.open", err)
 	}
 	return bot.CheckResult{Name: "Slack app token", Status: bot.CheckOK, Detail: "socket mode connections allowed"}
 }
@@ -79,6 +77,18 @@ func channel(ctx context.Context, api CheckAPI, c ChannelUse) bot.CheckResult {
 			Detail: "the bot is not a member of #" + ch.Name + ": invite it (/invite @the-bot) or posts fail with not_in_channel"}
 	}
 	return bot.CheckResult{Name: name, Status: bot.CheckOK, Detail: "#" + ch.Name + ", the bot is a member"}
+}
+
+// tokenResult is a failed token check: Slack's refusal (invalid_auth,
+// token_revoked, …) blocks the bot and names the variable; not reaching
+// Slack at all is only a warning, since it may pass.
+func tokenResult(name, variable, method string, err error) bot.CheckResult {
+	var se goslack.SlackErrorResponse
+	if errors.As(err, &se) {
+		return bot.CheckResult{Name: name, Status: bot.CheckFail, Blocks: true,
+			Detail: variable + " refused by " + method + ": " + se.Err}
+	}
+	return bot.CheckResult{Name: name, Status: bot.CheckWarn, Detail: "could not reach Slack for " + method + ": " + err.Error()}
 }
 
 // slackErr is the Slack error code when there is one, else the error.

@@ -77,3 +77,20 @@ func TestSelfCheckAgainstTheFakeSlack(t *testing.T) {
 		}
 	}
 }
+
+// TestSelfCheckSlackUnreachable: not reaching Slack is a warning, not a
+// refused token: it does not stop the bot from starting.
+func TestSelfCheckSlackUnreachable(t *testing.T) {
+	f := slackfake.New()
+	url := f.URL()
+	f.Close()
+	got := SelfCheck(context.Background(), goslack.New("xoxb-1", goslack.OptionAppLevelToken("xapp-1"), goslack.OptionAPIURL(url)), nil)
+	for _, r := range got {
+		if r.Status != bot.CheckWarn || r.Blocks || !strings.Contains(r.Detail, "could not reach Slack") {
+			t.Errorf("%+v, want a warning", r)
+		}
+	}
+	if len(got) != 2 {
+		t.Errorf("%d results, want the two tokens", len(got))
+	}
+}
