@@ -70,7 +70,7 @@ func (w *StreamWatch) Interceptor() grpc.StreamClientInterceptor {
 			w.failed(ctx, err)
 			return nil, err
 		}
-		s := &watchedStream{ClientStream: cs, w: w}
+		s := &watchedStream{ClientStream: cs, w: w, openedAt: w.now()}
 		w.opened()
 		s.stop = context.AfterFunc(ctx, s.end)
 		return s, nil
@@ -118,9 +118,10 @@ func (w *StreamWatch) failed(ctx context.Context, err error) {
 // watchedStream reports each received message and the stream's end.
 type watchedStream struct {
 	grpc.ClientStream
-	w    *StreamWatch
-	once sync.Once
-	stop func() bool
+	w        *StreamWatch
+	openedAt time.Time
+	once     sync.Once
+	stop     func() bool
 }
 
 func (s *watchedStream) RecvMsg(m any) error {
@@ -129,10 +130,20 @@ func (s *watchedStream) RecvMsg(m any) error {
 		s.w.health.OK()
 		return nil
 	}
-	s.w.failed(s.Context(), err)
+	if !s.recycled(err) {
+		s.w.failed(s.Context(), err)
+	}
 	s.end()
 	s.stop()
 	return err
+}
+
+// recycled reports a stream that worked for StableAfter and was then
+// ended by the server with UNAVAILABLE: Pub/Sub ends every StreamingPull
+// stream that way after a while, and the client opens another at once.
+// Only if that fails is the subscription failing.
+func (s *watchedStream) recycled(err error) bool {
+	return status.Code(err) == codes.Unavailable && s.w.now().Sub(s.openedAt) >= s.w.stableAfter
 }
 
 // end marks the stream closed once, whether it ended with an error or its
