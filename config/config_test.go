@@ -307,7 +307,7 @@ func TestGoodFileIsNormalised(t *testing.T) {
 			Filter:   `state="ACTIVE"`,
 			Interval: config.Duration(time.Minute),
 			Lookback: config.Duration(time.Hour),
-		}},
+		}, UnhealthyAfter: config.Duration(2 * time.Minute)},
 		Store: config.Store{Driver: config.StoreSQLite, Path: "sccbot.db", CloudSQLDatabase: "sccbot"},
 		Ops:   config.Ops{Listen: config.ListenOff},
 		Log:   config.Log{Level: "debug", Format: "text"},
@@ -317,6 +317,7 @@ func TestGoodFileIsNormalised(t *testing.T) {
 		Grouping:  defaultGrouping(),
 		Evidence:  config.Evidence{MaxBinaryBytes: 256 << 20, LogLines: 1000, DebugImage: "busybox:1.37"},
 		Digests:   defaultDigests(),
+		Display:   config.Display{TimeZone: "UTC"},
 		Responses: config.Responses{ExecTimeout: config.Duration(5 * time.Minute), Actions: map[string]*config.ResponseRule{
 			"isolate_pod": {Requesters: []string{"S0ONCALL1"}, Approvers: []string{"S0LEADS01", "U0CAROL01"},
 				Approval: config.ApprovalRequired, TwoPerson: true, Expiry: config.Duration(30 * time.Minute)},
@@ -446,7 +447,7 @@ func TestDefaults(t *testing.T) {
 			Subscription:   "projects/p1/subscriptions/s1",
 			MaxOutstanding: 100,
 			Malformed:      config.MalformedAck,
-		}},
+		}, UnhealthyAfter: config.Duration(2 * time.Minute)},
 		Store: config.Store{Driver: config.StoreSQLite, Path: "sccbot.db", CloudSQLDatabase: "sccbot"},
 		Ops:   config.Ops{Listen: ":9090"},
 		Log:   config.Log{Level: "info", Format: "json"},
@@ -454,6 +455,7 @@ func TestDefaults(t *testing.T) {
 			LogsWindow: config.Duration(time.Hour), LogsLimit: 10, Timeout: config.Duration(time.Minute)},
 		Grouping:  defaultGrouping(),
 		Digests:   defaultDigests(),
+		Display:   config.Display{TimeZone: "UTC"},
 		Responses: config.Responses{ExecTimeout: config.Duration(5 * time.Minute)},
 		Evidence:  config.Evidence{MaxBinaryBytes: 256 << 20, LogLines: 1000, DebugImage: "busybox:1.37"},
 	}

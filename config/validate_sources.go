@@ -18,6 +18,7 @@ func validateSources(r *report, s *Sources) {
 	if s.Poll != nil {
 		validatePoll(r, s.Poll)
 	}
+	checkDuration(r, "sources.unhealthy_after", s.UnhealthyAfter, time.Second, 24*time.Hour)
 }
 
 var subscriptionName = regexp.MustCompile(`^projects/[a-z0-9][a-z0-9.:-]*/subscriptions/[A-Za-z][A-Za-z0-9._~+%-]*$`)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/bot/sqlite"
 	"github.com/sccbot/sccbot/config"
 )
 
@@ -32,12 +32,11 @@ type auditLine struct {
 // log to stdout as JSON lines, oldest first. It reads the store the running
 // bot writes; SQLite's write-ahead log lets both work at once.
 func cmdAudit(ctx context.Context, args []string, now time.Time, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("sccbot audit --config FILE [--since 24h|7d|TIME]", stderr)
 	path := fs.String("config", "", "configuration file (YAML); its store section is read")
 	sinceFlag := fs.String("since", "", "only events at or after this: a duration back from now (24h, 7d) or an RFC 3339 time")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *path == "" {
 		return usageError{fmt.Errorf("audit needs --config FILE")}
@@ -50,12 +49,25 @@ func cmdAudit(ctx context.Context, args []string, now time.Time, getenv func(str
 	if err != nil {
 		return usageError{err}
 	}
-	db, err := openStore(ctx, cfg.Store, readEnv(getenv))
+	db, err := openAuditStore(ctx, cfg.Store, readEnv(getenv))
 	if err != nil {
-		return err
+		return fmt.Errorf("open store (the store section of %s): %w", *path, err)
 	}
 	defer db.Close()
 	return exportAudit(ctx, db, since, stdout)
+}
+
+// openAuditStore opens the store for reading the audit log. A SQLite store
+// is opened read-only: the export never creates one (a wrong path is an
+// error, not an empty log) nor migrates or locks the bot's.
+func openAuditStore(ctx context.Context, s config.Store, e env) (interface {
+	auditLog
+	Close() error
+}, error) {
+	if s.Driver == config.StorePostgres {
+		return openStore(ctx, s, e)
+	}
+	return sqlite.OpenReadOnly(ctx, s.Path)
 }
 
 // auditLog is the store's audit log, read oldest first.

@@ -60,8 +60,8 @@ func benchIntake(b *testing.B, store store) *handlers.Intake {
 }
 
 // payloads returns n distinct notifications of the seed findings.
-func payloads(b *testing.B, n int) [][]byte {
-	b.Helper()
+func payloads(tb testing.TB, n int) [][]byte {
+	tb.Helper()
 	keys := []string{sccfake.SeedGKECompiler, sccfake.SeedCloudRunCompiler, sccfake.SeedCloudRunMaliciousBinary}
 	out := make([][]byte, n)
 	for i := range out {
