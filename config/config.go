@@ -254,6 +254,9 @@ type PubSub struct {
 	// Subscription is the full name: projects/P/subscriptions/S.
 	Subscription   string `yaml:"subscription"`
 	MaxOutstanding int    `yaml:"max_outstanding"`
+	// Streams is how many StreamingPull streams receive at once: more
+	// streams, more findings a second in a storm.
+	Streams int `yaml:"streams"`
 	// Malformed is MalformedAck or MalformedNack.
 	Malformed string `yaml:"malformed"`
 }
@@ -358,6 +361,7 @@ func (s *DigestSchedule) setDefaults() {
 
 func (p *PubSub) setDefaults() {
 	p.MaxOutstanding = 100
+	p.Streams = 4
 	p.Malformed = MalformedAck
 }
 

@@ -445,8 +445,8 @@ func TestDefaults(t *testing.T) {
 		},
 		Sources: config.Sources{PubSub: &config.PubSub{
 			Subscription:   "projects/p1/subscriptions/s1",
-			MaxOutstanding: 100,
-			Malformed:      config.MalformedAck,
+			MaxOutstanding: 100, Streams: 4,
+			Malformed: config.MalformedAck,
 		}, UnhealthyAfter: config.Duration(2 * time.Minute)},
 		Store: config.Store{Driver: config.StoreSQLite, Path: "sccbot.db", CloudSQLDatabase: "sccbot"},
 		Ops:   config.Ops{Listen: ":9090"},

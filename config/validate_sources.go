@@ -34,6 +34,7 @@ func validatePubSub(r *report, p *PubSub) {
 		r.addf(path, "must look like projects/PROJECT/subscriptions/NAME")
 	}
 	checkInt(r, "sources.pubsub.max_outstanding", p.MaxOutstanding, 1, 10000)
+	checkInt(r, "sources.pubsub.streams", p.Streams, 1, 16)
 	checkEnum(r, "sources.pubsub.malformed", &p.Malformed, strings.ToLower,
 		[]string{MalformedAck, MalformedNack}, "malformed-message policy")
 }

@@ -42,6 +42,9 @@ type SubscriptionOptions struct {
 	// MaxOutstanding caps messages being handled at once (Pub/Sub flow
 	// control); 0 keeps the client's default of 1000.
 	MaxOutstanding int
+	// Streams is the number of StreamingPull streams (Pub/Sub's
+	// NumGoroutines); 0 means the library's default of one.
+	Streams int
 	// Now is the clock for Rejected.ReceivedAt; it defaults to time.Now.
 	Now func() time.Time
 	// Watch, when set, is installed on the client's connection (see
@@ -106,6 +109,9 @@ func (f *flight) wait() <-chan struct{} {
 // client's project or a full projects/P/subscriptions/S name.
 func NewSubscription(client *pubsub.Client, subscription string, opts SubscriptionOptions) *Subscription {
 	sub := client.Subscriber(subscription)
+	if opts.Streams > 0 {
+		sub.ReceiveSettings.NumGoroutines = opts.Streams
+	}
 	if opts.MaxOutstanding != 0 {
 		sub.ReceiveSettings.MaxOutstandingMessages = opts.MaxOutstanding
 	}

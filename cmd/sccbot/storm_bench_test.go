@@ -185,10 +185,10 @@ sources:
 store:
   path: %s
 ops:
-  listen: "off"
+  listen: "%s"
 log:
   level: %s
-`, stormChannels[0], stormChannels[1], stormChannels[2], testSubscription, filepath.Join(dir, "sccbot.db"), cmp.Or(os.Getenv("STORM_LOG_LEVEL"), "warn"))
+`, stormChannels[0], stormChannels[1], stormChannels[2], testSubscription, filepath.Join(dir, "sccbot.db"), cmp.Or(os.Getenv("STORM_OPS"), "off"), cmp.Or(os.Getenv("STORM_LOG_LEVEL"), "warn"))
 	path := filepath.Join(dir, "sccbot.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		b.Fatal(err)

@@ -110,7 +110,7 @@ func (a *app) addSources(cfg *config.Config, d deps, log *slog.Logger, reg prome
 	if ps := cfg.Sources.PubSub; ps != nil {
 		a.sources = append(a.sources, scc.NewSubscription(d.pubsub, ps.Subscription, scc.SubscriptionOptions{
 			Logger: srcLog, Metrics: metrics, Rejects: a.store, Watch: d.watch,
-			NackMalformed: ps.Malformed == config.MalformedNack, MaxOutstanding: ps.MaxOutstanding}))
+			NackMalformed: ps.Malformed == config.MalformedNack, MaxOutstanding: ps.MaxOutstanding, Streams: ps.Streams}))
 	}
 	if p := cfg.Sources.Poll; p != nil {
 		a.sources = append(a.sources, scc.NewPoller(d.sccAPI, scc.PollOptions{
