@@ -38,17 +38,11 @@ type Options struct {
 	// its own (Timeout bounds each attempt).
 	HTTPClient *http.Client
 	Logger     *slog.Logger
-	// Timeout bounds each attempt; default DefaultTimeout.
-	Timeout time.Duration
-	// Attempts is how many times an event is sent when PagerDuty is rate
-	// limiting, failing or unreachable; default DefaultAttempts.
-	Attempts int
-	// Backoff is the pause after failed attempt n (1-based) when PagerDuty
-	// gave no Retry-After; default DefaultBackoff.
-	Backoff func(attempt int) time.Duration
-	// Sleep waits between attempts; default Sleep. Tests pass one that
-	// records the pause and returns at once.
-	Sleep func(ctx context.Context, d time.Duration) error
+	// Limits bound each attempt and how many times an event is sent when
+	// PagerDuty is rate limiting, failing or unreachable; defaults
+	// DefaultTimeout, DefaultAttempts, DefaultBackoff (used when PagerDuty
+	// gave no Retry-After) and Sleep.
+	retry.Limits
 	// Now reads the clock for Retry-After dates; default time.Now.
 	Now func() time.Time
 	// MaxRetryAfter caps the Retry-After the client honours; default
@@ -88,18 +82,9 @@ func New(url, routingKey string, opts Options) *Client {
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{}
 	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultTimeout
-	}
-	if opts.Attempts <= 0 {
-		opts.Attempts = DefaultAttempts
-	}
-	if opts.Backoff == nil {
-		opts.Backoff = DefaultBackoff
-	}
-	if opts.Sleep == nil {
-		opts.Sleep = Sleep
-	}
+	opts.Limits = opts.Limits.Or(retry.Limits{
+		Timeout: DefaultTimeout, Attempts: DefaultAttempts, Backoff: DefaultBackoff, Sleep: Sleep,
+	})
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
