@@ -1,7 +1,6 @@
 package owners
 
 import (
-	"io"
 	"log/slog"
 	"regexp"
 	"time"
@@ -68,7 +67,7 @@ func New(contacts *essentialcontacts.Client, projects *resourcemanager.ProjectsC
 	}
 	log := opts.Logger
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = slog.New(slog.DiscardHandler)
 	}
 	return &Finder{contacts: contacts, projects: projects, opts: opts, log: log}
 }

@@ -107,7 +107,7 @@ func periods(prevFrom, from, to time.Time) (p, f, t string, err error) {
 // key's byte order. A group with none in [from, to) sorts last. groups is
 // the number of groups with findings in [from, to).
 func (db *DB) FindingGroups(ctx context.Context, by string, prevFrom, from, to time.Time,
-	limit int) (top []digestCount, groups int, err error) {
+	limit int) (top []digestCount, groups int, err error) { //nolint:revive // an alias of an unnamed type (above)
 	col, ok := digestColumn(by)
 	if !ok || limit < 1 || limit > maxDigestLimit {
 		return nil, 0, bot.Errorf(bot.EInvalid, "finding groups by %q, limit %d: not supported", by, limit)
@@ -218,7 +218,7 @@ func (db *DB) UnacknowledgedFindings(ctx context.Context, since, before time.Tim
 // ActionCounts counts the requests that finished done in [from, to), dry
 // runs excluded, by action, requester and decider (who approved it, or the
 // bot when no approval was needed), in that order.
-func (db *DB) ActionCounts(ctx context.Context, from, to time.Time) ([]digestActionCount, error) {
+func (db *DB) ActionCounts(ctx context.Context, from, to time.Time) ([]digestActionCount, error) { //nolint:revive // an alias of an unnamed type (above)
 	_, f, t, err := periods(from, from, to)
 	if err != nil {
 		return nil, err

@@ -55,7 +55,7 @@ func cmdAudit(ctx context.Context, args []string, now time.Time, stdout, stderr 
 	if err != nil {
 		return fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
 	}
-	defer db.Close()
+	defer db.Close() //nolint:errcheck // only read: the export reports its own faults
 	return exportAudit(ctx, db, since, stdout)
 }
 

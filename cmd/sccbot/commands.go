@@ -26,7 +26,7 @@ func cmdRun(ctx context.Context, args []string, getenv func(string) string, stde
 		return usageError{err}
 	}
 	if problems := config.CheckEnv(getenv); len(problems) > 0 {
-		return usageError{config.Problems(problems)}
+		return usageError{problems}
 	}
 	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
 	reg := prometheus.NewRegistry()

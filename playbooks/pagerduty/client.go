@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -93,7 +92,7 @@ func New(url, routingKey string, opts Options) *Client {
 	}
 	log := opts.Logger
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = slog.New(slog.DiscardHandler)
 	}
 	return &Client{url: url, key: routingKey, opts: opts, log: log, http: opts.HTTPClient}
 }
