@@ -49,6 +49,8 @@ type Config struct {
 	Digests Digests `yaml:"digests"`
 	// Evidence is where collect_evidence keeps what it collects.
 	Evidence Evidence `yaml:"evidence"`
+	// Display is how the bot writes things for people.
+	Display Display `yaml:"display"`
 }
 
 // Evidence configures the collect_evidence action.
@@ -63,6 +65,13 @@ type Evidence struct {
 	// DebugImage is the image of the ephemeral container that reads
 	// /proc/PID/exe when the binary is gone from disk; "" turns that off.
 	DebugImage string `yaml:"debug_image"`
+}
+
+// Display configures what people read.
+type Display struct {
+	// TimeZone is the IANA zone every time on Slack is written in (cards,
+	// threads, lists, digests), with the zone named; UTC by default.
+	TimeZone string `yaml:"time_zone"`
 }
 
 // Digests configures the scheduled digests. With no schedules none is
@@ -226,6 +235,9 @@ type Match struct {
 type Sources struct {
 	PubSub *PubSub `yaml:"pubsub,omitempty"`
 	Poll   *Poll   `yaml:"poll,omitempty"`
+	// UnhealthyAfter is how long a source may fail, or go without working
+	// since the start, before /readyz reports it.
+	UnhealthyAfter Duration `yaml:"unhealthy_after"`
 }
 
 // How the Pub/Sub source treats a message it cannot decode.
@@ -258,10 +270,30 @@ type Poll struct {
 	Lookback Duration `yaml:"lookback"`
 }
 
-// Store configures the embedded database.
+// Store drivers.
+const (
+	// StoreSQLite is the embedded store: one file, one replica.
+	StoreSQLite = "sqlite"
+	// StorePostgres is a PostgreSQL database shared by several replicas.
+	StorePostgres = "postgres"
+)
+
+// Store configures the database.
 type Store struct {
+	// Driver is StoreSQLite (the default) or StorePostgres.
+	Driver string `yaml:"driver"`
 	// Path is the SQLite file, relative to the working directory.
 	Path string `yaml:"path"`
+	// CloudSQLInstance is a Cloud SQL for PostgreSQL instance's connection
+	// name (project:region:instance), reached through the Cloud SQL
+	// connector with IAM database authentication; without it the
+	// connection is the libpq URL in EnvDatabaseURL.
+	CloudSQLInstance string `yaml:"cloudsql_instance"`
+	// CloudSQLUser is the IAM database user: a service account's e-mail
+	// without ".gserviceaccount.com".
+	CloudSQLUser string `yaml:"cloudsql_user"`
+	// CloudSQLDatabase is the database on the instance.
+	CloudSQLDatabase string `yaml:"cloudsql_database"`
 }
 
 // ListenOff as Ops.Listen disables the ops server.
@@ -288,7 +320,9 @@ type defaulter interface{ setDefaults() }
 
 func (c *Config) setDefaults() {
 	c.Slack.setDefaults()
-	c.Store = Store{Path: "sccbot.db"}
+	c.Sources.UnhealthyAfter = Duration(2 * time.Minute)
+	c.Display = Display{TimeZone: "UTC"}
+	c.Store = Store{Driver: StoreSQLite, Path: "sccbot.db", CloudSQLDatabase: "sccbot"}
 	c.Ops = Ops{Listen: ":9090"}
 	c.Log = Log{Level: "info", Format: "json"}
 	c.Grouping.setDefaults()

@@ -17,11 +17,17 @@ import (
 
 // Location is the schedule's time zone: UTC when TimeZone is empty (or,
 // which Load rules out, not a time zone).
-func (s DigestSchedule) Location() *time.Location {
-	if s.TimeZone == "" {
+func (s DigestSchedule) Location() *time.Location { return location(s.TimeZone) }
+
+// Location is the zone times are shown in: UTC when TimeZone is empty
+// (or, which Load rules out, not a time zone).
+func (d Display) Location() *time.Location { return location(d.TimeZone) }
+
+func location(tz string) *time.Location {
+	if tz == "" {
 		return time.UTC
 	}
-	loc, err := time.LoadLocation(s.TimeZone)
+	loc, err := time.LoadLocation(tz)
 	if err != nil {
 		return time.UTC
 	}

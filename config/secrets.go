@@ -10,6 +10,9 @@ const (
 	EnvSlackAppToken       = "SLACK_APP_TOKEN"
 	EnvSlackBotToken       = "SLACK_BOT_TOKEN"
 	EnvPagerDutyRoutingKey = "PAGERDUTY_ROUTING_KEY"
+	// EnvDatabaseURL is the PostgreSQL store's libpq URL; it may hold a
+	// password.
+	EnvDatabaseURL = "SCCBOT_DATABASE_URL"
 )
 
 // secretWords are parts of key names that hold secrets. A schema key never
@@ -108,4 +111,29 @@ func checkToken(v, prefix, kind string) string {
 		return "must start with \"" + prefix + "\" (" + kind + "), but it holds a token of another kind (" + got + "...); are the two variables swapped?"
 	}
 	return "must start with \"" + prefix + "\" (" + kind + ")"
+}
+
+// CheckStoreEnv reports what the store needs from the environment: with
+// driver postgres and no Cloud SQL instance, a libpq URL in EnvDatabaseURL.
+// The value is never echoed, as it may hold a password.
+func CheckStoreEnv(s Store, getenv func(string) string) Problems {
+	url := getenv(EnvDatabaseURL)
+	var msg string
+	switch {
+	case s.Driver != StorePostgres:
+		return nil
+	case s.CloudSQLInstance != "" && url != "":
+		msg = "set with store.cloudsql_instance too: use one or the other"
+	case s.CloudSQLInstance != "":
+		return nil
+	case url == "":
+		msg = "required with store.driver postgres (or set store.cloudsql_instance): a libpq URL such as postgres://USER@HOST:5432/DB?sslmode=verify-full"
+	case strings.TrimSpace(url) != url:
+		msg = "has leading or trailing whitespace"
+	case !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://") && !strings.Contains(url, "="):
+		msg = "is not a libpq connection string: write postgres://USER@HOST:5432/DB or host=HOST dbname=DB ..."
+	default:
+		return nil
+	}
+	return Problems{{Path: EnvDatabaseURL, Message: msg}}
 }

@@ -18,6 +18,7 @@ func validateSources(r *report, s *Sources) {
 	if s.Poll != nil {
 		validatePoll(r, s.Poll)
 	}
+	checkDuration(r, "sources.unhealthy_after", s.UnhealthyAfter, time.Second, 24*time.Hour)
 }
 
 var subscriptionName = regexp.MustCompile(`^projects/[a-z0-9][a-z0-9.:-]*/subscriptions/[A-Za-z][A-Za-z0-9._~+%-]*$`)
@@ -87,9 +88,45 @@ func checkFilter(f string) string {
 	return ""
 }
 
+// cloudSQLInstance is an instance connection name: project (possibly
+// domain-scoped, example.com:project), region, instance.
+var cloudSQLInstance = regexp.MustCompile(`^([a-z][a-z0-9.-]*:)?[a-z][a-z0-9-]*:[a-z]+-[a-z]+[0-9]+:[a-z][a-z0-9-]*$`)
+
 func validateStore(r *report, s *Store) {
-	if strings.TrimSpace(s.Path) == "" {
-		r.addf("store.path", "required: the SQLite file, for example /var/lib/sccbot/sccbot.db")
+	checkEnum(r, "store.driver", &s.Driver, strings.ToLower, []string{StoreSQLite, StorePostgres}, "store driver")
+	switch s.Driver {
+	case StoreSQLite:
+		if strings.TrimSpace(s.Path) == "" {
+			r.addf("store.path", "required: the SQLite file, for example /var/lib/sccbot/sccbot.db")
+		}
+		if s.CloudSQLInstance != "" || s.CloudSQLUser != "" {
+			r.addf("store.cloudsql_instance", "only with driver: postgres (the driver is sqlite)")
+		}
+	case StorePostgres:
+		validateCloudSQL(r, s)
+	}
+}
+
+// validateCloudSQL checks the Cloud SQL keys; without an instance the
+// connection comes from the environment (CheckStoreEnv).
+func validateCloudSQL(r *report, s *Store) {
+	switch {
+	case s.CloudSQLInstance == "":
+		if s.CloudSQLUser != "" {
+			r.addf("store.cloudsql_user", "only with store.cloudsql_instance")
+		}
+		return
+	case !cloudSQLInstance.MatchString(s.CloudSQLInstance):
+		r.addf("store.cloudsql_instance", "%s is not an instance connection name: write PROJECT:REGION:INSTANCE, as gcloud sql instances describe shows it", quote(s.CloudSQLInstance))
+	}
+	switch user := s.CloudSQLUser; {
+	case user == "":
+		r.addf("store.cloudsql_user", "required with store.cloudsql_instance: the IAM database user, a service account's e-mail without .gserviceaccount.com (sccbot@PROJECT.iam)")
+	case strings.HasSuffix(user, ".gserviceaccount.com"):
+		r.addf("store.cloudsql_user", "drop .gserviceaccount.com: Cloud SQL names an IAM service account user %s", quote(strings.TrimSuffix(user, ".gserviceaccount.com")))
+	}
+	if strings.TrimSpace(s.CloudSQLDatabase) == "" {
+		r.addf("store.cloudsql_database", "required: the database on the instance")
 	}
 }
 

@@ -67,7 +67,7 @@ func (a *AckFlow) Note(ctx context.Context, f bot.Finding) ([]bot.Rich, error) {
 	if err != nil || !ok {
 		return nil, err
 	}
-	line := bot.R(bot.T("✅ Acknowledged by "), bot.Mention(by), bot.T(" at "+at.UTC().Format("15:04")+" UTC"))
+	line := bot.R(bot.T("✅ Acknowledged by "), bot.Mention(by), bot.T(" at "+inDisplayZone(at).Format("15:04 MST")))
 	first, _, err := a.store.FindingSeen(ctx, f.Name)
 	if err != nil {
 		return nil, fmt.Errorf("acknowledgement note: %w", err)
@@ -91,7 +91,7 @@ func (a *AckFlow) click(ctx context.Context, r Request) error {
 		a.log.Warn("acknowledgement not recorded", "finding", f.Name, "user", r.UserID, "err", err)
 		return a.tell(ctx, r, bot.R(bot.T("Acknowledge: "+bot.ErrorMessage(err))))
 	}
-	when := at.UTC().Format("2006-01-02 15:04 UTC")
+	when := inDisplayZone(at).Format("2006-01-02 15:04 MST")
 	if !first {
 		who := bot.R(bot.T("Already acknowledged by "), bot.Mention(by))
 		if by == r.UserID {

@@ -71,7 +71,7 @@ func stateBlock(s CardState) (bot.Block, bool) {
 	var lines []bot.Rich
 	for _, r := range s.Running {
 		lines = append(lines, bot.R(bot.T("⏳ "+r.Label+" running, asked by "), bot.Mention(r.UserID),
-			bot.T(" at "+r.Since.UTC().Format("15:04:05 UTC"))))
+			bot.T(" at "+inDisplayZone(r.Since).Format("15:04:05 MST"))))
 	}
 	lines = append(lines, s.Notes...)
 	if len(lines) == 0 {
@@ -218,7 +218,7 @@ func formatTime(t time.Time) string {
 	if t.IsZero() {
 		return "unknown"
 	}
-	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+	return inDisplayZone(t).Format("2006-01-02 15:04:05 MST")
 }
 
 func stateLabel(f bot.Finding) string {

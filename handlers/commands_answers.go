@@ -88,7 +88,7 @@ func (c *Commands) list(ctx context.Context, fl ListFilters) (bot.Message, error
 
 func listSpans(f bot.Finding) []bot.Span {
 	return []bot.Span{findingLink(f), bot.T(" · " + f.Severity.Label() + " · " + clip(f.Category, 70) + " · " +
-		clip(whereOf(f), 60) + " · " + f.EventTime.UTC().Format("01-02 15:04 UTC") + " · " + f.State)}
+		clip(whereOf(f), 60) + " · " + inDisplayZone(f.EventTime).Format("01-02 15:04 MST") + " · " + f.State)}
 }
 
 // mitre describes one technique, named by id or by SCC's enum.
@@ -167,7 +167,7 @@ func (c *Commands) stats(ctx context.Context, fl ListFilters) (bot.Message, erro
 		return bot.Message{}, err
 	}
 	lines = append(lines, fmt.Sprintf("open and not acknowledged: %d", open), fmt.Sprintf("active silences: %d", len(active)))
-	head := "sccbot since " + from.UTC().Format("2006-01-02 15:04 UTC")
+	head := "sccbot since " + inDisplayZone(from).Format("2006-01-02 15:04 MST")
 	return bot.Message{Text: head, Blocks: []bot.Block{bot.Section{Text: bot.R(bot.B(head))}, bot.Code{Text: strings.Join(lines, "\n")}}}, nil
 }
 

@@ -277,7 +277,7 @@ func (d *Digests) post(ctx context.Context, s DigestSchedule, run time.Time, log
 	if err != nil {
 		return err
 	}
-	m := DigestMessage(dg, s.Name, s.Location)
+	m := DigestMessage(dg, s.Name, DisplayZone())
 	m.Key = fmt.Sprintf("digest/%s/%s", s.Name, run.UTC().Format(time.RFC3339Nano))
 	ref, err := d.poster.Post(ctx, s.Channel, m)
 	if err != nil {

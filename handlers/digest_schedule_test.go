@@ -217,6 +217,9 @@ func wantTimes(t *testing.T, what string, got []time.Time, want ...time.Time) {
 // Paris is 08:00 UTC before the clocks go forward on Sunday 29 March
 // 2026 and 07:00 UTC after; Monday's digest covers the weekend.
 func TestDigestFiresAtCronTimeInItsZoneAcrossDST(t *testing.T) {
+	// The digest is read in the display zone, here the schedule's too.
+	SetDisplayZone(paris(t))
+	t.Cleanup(func() { SetDisplayZone(time.UTC) })
 	synctest.Test(t, func(t *testing.T) {
 		loc := paris(t)
 		now := bubbleClock(time.Date(2026, 3, 26, 12, 0, 0, 0, loc))

@@ -350,9 +350,9 @@ func listLine(f bot.Finding, zone *time.Location) string {
 		binary = p.Binary
 	}
 	if zone == nil {
-		zone = time.UTC
+		zone = DisplayZone()
 	}
-	return fmt.Sprintf("%s %s %-8s %s %s", f.ShortID(), f.EventTime.In(zone).Format("15:04:05"), f.Severity.Label(),
+	return fmt.Sprintf("%s %s %-8s %s %s", f.ShortID(), f.EventTime.In(zone).Format("15:04:05 MST"), f.Severity.Label(),
 		clip(whereOf(f), 48), clip(binary, 32))
 }
 

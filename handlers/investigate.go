@@ -81,7 +81,7 @@ func (t *Tasks) run(ctx context.Context, r Request, label string, task Task) err
 	started, prev := tracker.Start(f.Name, Running{Action: r.ActionID, Label: label, UserID: r.UserID, Since: t.now()})
 	if !started {
 		return t.tell(ctx, r, bot.R(bot.T(label+" is already running for this finding, asked by "),
-			bot.Mention(prev.UserID), bot.T(" at "+prev.Since.UTC().Format("15:04:05 UTC")+". The answer will be in the thread.")))
+			bot.Mention(prev.UserID), bot.T(" at "+inDisplayZone(prev.Since).Format("15:04:05 MST")+". The answer will be in the thread.")))
 	}
 	answer, shown := t.workShown(ctx, f, label, task)
 	tracker.Done(f.Name, r.ActionID)

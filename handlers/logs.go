@@ -89,7 +89,7 @@ func entryLines(entries []bot.LogEntry) string {
 		if r := []rune(summary); len(r) > maxSummary {
 			summary = string(r[:maxSummary]) + "…"
 		}
-		lines = append(lines, fmt.Sprintf("%s %-8s %s", e.Time.UTC().Format("01-02 15:04:05"), e.Severity, summary))
+		lines = append(lines, fmt.Sprintf("%s %-8s %s", inDisplayZone(e.Time).Format("01-02 15:04:05"), e.Severity, summary))
 	}
 	return strings.Join(lines, "\n")
 }

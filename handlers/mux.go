@@ -13,6 +13,7 @@ type Mux struct {
 	commands   map[string]Handler
 	callbacks  map[string]Handler
 	validators map[string]Validator
+	dialogs    map[string]bool
 	log        *slog.Logger
 }
 
@@ -27,7 +28,7 @@ func NewMux(log *slog.Logger) *Mux {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Mux{actions: map[string]Handler{}, commands: map[string]Handler{}, callbacks: map[string]Handler{},
-		validators: map[string]Validator{}, log: log}
+		validators: map[string]Validator{}, dialogs: map[string]bool{}, log: log}
 }
 
 // HandleAction registers h for a button's action id.
@@ -41,6 +42,21 @@ func (m *Mux) HandleSubmit(callbackID string, h Handler) { m.callbacks[callbackI
 
 // ValidateSubmit registers v for a modal's callback id.
 func (m *Mux) ValidateSubmit(callbackID string, v Validator) { m.validators[callbackID] = v }
+
+// MarkDialogs records that the buttons with these action ids open a
+// dialog, which must happen within the three seconds Slack's trigger
+// lives: the socket serves them ahead of other work.
+func (m *Mux) MarkDialogs(actionIDs ...string) {
+	for _, id := range actionIDs {
+		m.dialogs[id] = true
+	}
+}
+
+// OpensDialog says whether r is a click on a button marked as opening a
+// dialog. It is a map lookup, cheap enough for the socket's event loop.
+func (m *Mux) OpensDialog(r Request) bool {
+	return r.Kind == RequestAction && m.dialogs[r.ActionID]
+}
 
 // Validate checks a modal submission with its callback's validator.
 func (m *Mux) Validate(r Request) map[string]string {

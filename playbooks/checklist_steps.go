@@ -90,7 +90,8 @@ func (c *checklist) logs() {
 	qs, missing := c.p.Queries(c.f, c.start, c.end, 0)
 	window := ""
 	if !c.start.IsZero() && !c.end.IsZero() {
-		window = " (" + c.start.UTC().Format("2006-01-02 15:04:05") + " to " + c.end.UTC().Format("2006-01-02 15:04:05") + " UTC)"
+		// In the zone the caller gave the times in, named.
+		window = " (" + c.start.Format("2006-01-02 15:04:05") + " to " + c.end.In(c.start.Location()).Format("2006-01-02 15:04:05 MST") + ")"
 	}
 	c.add(bot.Section{Text: bot.R(c.heading("Logs"), bot.T(" Press "), bot.B("Logs"),
 		bot.T(" to run these for the finding's time window"+window+", or open one in the Logs Explorer."))})

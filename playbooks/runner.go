@@ -62,6 +62,8 @@ type RunnerOptions struct {
 	// as stored, so that the chat message and card can be updated. It runs
 	// on the caller's goroutine; it should be quick.
 	OnChange func(ctx context.Context, req bot.ActionRequest)
+	// Zone is the time zone of the times in messages (default UTC).
+	Zone *time.Location
 }
 
 // Actors the runner records for what it does itself.
@@ -103,6 +105,7 @@ type Runner struct {
 	execTimeout time.Duration
 	sweepEvery  time.Duration
 	onChange    func(ctx context.Context, req bot.ActionRequest)
+	zone        *time.Location
 
 	drain drainer
 	// mu guards executing: the requests this process is running, which
@@ -118,7 +121,7 @@ func NewRunner(store RequestStore, policy *Policy, responders []bot.Responder, m
 	r := &Runner{
 		store: store, policy: policy, marks: marks, responders: map[string]bot.Responder{},
 		log: opts.Logger, now: opts.Now, newID: opts.NewID,
-		execTimeout: opts.ExecTimeout, sweepEvery: opts.SweepEvery, onChange: opts.OnChange,
+		execTimeout: opts.ExecTimeout, sweepEvery: opts.SweepEvery, onChange: opts.OnChange, zone: opts.Zone,
 		executing: map[string]bool{},
 	}
 	r.setDefaults()
@@ -141,6 +144,9 @@ func (r *Runner) setDefaults() {
 	}
 	if r.now == nil {
 		r.now = time.Now
+	}
+	if r.zone == nil {
+		r.zone = time.UTC
 	}
 	if r.newID == nil {
 		r.newID = randomID
@@ -213,7 +219,7 @@ func (r *Runner) Request(ctx context.Context, f bot.Finding, action, userID, rea
 		return bot.ActionRequest{}, "", err
 	}
 	if !created {
-		return req, alreadyRequested(req), nil
+		return req, r.alreadyRequested(req), nil
 	}
 	r.audit(ctx, eventFor(req, bot.AuditRequested, userID, requestDetail(req)))
 	if rule.Approval {
@@ -310,7 +316,7 @@ func (r *Runner) Deny(ctx context.Context, id, userID, reason string) (bot.Actio
 		return req, "", fmt.Errorf("deny request %s: %w", id, err)
 	}
 	if !ok {
-		return got, already(got), nil
+		return got, r.already(got), nil
 	}
 	detail := reason
 	if userID == req.RequestedBy {
@@ -330,7 +336,7 @@ func (r *Runner) load(ctx context.Context, id string) (bot.ActionRequest, string
 		return bot.ActionRequest{}, "", fmt.Errorf("load request %s: %w", id, err)
 	}
 	if req.State != bot.RequestPending {
-		return req, already(req), nil
+		return req, r.already(req), nil
 	}
 	if r.now().Before(req.ExpiresAt) {
 		return req, "", nil
@@ -339,7 +345,7 @@ func (r *Runner) load(ctx context.Context, id string) (bot.ActionRequest, string
 	if err != nil {
 		return req, "", err
 	}
-	return got, already(got), nil
+	return got, r.already(got), nil
 }
 
 // SetMessage records where request id is shown (its reply in the card's

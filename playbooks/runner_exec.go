@@ -32,7 +32,7 @@ func (r *Runner) execute(ctx context.Context, req bot.ActionRequest, f bot.Findi
 		return req, "", fmt.Errorf("approve request %s: %w", req.ID, err)
 	}
 	if !ok {
-		return started, already(started), nil
+		return started, r.already(started), nil
 	}
 	r.setExecuting(started.ID, true)
 	defer r.setExecuting(started.ID, false)
@@ -216,32 +216,33 @@ func requestAttrs(req bot.ActionRequest, extra ...slog.Attr) []slog.Attr {
 		slog.String("action", req.Action)}, extra...)
 }
 
-// when formats a time for a message.
-func when(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+// when formats a time for a message people read, in the display zone
+// and naming it.
+func (r *Runner) when(t time.Time) string { return t.In(r.zone).Format("2006-01-02 15:04:05 MST") }
 
 // already says why a request can no longer be decided.
-func already(req bot.ActionRequest) string {
+func (r *Runner) already(req bot.ActionRequest) string {
 	switch req.State {
 	case bot.RequestRunning:
-		return fmt.Sprintf("already approved by %s at %s; it is running", req.DecidedBy, when(req.DecidedAt))
+		return fmt.Sprintf("already approved by %s at %s; it is running", req.DecidedBy, r.when(req.DecidedAt))
 	case bot.RequestDone:
-		return fmt.Sprintf("already done at %s (approved by %s)", when(req.FinishedAt), req.DecidedBy)
+		return fmt.Sprintf("already done at %s (approved by %s)", r.when(req.FinishedAt), req.DecidedBy)
 	case bot.RequestFailed:
-		return fmt.Sprintf("already failed at %s: %s", when(req.FinishedAt), req.Error)
+		return fmt.Sprintf("already failed at %s: %s", r.when(req.FinishedAt), req.Error)
 	case bot.RequestDenied:
-		return fmt.Sprintf("already denied by %s at %s", req.DecidedBy, when(req.DecidedAt))
+		return fmt.Sprintf("already denied by %s at %s", req.DecidedBy, r.when(req.DecidedAt))
 	case bot.RequestExpired:
-		return fmt.Sprintf("this request expired at %s without a decision; request it again", when(req.ExpiresAt))
+		return fmt.Sprintf("this request expired at %s without a decision; request it again", r.when(req.ExpiresAt))
 	}
 	return fmt.Sprintf("this request is %s", req.State)
 }
 
 // alreadyRequested says that an open request was joined.
-func alreadyRequested(req bot.ActionRequest) string {
+func (r *Runner) alreadyRequested(req bot.ActionRequest) string {
 	if req.State == bot.RequestRunning {
-		return already(req)
+		return r.already(req)
 	}
-	return fmt.Sprintf("%s was already requested by %s at %s; it is waiting for approval", req.Action, req.RequestedBy, when(req.RequestedAt))
+	return fmt.Sprintf("%s was already requested by %s at %s; it is waiting for approval", req.Action, req.RequestedBy, r.when(req.RequestedAt))
 }
 
 // requestDetail is the audit detail of a new request: its reason, and

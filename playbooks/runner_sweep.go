@@ -80,7 +80,7 @@ func (r *Runner) expire(ctx context.Context, req bot.ActionRequest) (bot.ActionR
 		return req, fmt.Errorf("expire request %s: %w", req.ID, err)
 	}
 	if ok {
-		r.audit(ctx, eventFor(got, bot.AuditExpired, System, "not approved by "+when(got.ExpiresAt)))
+		r.audit(ctx, eventFor(got, bot.AuditExpired, System, "not approved by "+r.when(got.ExpiresAt)))
 		r.changed(ctx, got)
 	}
 	return got, nil

@@ -14,6 +14,8 @@ type Metrics struct {
 	malformed *prometheus.CounterVec
 	errors    *prometheus.CounterVec
 	cursor    *prometheus.GaugeVec
+	up        *prometheus.GaugeVec
+	success   *prometheus.GaugeVec
 }
 
 // NewMetrics creates the source metrics and registers them with reg. With a
@@ -32,11 +34,19 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"source", "reason"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sccbot_source_errors_total",
-			Help: "Failures of a finding source: API errors, handler errors, store errors.",
+			Help: "Failures of a finding source: stream and API errors, handler errors, store errors.",
 		}, []string{"source"}),
 		cursor: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "sccbot_poll_cursor_timestamp_seconds",
 			Help: "Event time up to which the ListFindings poller has handled findings.",
+		}, []string{"source"}),
+		up: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sccbot_source_up",
+			Help: "1 while a finding source works (its last attempt succeeded), 0 while it fails or has not yet worked.",
+		}, []string{"source"}),
+		success: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sccbot_source_last_success_timestamp_seconds",
+			Help: "When a finding source last worked: its stream stayed open or delivered, or a poll pass completed.",
 		}, []string{"source"}),
 	}
 	if reg != nil {
@@ -44,6 +54,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		m.malformed = register(reg, m.malformed)
 		m.errors = register(reg, m.errors)
 		m.cursor = register(reg, m.cursor)
+		m.up = register(reg, m.up)
+		m.success = register(reg, m.success)
 	}
 	return m
 }
@@ -86,5 +98,22 @@ func (m *Metrics) sourceError(source string) {
 func (m *Metrics) pollCursor(source string, t time.Time) {
 	if m != nil {
 		m.cursor.WithLabelValues(source).Set(float64(t.UnixNano()) / 1e9)
+	}
+}
+
+func (m *Metrics) sourceUp(source string, up bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if up {
+		v = 1
+	}
+	m.up.WithLabelValues(source).Set(v)
+}
+
+func (m *Metrics) sourceSuccess(source string, t time.Time) {
+	if m != nil {
+		m.success.WithLabelValues(source).Set(float64(t.UnixNano()) / 1e9)
 	}
 }

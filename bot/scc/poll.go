@@ -51,6 +51,10 @@ type PollOptions struct {
 	Logger  *slog.Logger
 	Metrics *Metrics
 	Now     func() time.Time
+	// Health, when set, is told of every pass: a completed listing is a
+	// success, a failed ListFindings a failure. A finding the handler could
+	// not take is not the source's fault and is only counted.
+	Health *Health
 }
 
 // Poller lists new findings with ListFindings: the fallback source when no
@@ -81,15 +85,21 @@ func NewPoller(client *securitycenter.Client, opts PollOptions) *Poller {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	source := "poll:" + opts.Parent
 	return &Poller{
 		client: client,
 		opts:   opts,
 		key:    CursorKey(opts.Parent, opts.Filter),
-		source: source,
-		log:    loggerOr(opts.Logger).With("source", source),
+		source: PollSource(opts.Parent),
+		log:    loggerOr(opts.Logger),
 	}
 }
+
+// PollSource is the source label of a poller's metrics, logs and
+// readiness check.
+func PollSource(parent string) string { return "poll:" + parent }
+
+// Health is the poller's health, nil when PollOptions.Health is unset.
+func (p *Poller) Health() *Health { return p.opts.Health }
 
 // CursorKey is the key under which a poller of parent and filter keeps its
 // cursor: a changed filter starts a new cursor.
@@ -102,8 +112,9 @@ func (p *Poller) Run(ctx context.Context, h Handler) error {
 	t := time.NewTicker(p.opts.Interval)
 	defer t.Stop()
 	for {
-		if err := p.PollOnce(ctx, h); err != nil && ctx.Err() == nil {
-			p.log.Warn("poll failed; retrying at the next interval", "error", err)
+		var le *listError
+		if err := p.PollOnce(ctx, h); err != nil && ctx.Err() == nil && (p.opts.Health == nil || !errors.As(err, &le)) {
+			p.log.Warn("poll failed; retrying at the next interval", "source", p.source, "error", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -126,11 +137,23 @@ func (p *Poller) PollOnce(ctx context.Context, h Handler) error {
 			err = serr
 		}
 	}
-	if err != nil && ctx.Err() == nil {
+	var le *listError
+	switch {
+	case err == nil || ctx.Err() != nil:
+	case errors.As(err, &le) && p.opts.Health != nil:
+		p.opts.Health.Fail(le.err) // counts and logs it
+	default:
 		p.opts.Metrics.sourceError(p.source)
 	}
 	return err
 }
+
+// listError is a failure of ListFindings itself, as opposed to the
+// handler or the cursor store: the one kind that says the source is down.
+type listError struct{ err error }
+
+func (e *listError) Error() string { return e.err.Error() }
+func (e *listError) Unwrap() error { return e.err }
 
 func (p *Poller) pass(ctx context.Context, h Handler, c *cursor) error {
 	it := p.client.ListFindings(ctx, &securitycenterpb.ListFindingsRequest{
@@ -142,10 +165,13 @@ func (p *Poller) pass(ctx context.Context, h Handler, c *cursor) error {
 	for {
 		res, err := it.Next()
 		if errors.Is(err, iterator.Done) {
+			if p.opts.Health != nil {
+				p.opts.Health.OK()
+			}
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("list findings under %s: %w", p.opts.Parent, err)
+			return &listError{fmt.Errorf("list findings under %s: %w", p.opts.Parent, err)}
 		}
 		f := FromListResult(res)
 		p.opts.Metrics.findingReceived(p.source)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/sccbot/sccbot/bot"
 	"github.com/sccbot/sccbot/bot/scc/sccfake"
+	"github.com/sccbot/sccbot/internal/pubsubiam"
 )
 
 const (
@@ -35,6 +36,7 @@ const (
 
 type pubsubEnv struct {
 	srv    *pstest.Server
+	iam    *pubsubiam.IAM
 	client *pubsub.Client
 }
 
@@ -43,7 +45,7 @@ type pubsubEnv struct {
 func newPubsub(t *testing.T, dead *pubsubpb.DeadLetterPolicy) pubsubEnv {
 	t.Helper()
 	ctx := context.Background()
-	srv := pstest.NewServer()
+	srv, iam := pubsubiam.NewServer()
 	t.Cleanup(func() { _ = srv.Close() })
 	conn, err := grpc.NewClient(srv.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -69,7 +71,7 @@ func newPubsub(t *testing.T, dead *pubsubpb.DeadLetterPolicy) pubsubEnv {
 			t.Fatal(err)
 		}
 	}
-	return pubsubEnv{srv: srv, client: client}
+	return pubsubEnv{srv: srv, iam: iam, client: client}
 }
 
 // run starts the subscription and returns a stop function that cancels it

@@ -104,8 +104,12 @@ func (b *Bot) refuse(r handlers.Request) string {
 // worker is busy and the queue is full, the request is dropped and counted:
 // blocking here would stall Slack's pings and lose the socket.
 func (b *Bot) enqueue(r handlers.Request) {
+	q := b.queue
+	if b.opts.OpensDialog(r) {
+		q = b.dialogs
+	}
 	select {
-	case b.queue <- r:
+	case q <- r:
 		b.metrics.queueDepth.Inc()
 	default:
 		b.metrics.dropped.Inc()

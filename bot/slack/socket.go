@@ -32,6 +32,9 @@ type Bot struct {
 	log      *slog.Logger
 	metrics  *Metrics
 	queue    chan handlers.Request
+	// dialogs holds requests that open a dialog: Slack's trigger for it
+	// lives three seconds, so they are served ahead of everything else.
+	dialogs chan handlers.Request
 
 	connected   atomic.Bool
 	lastHello   atomic.Int64
@@ -65,8 +68,16 @@ type BotOptions struct {
 	// guard: a panic counts as no errors, so handlers check again. Nil
 	// accepts every submission.
 	Validate func(r handlers.Request) map[string]string
-	Logger   *slog.Logger
-	Metrics  *Metrics
+	// OpensDialog says whether serving r starts with opening a dialog
+	// (views.open with r's trigger). Such requests have a queue of their
+	// own, DialogWorkers that serve nothing else, and every other worker
+	// takes them first, so a dialog opens in time even when every worker
+	// is busy with slow investigations. Nil means none does.
+	OpensDialog func(r handlers.Request) bool
+	// DialogWorkers serve only dialog openers; default 4.
+	DialogWorkers int
+	Logger        *slog.Logger
+	Metrics       *Metrics
 }
 
 func botDefaults(o BotOptions) BotOptions {
@@ -75,6 +86,12 @@ func botDefaults(o BotOptions) BotOptions {
 	}
 	if o.QueueSize <= 0 {
 		o.QueueSize = 256
+	}
+	if o.DialogWorkers <= 0 {
+		o.DialogWorkers = 4
+	}
+	if o.OpensDialog == nil {
+		o.OpensDialog = func(handlers.Request) bool { return false }
 	}
 	if o.HandlerTimeout <= 0 {
 		o.HandlerTimeout = 2 * time.Minute
@@ -109,6 +126,7 @@ func NewBot(api *goslack.Client, dispatch Dispatcher, opts BotOptions) *Bot {
 		log:      opts.Logger,
 		metrics:  opts.Metrics,
 		queue:    make(chan handlers.Request, opts.QueueSize),
+		dialogs:  make(chan handlers.Request, opts.QueueSize),
 	}
 }
 
@@ -134,10 +152,18 @@ func (b *Bot) Run(ctx context.Context) error {
 			b.work(workCtx)
 		}()
 	}
+	for range b.opts.DialogWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b.workDialogs(workCtx)
+		}()
+	}
 
 	socketDone, err := b.loop(ctx, sockErr)
 	stopSocket()
 	close(b.queue)
+	close(b.dialogs)
 	wg.Wait()
 	if !socketDone {
 		// The socket was stopped above: its error is that stop, which
@@ -177,12 +203,52 @@ func (b *Bot) loop(ctx context.Context, sockErr <-chan error) (socketDone bool, 
 	}
 }
 
-// work serves queued requests until the queue is closed and empty.
+// work serves queued requests, dialog openers first, until both queues
+// are closed and empty.
 func (b *Bot) work(ctx context.Context) {
-	for r := range b.queue {
-		b.metrics.queueDepth.Dec()
-		b.serve(ctx, r)
+	queue, dialogs := b.queue, b.dialogs
+	for queue != nil || dialogs != nil {
+		r, ok, from := nextRequest(queue, dialogs)
+		switch {
+		case ok:
+			b.served(ctx, r)
+		case from == dialogs:
+			dialogs = nil
+		default:
+			queue = nil
+		}
 	}
+}
+
+// nextRequest takes a dialog opener if one waits, else whichever request comes
+// first. It returns the channel it read, so that a closed one (ok false)
+// can be dropped; a nil channel is never read.
+func nextRequest(queue, dialogs chan handlers.Request) (handlers.Request, bool, chan handlers.Request) {
+	select {
+	case r, ok := <-dialogs:
+		return r, ok, dialogs
+	default:
+	}
+	select {
+	case r, ok := <-dialogs:
+		return r, ok, dialogs
+	case r, ok := <-queue:
+		return r, ok, queue
+	}
+}
+
+// workDialogs serves dialog openers only, so that some worker is always
+// free for them.
+func (b *Bot) workDialogs(ctx context.Context) {
+	for r := range b.dialogs {
+		b.served(ctx, r)
+	}
+}
+
+// served serves a request taken off a queue.
+func (b *Bot) served(ctx context.Context, r handlers.Request) {
+	b.metrics.queueDepth.Dec()
+	b.serve(ctx, r)
 }
 
 func (b *Bot) serve(ctx context.Context, r handlers.Request) {

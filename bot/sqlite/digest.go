@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/storerow"
 )
 
 // The digest's figures. Each method is one aggregate query over an index
@@ -15,48 +16,13 @@ import (
 // without reading a finding's JSON; only the few findings a digest lists
 // are decoded.
 
-// digestCount and digestActionCount are aliases of unnamed struct types.
-// The use cases (handlers) declare the same types under their own names;
-// identical unnamed types are the same type in Go, so this store satisfies
-// their interface without either package importing the other.
-type (
-	digestCount = struct {
-		Key      string
-		Count    int
-		Previous int
-	}
-	digestActionCount = struct {
-		Action      string
-		RequestedBy string
-		DecidedBy   string
-		Count       int
-	}
-)
-
-// Bounds on the arguments that shape SQL text (one placeholder each).
-const (
-	maxDigestBounds  = 64
-	maxDigestActions = 64
-	maxDigestLimit   = 1000
-)
-
 // CountFindings returns, for each consecutive pair of bounds, how many
 // findings the store first saw in [bounds[i], bounds[i+1]). bounds must be
 // in order, 2 to 64 of them (EInvalid).
 func (db *DB) CountFindings(ctx context.Context, bounds []time.Time) ([]int, error) {
-	if len(bounds) < 2 || len(bounds) > maxDigestBounds {
-		return nil, bot.Errorf(bot.EInvalid, "count findings: %d bounds, want 2 to %d", len(bounds), maxDigestBounds)
-	}
-	args := make([]any, len(bounds))
-	for i, b := range bounds {
-		if i > 0 && b.Before(bounds[i-1]) {
-			return nil, bot.Errorf(bot.EInvalid, "count findings: bounds out of order at %d", i)
-		}
-		s, err := encodeTime("count bound", b)
-		if err != nil {
-			return nil, err
-		}
-		args[i] = s
+	args, err := storerow.CountBounds(bounds)
+	if err != nil {
+		return nil, err
 	}
 	sums := make([]string, len(bounds)-1)
 	for i := range sums {
@@ -75,31 +41,6 @@ func (db *DB) CountFindings(ctx context.Context, bounds []time.Time) ([]int, err
 	return counts, nil
 }
 
-// digestColumn is the findings column a digest groups by; only these
-// names ever reach SQL text.
-func digestColumn(by string) (string, bool) {
-	switch by {
-	case "severity", "category", "project":
-		return by, true
-	}
-	return "", false
-}
-
-// periods encodes prevFrom <= from <= to.
-func periods(prevFrom, from, to time.Time) (p, f, t string, err error) {
-	if from.Before(prevFrom) || to.Before(from) {
-		return "", "", "", bot.Errorf(bot.EInvalid, "periods out of order: %s, %s, %s", prevFrom, from, to)
-	}
-	if p, err = encodeTime("period start", prevFrom); err != nil {
-		return "", "", "", err
-	}
-	if f, err = encodeTime("period start", from); err != nil {
-		return "", "", "", err
-	}
-	t, err = encodeTime("period end", to)
-	return p, f, t, err
-}
-
 // FindingGroups groups the findings first seen in [prevFrom, to) by a
 // column (by: "severity", "category" or "project") and returns the limit
 // groups with most findings in [from, to), with their count in [prevFrom,
@@ -107,12 +48,12 @@ func periods(prevFrom, from, to time.Time) (p, f, t string, err error) {
 // key's byte order. A group with none in [from, to) sorts last. groups is
 // the number of groups with findings in [from, to).
 func (db *DB) FindingGroups(ctx context.Context, by string, prevFrom, from, to time.Time,
-	limit int) (top []digestCount, groups int, err error) { //nolint:revive // an alias of an unnamed type (above)
-	col, ok := digestColumn(by)
-	if !ok || limit < 1 || limit > maxDigestLimit {
+	limit int) (top []storerow.DigestCount, groups int, err error) {
+	col, ok := storerow.DigestColumn(by)
+	if !ok || limit < 1 || limit > storerow.MaxDigestLimit {
 		return nil, 0, bot.Errorf(bot.EInvalid, "finding groups by %q, limit %d: not supported", by, limit)
 	}
-	p, f, t, err := periods(prevFrom, from, to)
+	p, f, t, err := storerow.Periods(prevFrom, from, to)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -136,16 +77,16 @@ FROM findings WHERE first_seen >= :prev AND first_seen < :to
 GROUP BY ` + col + ` ORDER BY cur DESC, prev DESC, ` + col + ` LIMIT :limit`
 }
 
-func (db *DB) groupRows(ctx context.Context, col, p, f, t string, limit int) ([]digestCount, error) {
+func (db *DB) groupRows(ctx context.Context, col, p, f, t string, limit int) ([]storerow.DigestCount, error) {
 	rows, err := db.read.QueryContext(ctx, groupsQuery(col),
 		sql.Named("from", f), sql.Named("prev", p), sql.Named("to", t), sql.Named("limit", limit))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []digestCount
+	var out []storerow.DigestCount
 	for rows.Next() {
-		var c digestCount
+		var c storerow.DigestCount
 		if err := rows.Scan(&c.Key, &c.Count, &c.Previous); err != nil {
 			return nil, err
 		}
@@ -178,10 +119,10 @@ JOIN findings g ON g.name = t.name ORDER BY t.rank DESC, t.first_seen DESC, t.na
 // their own): the limit most severe, newest first within a severity, and
 // how many there are in all.
 func (db *DB) UnacknowledgedFindings(ctx context.Context, since, before time.Time, limit int) ([]bot.Finding, int, error) {
-	if limit < 1 || limit > maxDigestLimit {
+	if limit < 1 || limit > storerow.MaxDigestLimit {
 		return nil, 0, bot.Errorf(bot.EInvalid, "unacknowledged findings: limit %d not supported", limit)
 	}
-	s, _, b, err := periods(since, since, before)
+	s, _, b, err := storerow.Periods(since, since, before)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -218,8 +159,8 @@ func (db *DB) UnacknowledgedFindings(ctx context.Context, since, before time.Tim
 // ActionCounts counts the requests that finished done in [from, to), dry
 // runs excluded, by action, requester and decider (who approved it, or the
 // bot when no approval was needed), in that order.
-func (db *DB) ActionCounts(ctx context.Context, from, to time.Time) ([]digestActionCount, error) { //nolint:revive // an alias of an unnamed type (above)
-	_, f, t, err := periods(from, from, to)
+func (db *DB) ActionCounts(ctx context.Context, from, to time.Time) ([]storerow.DigestActionCount, error) {
+	_, f, t, err := storerow.Periods(from, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -230,9 +171,9 @@ GROUP BY action, requested_by, decided_by ORDER BY action, requested_by, decided
 		return nil, fmt.Errorf("count actions: %w", err)
 	}
 	defer rows.Close()
-	var out []digestActionCount
+	var out []storerow.DigestActionCount
 	for rows.Next() {
-		var c digestActionCount
+		var c storerow.DigestActionCount
 		if err := rows.Scan(&c.Action, &c.RequestedBy, &c.DecidedBy, &c.Count); err != nil {
 			return nil, fmt.Errorf("count actions: %w", err)
 		}
@@ -247,7 +188,7 @@ GROUP BY action, requested_by, decided_by ORDER BY action, requested_by, decided
 // FindingsWithOutcome counts the distinct findings with a notification
 // handled in [from, to) with the outcome (such as "silenced").
 func (db *DB) FindingsWithOutcome(ctx context.Context, outcome string, from, to time.Time) (int, error) {
-	_, f, t, err := periods(from, from, to)
+	_, f, t, err := storerow.Periods(from, from, to)
 	if err != nil {
 		return 0, err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/storerow"
 )
 
 // Digest runs: a scheduled digest is claimed before it is posted, and the
@@ -15,20 +16,12 @@ import (
 // every other runner (a restarted bot, a second replica) finds it and does
 // not.
 
-// runKey validates and encodes a run's identity.
-func runKey(schedule string, runAt time.Time) (string, error) {
-	if schedule == "" {
-		return "", bot.Errorf(bot.EInvalid, "digest run has no schedule name")
-	}
-	return encodeTime("digest run time", runAt)
-}
-
 // ClaimDigest claims the run of the schedule at runAt for posting to
 // channel. It returns true for exactly one caller per (schedule, runAt),
 // ever, however many race; every other caller gets false. A claim is only
 // given up by ReleaseDigest.
 func (db *DB) ClaimDigest(ctx context.Context, schedule string, runAt time.Time, channel string) (bool, error) {
-	at, err := runKey(schedule, runAt)
+	at, err := storerow.RunKey(schedule, runAt)
 	if err != nil {
 		return false, err
 	}
@@ -47,7 +40,7 @@ VALUES (?, ?, ?, '', ?, '') ON CONFLICT DO NOTHING`, validText(schedule), at, va
 // DigestPosted records where the claimed run was posted. An unclaimed run
 // is ENotFound; an incomplete ref is EInvalid.
 func (db *DB) DigestPosted(ctx context.Context, schedule string, runAt time.Time, ref bot.MessageRef) error {
-	at, err := runKey(schedule, runAt)
+	at, err := storerow.RunKey(schedule, runAt)
 	if err != nil {
 		return err
 	}
@@ -70,7 +63,7 @@ WHERE schedule = ? AND run_at = ?`, validText(ref.Channel), validText(ref.TS), f
 // ReleaseDigest gives up a claim whose post failed, so that the run can be
 // claimed again. A run already recorded as posted is never released.
 func (db *DB) ReleaseDigest(ctx context.Context, schedule string, runAt time.Time) error {
-	at, err := runKey(schedule, runAt)
+	at, err := storerow.RunKey(schedule, runAt)
 	if err != nil {
 		return err
 	}
@@ -100,7 +93,7 @@ func (db *DB) LastDigest(ctx context.Context, schedule string) (time.Time, bool,
 // DigestRun returns where the run was posted (TS is "" while it is
 // claimed but not posted) and whether it was claimed at all.
 func (db *DB) DigestRun(ctx context.Context, schedule string, runAt time.Time) (bot.MessageRef, bool, error) {
-	at, err := runKey(schedule, runAt)
+	at, err := storerow.RunKey(schedule, runAt)
 	if err != nil {
 		return bot.MessageRef{}, false, err
 	}

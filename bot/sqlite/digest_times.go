@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/storerow"
 )
 
 // Mean times of the digest, computed exactly in SQL. Stored times are
@@ -30,7 +31,7 @@ func nanosBetween(a, b string) string {
 // and the mean time from when the store first saw each to its
 // acknowledgement.
 func (db *DB) MeanTimeToAck(ctx context.Context, from, to time.Time) (n int, mean time.Duration, err error) {
-	_, f, t, err := periods(from, from, to)
+	_, f, t, err := storerow.Periods(from, from, to)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -54,10 +55,10 @@ func (db *DB) MeanTimeToContain(ctx context.Context, actions []string, from, to 
 	if len(actions) == 0 {
 		return 0, 0, nil
 	}
-	if len(actions) > maxDigestActions {
-		return 0, 0, bot.Errorf(bot.EInvalid, "mean time to contain: %d actions, at most %d", len(actions), maxDigestActions)
+	if len(actions) > storerow.MaxDigestActions {
+		return 0, 0, bot.Errorf(bot.EInvalid, "mean time to contain: %d actions, at most %d", len(actions), storerow.MaxDigestActions)
 	}
-	_, f, t, err := periods(from, from, to)
+	_, f, t, err := storerow.Periods(from, from, to)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -89,13 +90,5 @@ func scanMean(row *sql.Row) (int, time.Duration, error) {
 	if err := row.Scan(&n, &secs, &nanos); err != nil {
 		return 0, 0, err
 	}
-	if n == 0 {
-		return 0, 0, nil
-	}
-	rest := (secs%n)*int64(time.Second) + nanos
-	frac := rest / n
-	if rest%n < 0 {
-		frac-- // round down, not towards zero
-	}
-	return int(n), time.Duration(secs/n)*time.Second + time.Duration(frac), nil
+	return int(n), storerow.Mean(n, secs, nanos), nil
 }

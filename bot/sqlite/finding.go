@@ -3,57 +3,14 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/storerow"
 )
-
-// maxAmbiguous is how many candidate names an ambiguous short id lists.
-const maxAmbiguous = 5
-
-// findingRow is a finding encoded for the findings table.
-type findingRow struct {
-	name, shortID, category, severity, state, mute, class, project, product string
-	eventTime, createTime                                                   string
-	data                                                                    string
-}
-
-// newFindingRow encodes f. The name is the finding's identity, so it must be
-// usable as given; other text is made valid UTF-8 the way encoding/json does
-// it, so that the columns agree with the JSON.
-func newFindingRow(f bot.Finding) (findingRow, error) {
-	if f.Name == "" {
-		return findingRow{}, bot.Errorf(bot.EInvalid, "finding has no name")
-	}
-	if !utf8.ValidString(f.Name) {
-		return findingRow{}, bot.Errorf(bot.EInvalid, "finding name %q is not valid UTF-8", f.Name)
-	}
-	eventTime, err := encodeTime("finding event time", f.EventTime)
-	if err != nil {
-		return findingRow{}, err
-	}
-	createTime, err := encodeTime("finding create time", f.CreateTime)
-	if err != nil {
-		return findingRow{}, err
-	}
-	data, err := json.Marshal(f)
-	if err != nil {
-		return findingRow{}, fmt.Errorf("encode finding %q: %w", f.Name, err)
-	}
-	return findingRow{
-		name: f.Name, shortID: f.ShortID(),
-		category: validText(f.Category), severity: f.Severity.String(),
-		state: validText(f.State), mute: validText(f.Mute), class: validText(f.Class),
-		project: validText(f.Project()), product: validText(string(f.Target.Product)),
-		eventTime: eventTime, createTime: createTime,
-		data: string(data),
-	}, nil
-}
 
 // upsertFinding inserts a finding or replaces the stored data, unless the
 // stored data has a later event time: notifications can arrive out of
@@ -79,7 +36,7 @@ WHERE excluded.event_time >= findings.event_time`
 // a name that is not valid UTF-8, is EInvalid. Other text that is not valid
 // UTF-8 is stored with each invalid byte replaced by U+FFFD.
 func (db *DB) PutFinding(ctx context.Context, f bot.Finding) error {
-	row, err := newFindingRow(f)
+	row, err := storerow.NewFinding(f)
 	if err != nil {
 		return err
 	}
@@ -87,7 +44,7 @@ func (db *DB) PutFinding(ctx context.Context, f bot.Finding) error {
 	// Two autocommit statements, not a transaction: the second only runs
 	// when the first changed nothing, and moving last_seen needs no
 	// atomicity with it.
-	res, err := db.stmts.upsertFinding.ExecContext(ctx, row.args(now)...)
+	res, err := db.stmts.upsertFinding.ExecContext(ctx, findingArgs(row, now)...)
 	if err != nil {
 		return fmt.Errorf("put finding %q: %w", f.Name, err)
 	}
@@ -99,21 +56,21 @@ func (db *DB) PutFinding(ctx context.Context, f bot.Finding) error {
 		return nil
 	}
 	// Stale data, ignored; the notification still counts as a sighting.
-	if _, err := db.stmts.touchFinding.ExecContext(ctx, now, row.name); err != nil {
+	if _, err := db.stmts.touchFinding.ExecContext(ctx, now, row.Name); err != nil {
 		return fmt.Errorf("put finding %q: touch: %w", f.Name, err)
 	}
 	return nil
 }
 
-// args are the named arguments of upsertFinding.
-func (r findingRow) args(now string) []any {
+// findingArgs are the named arguments of upsertFinding.
+func findingArgs(r storerow.Finding, now string) []any {
 	return []any{
-		sql.Named("name", r.name), sql.Named("short_id", r.shortID),
-		sql.Named("category", r.category), sql.Named("severity", r.severity),
-		sql.Named("state", r.state), sql.Named("mute", r.mute), sql.Named("class", r.class),
-		sql.Named("project", r.project), sql.Named("product", r.product),
-		sql.Named("event_time", r.eventTime), sql.Named("create_time", r.createTime),
-		sql.Named("now", now), sql.Named("data", r.data),
+		sql.Named("name", r.Name), sql.Named("short_id", r.ShortID),
+		sql.Named("category", r.Category), sql.Named("severity", r.Severity),
+		sql.Named("state", r.State), sql.Named("mute", r.Mute), sql.Named("class", r.Class),
+		sql.Named("project", r.Project), sql.Named("product", r.Product),
+		sql.Named("event_time", r.EventTime), sql.Named("create_time", r.CreateTime),
+		sql.Named("now", now), sql.Named("data", r.Data),
 	}
 }
 
@@ -131,13 +88,7 @@ func (db *DB) Finding(ctx context.Context, name string) (bot.Finding, error) {
 }
 
 // decodeFinding decodes the data column.
-func decodeFinding(data []byte) (bot.Finding, error) {
-	var f bot.Finding
-	if err := json.Unmarshal(data, &f); err != nil {
-		return bot.Finding{}, fmt.Errorf("decode stored finding: %w", err)
-	}
-	return f, nil
-}
+func decodeFinding(data []byte) (bot.Finding, error) { return storerow.DecodeFinding(data) }
 
 // ResolveFinding returns the finding a responder means by ref: a full name
 // (it contains a slash) or a short id, the last segment of a name. A short
@@ -160,14 +111,14 @@ func (db *DB) ResolveFinding(ctx context.Context, ref string) (bot.Finding, erro
 	case 1:
 		return decodeFinding(data)
 	}
-	return bot.Finding{}, ambiguous(ref, names)
+	return bot.Finding{}, storerow.Ambiguous(ref, names)
 }
 
-// findingsByShortID returns up to maxAmbiguous+1 names with the short id,
-// and the data of the first.
+// findingsByShortID returns up to storerow.MaxAmbiguous+1 names with the
+// short id, and the data of the first.
 func (db *DB) findingsByShortID(ctx context.Context, id string) (names []string, first []byte, err error) {
 	rows, err := db.read.QueryContext(ctx,
-		`SELECT name, data FROM findings WHERE short_id = ? ORDER BY name LIMIT ?`, id, maxAmbiguous+1)
+		`SELECT name, data FROM findings WHERE short_id = ? ORDER BY name LIMIT ?`, id, storerow.MaxAmbiguous+1)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -183,16 +134,6 @@ func (db *DB) findingsByShortID(ctx context.Context, id string) (names []string,
 		}
 	}
 	return names, first, rows.Err()
-}
-
-// ambiguous is the error for a short id that matches several findings.
-func ambiguous(id string, names []string) error {
-	more := ""
-	if len(names) > maxAmbiguous {
-		names, more = names[:maxAmbiguous], " and more"
-	}
-	return bot.Errorf(bot.EInvalid, "finding id %q is ambiguous: it matches %s%s; use the full name",
-		id, strings.Join(names, ", "), more)
 }
 
 // FindingSeen returns when the store first and last saw the finding (any

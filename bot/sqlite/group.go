@@ -3,16 +3,14 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/storerow"
 )
 
 const groupColumns = `id, key, representative, channel, ts, opened_at, first_event, last_event,
@@ -53,42 +51,14 @@ func (db *DB) SetGroupCard(ctx context.Context, groupID string, ref bot.MessageR
 	return nil
 }
 
+// groupArgs are the values of groupColumns, in order.
 func groupArgs(g bot.Group) ([]any, error) {
-	if g.ID == "" || g.Key == "" || g.Representative == "" {
-		return nil, bot.Errorf(bot.EInvalid, "group needs an id, a key and a representative")
-	}
-	pods, err := json.Marshal(nonNil(g.Pods))
+	r, err := storerow.NewGroup(g)
 	if err != nil {
 		return nil, err
 	}
-	bins, err := json.Marshal(nonNil(g.Binaries))
-	if err != nil {
-		return nil, err
-	}
-	first, err := encodeTime("group first event", g.First)
-	if err != nil {
-		return nil, err
-	}
-	last, err := encodeTime("group last event", g.Last)
-	if err != nil {
-		return nil, err
-	}
-	return []any{g.ID, g.Key, g.Representative, g.Card.Channel, g.Card.TS, formatTime(g.OpenedAt), first, last,
-		g.Count, g.Worst.String(), string(pods), g.MorePods, string(bins), g.MoreBinaries, boolInt(g.Closed)}, nil
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+	return []any{r.ID, r.Key, r.Representative, r.Channel, r.TS, r.OpenedAt, r.First, r.Last,
+		r.Count, r.Worst, r.Pods, r.MorePods, r.Binaries, r.MoreBinaries, r.Closed}, nil
 }
 
 // OpenGroup returns the open group of key, if there is one.
@@ -122,31 +92,13 @@ func (db *DB) groupWhere(ctx context.Context, q querier, where string, args ...a
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanGroup(s rowScanner) (bot.Group, error) {
-	var g bot.Group
-	var opened, first, last, worst, pods, bins string
-	var closed int
-	err := s.Scan(&g.ID, &g.Key, &g.Representative, &g.Card.Channel, &g.Card.TS, &opened, &first, &last,
-		&g.Count, &worst, &pods, &g.MorePods, &bins, &g.MoreBinaries, &closed)
+	var r storerow.Group
+	err := s.Scan(&r.ID, &r.Key, &r.Representative, &r.Channel, &r.TS, &r.OpenedAt, &r.First, &r.Last,
+		&r.Count, &r.Worst, &r.Pods, &r.MorePods, &r.Binaries, &r.MoreBinaries, &r.Closed)
 	if err != nil {
 		return bot.Group{}, err
 	}
-	g.Closed = closed == 1
-	g.Worst, _ = bot.ParseSeverity(worst)
-	if err := json.Unmarshal([]byte(pods), &g.Pods); err != nil {
-		return bot.Group{}, fmt.Errorf("group pods: %w", err)
-	}
-	if err := json.Unmarshal([]byte(bins), &g.Binaries); err != nil {
-		return bot.Group{}, fmt.Errorf("group binaries: %w", err)
-	}
-	for _, t := range []struct {
-		dst *time.Time
-		src string
-	}{{&g.OpenedAt, opened}, {&g.First, first}, {&g.Last, last}} {
-		if *t.dst, err = parseTime(t.src); err != nil {
-			return bot.Group{}, err
-		}
-	}
-	return g, nil
+	return r.Decode()
 }
 
 // JoinGroup adds f to the group and folds it into the group's figures
@@ -169,7 +121,7 @@ func (db *DB) JoinGroup(ctx context.Context, groupID string, f bot.Finding, brea
 			listedAt = now
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO group_members (group_id, finding_name, added_at, breakout, listed_at)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, groupID, f.Name, now, boolInt(breakout), listedAt)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, groupID, f.Name, now, storerow.BoolInt(breakout), listedAt)
 		if err != nil {
 			return fmt.Errorf("add member: %w", err)
 		}
@@ -177,7 +129,7 @@ func (db *DB) JoinGroup(ctx context.Context, groupID string, f bot.Finding, brea
 			out = g
 			return nil
 		}
-		out = fold(g, f)
+		out = storerow.Fold(g, f)
 		args, err := groupArgs(out)
 		if err != nil {
 			return err
@@ -191,49 +143,6 @@ func (db *DB) JoinGroup(ctx context.Context, groupID string, f bot.Finding, brea
 		return bot.Group{}, fmt.Errorf("join group %s: %w", groupID, err)
 	}
 	return out, nil
-}
-
-// fold adds one finding to a group's figures.
-func fold(g bot.Group, f bot.Finding) bot.Group {
-	g.Count++
-	if !f.EventTime.IsZero() && (g.First.IsZero() || f.EventTime.Before(g.First)) {
-		g.First = f.EventTime
-	}
-	if f.EventTime.After(g.Last) {
-		g.Last = f.EventTime
-	}
-	g.Worst = max(g.Worst, f.Severity)
-	if pod := podOf(f); pod != "" {
-		g.Pods, g.MorePods = addDistinct(g.Pods, g.MorePods, pod)
-	}
-	if p, ok := f.Process(); ok && p.Binary != "" {
-		g.Binaries, g.MoreBinaries = addDistinct(g.Binaries, g.MoreBinaries, p.Binary)
-	}
-	return g
-}
-
-// podOf is the place a member ran: its pod, or its Cloud Run revision.
-func podOf(f bot.Finding) string {
-	switch {
-	case f.Target.Pod != "":
-		return f.Target.Namespace + "/" + f.Target.Pod
-	case f.Target.Revision != "":
-		return f.Target.Revision
-	}
-	return ""
-}
-
-// addDistinct adds v to a bounded set. Values past the bound are only
-// counted (approximately: values beyond it are not remembered, so a value
-// seen twice there counts twice).
-func addDistinct(vals []string, more int, v string) ([]string, int) {
-	if slices.Contains(vals, v) {
-		return vals, more
-	}
-	if len(vals) < bot.MaxGroupValues {
-		return append(vals, v), more
-	}
-	return vals, more + 1
 }
 
 // CloseGroup closes a group: the next finding with its key opens another.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/storerow"
 )
 
 // BeginIntent records in unless an intent with its key is open, and returns
@@ -26,7 +27,7 @@ func (db *DB) BeginIntent(ctx context.Context, in bot.PostIntent) (bot.PostInten
 	res, err := db.write.ExecContext(ctx, `INSERT INTO post_intents (key, channel, thread, finding, names, owed, created_at)
 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
 		validText(in.Key), validText(in.Channel), validText(in.Thread), validText(in.Finding), string(names),
-		boolInt(in.Owed), formatTime(in.Created))
+		storerow.BoolInt(in.Owed), formatTime(in.Created))
 	if err != nil {
 		return bot.PostIntent{}, false, fmt.Errorf("record intent %q: %w", in.Key, err)
 	}

@@ -8,17 +8,12 @@ import (
 	"time"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/storerow"
 )
 
-// notificationArgs validates and encodes a notification key. The event time
-// is compared exactly, to the nanosecond, in UTC: the same instant in another
-// time zone is the same notification.
+// notificationArgs validates and encodes a notification key.
 func notificationArgs(key bot.NotificationKey) (name, eventTime string, err error) {
-	if key.Name == "" {
-		return "", "", bot.Errorf(bot.EInvalid, "notification has no finding name")
-	}
-	eventTime, err = encodeTime("notification event time", key.EventTime)
-	return key.Name, eventTime, err
+	return storerow.NotificationKey(key)
 }
 
 // NotificationHandled reports whether the notification was marked handled.

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/storerow"
 )
 
 // requestColumns are the columns of requests in the order scanRequest
@@ -18,107 +18,30 @@ import (
 const requestColumns = `id, finding_name, action, reason, dry_run, requested_by, requested_at, expires_at,
 	state, decided_by, decided_at, finished_at, result, error, channel, ts`
 
-// requestRow is a request encoded for the requests table.
-type requestRow struct {
-	id, finding, action, reason                string
-	dryRun                                     int64
-	requestedBy, requestedAt, expiresAt, state string
-	decidedBy, decidedAt, finishedAt           string
-	result, errText, channel, ts               string
-}
-
-// newRequestRow encodes r. Identity fields must be usable as given; other
-// text is made valid UTF-8 the way encoding/json does it.
-func newRequestRow(r bot.ActionRequest) (requestRow, error) {
-	if r.ID == "" || r.Finding == "" || r.Action == "" {
-		return requestRow{}, bot.Errorf(bot.EInvalid, "request needs an id, a finding and an action")
-	}
-	if !validState(r.State) {
-		return requestRow{}, bot.Errorf(bot.EInvalid, "request %q has unknown state %q", r.ID, r.State)
-	}
-	row := requestRow{
-		id: r.ID, finding: r.Finding, action: validText(r.Action), reason: validText(r.Reason),
-		requestedBy: validText(r.RequestedBy), state: string(r.State), decidedBy: validText(r.DecidedBy),
-		errText: validText(r.Error), channel: validText(r.Message.Channel), ts: validText(r.Message.TS),
-	}
-	if r.DryRun {
-		row.dryRun = 1
-	}
-	var err error
-	for _, tm := range []struct {
-		dst  *string
-		what string
-		t    time.Time
-	}{
-		{&row.requestedAt, "requested at", r.RequestedAt}, {&row.expiresAt, "expires at", r.ExpiresAt},
-		{&row.decidedAt, "decided at", r.DecidedAt}, {&row.finishedAt, "finished at", r.FinishedAt},
-	} {
-		if *tm.dst, err = encodeTime("request "+tm.what, tm.t); err != nil {
-			return requestRow{}, err
-		}
-	}
-	result, err := json.Marshal(r.Result)
-	if err != nil {
-		return requestRow{}, fmt.Errorf("encode result of request %q: %w", r.ID, err)
-	}
-	row.result = string(result)
-	return row, nil
-}
-
-// validState reports whether s is one of the domain's request states.
-func validState(s bot.RequestState) bool {
-	return s == bot.RequestPending || s == bot.RequestRunning || s.Final()
-}
-
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
 // scanRequest decodes a row selected with requestColumns.
 func scanRequest(sc scanner) (bot.ActionRequest, error) {
-	var row requestRow
-	err := sc.Scan(&row.id, &row.finding, &row.action, &row.reason, &row.dryRun, &row.requestedBy,
-		&row.requestedAt, &row.expiresAt, &row.state, &row.decidedBy, &row.decidedAt, &row.finishedAt,
-		&row.result, &row.errText, &row.channel, &row.ts)
+	var row storerow.Request
+	err := sc.Scan(&row.ID, &row.Finding, &row.Action, &row.Reason, &row.DryRun, &row.RequestedBy,
+		&row.RequestedAt, &row.ExpiresAt, &row.State, &row.DecidedBy, &row.DecidedAt, &row.FinishedAt,
+		&row.Result, &row.Error, &row.Channel, &row.TS)
 	if err != nil {
 		return bot.ActionRequest{}, err
 	}
-	return row.decode()
-}
-
-// decode turns a stored row back into a request.
-func (row requestRow) decode() (bot.ActionRequest, error) {
-	r := bot.ActionRequest{
-		ID: row.id, Finding: row.finding, Action: row.action, Reason: row.reason, DryRun: row.dryRun != 0,
-		RequestedBy: row.requestedBy, State: bot.RequestState(row.state), DecidedBy: row.decidedBy,
-		Error: row.errText, Message: bot.MessageRef{Channel: row.channel, TS: row.ts},
-	}
-	var err error
-	for _, tm := range []struct {
-		dst *time.Time
-		s   string
-	}{
-		{&r.RequestedAt, row.requestedAt}, {&r.ExpiresAt, row.expiresAt},
-		{&r.DecidedAt, row.decidedAt}, {&r.FinishedAt, row.finishedAt},
-	} {
-		if *tm.dst, err = parseTime(tm.s); err != nil {
-			return bot.ActionRequest{}, fmt.Errorf("request %q: %w", row.id, err)
-		}
-	}
-	if err := json.Unmarshal([]byte(row.result), &r.Result); err != nil {
-		return bot.ActionRequest{}, fmt.Errorf("decode result of request %q: %w", row.id, err)
-	}
-	return r, nil
+	return row.Decode()
 }
 
 // insertRequest inserts a request row.
 const insertRequest = `INSERT INTO requests (` + requestColumns + `)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-// args are insertRequest's arguments.
-func (row requestRow) args() []any {
-	return []any{row.id, row.finding, row.action, row.reason, row.dryRun, row.requestedBy,
-		row.requestedAt, row.expiresAt, row.state, row.decidedBy, row.decidedAt, row.finishedAt,
-		row.result, row.errText, row.channel, row.ts}
+// requestArgs are insertRequest's arguments.
+func requestArgs(row storerow.Request) []any {
+	return []any{row.ID, row.Finding, row.Action, row.Reason, row.DryRun, row.RequestedBy,
+		row.RequestedAt, row.ExpiresAt, row.State, row.DecidedBy, row.DecidedAt, row.FinishedAt,
+		row.Result, row.Error, row.Channel, row.TS}
 }
 
 // CreateRequest stores a new pending request for a stored finding. When the
@@ -132,7 +55,7 @@ func (db *DB) CreateRequest(ctx context.Context, r bot.ActionRequest) (stored bo
 	if r.State != bot.RequestPending {
 		return bot.ActionRequest{}, false, bot.Errorf(bot.EInvalid, "new request %q must be pending, not %q", r.ID, r.State)
 	}
-	row, err := newRequestRow(r)
+	row, err := storerow.NewRequest(r)
 	if err != nil {
 		return bot.ActionRequest{}, false, err
 	}
@@ -148,32 +71,32 @@ func (db *DB) CreateRequest(ctx context.Context, r bot.ActionRequest) (stored bo
 
 // createRequestTx is CreateRequest's read-check-write, inside the write
 // transaction that makes it atomic.
-func createRequestTx(ctx context.Context, tx *sql.Tx, row requestRow) (bot.ActionRequest, bool, error) {
+func createRequestTx(ctx context.Context, tx *sql.Tx, row storerow.Request) (bot.ActionRequest, bool, error) {
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM findings WHERE name = ?`, row.finding).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM findings WHERE name = ?`, row.Finding).Scan(&n); err != nil {
 		return bot.ActionRequest{}, false, err
 	}
 	if n == 0 {
-		return bot.ActionRequest{}, false, bot.Errorf(bot.ENotFound, "finding %q not found", row.finding)
+		return bot.ActionRequest{}, false, bot.Errorf(bot.ENotFound, "finding %q not found", row.Finding)
 	}
 	open, err := scanRequest(tx.QueryRowContext(ctx, `SELECT `+requestColumns+` FROM requests
-WHERE finding_name = ? AND action = ? AND state IN ('pending', 'running')`, row.finding, row.action))
+WHERE finding_name = ? AND action = ? AND state IN ('pending', 'running')`, row.Finding, row.Action))
 	if err == nil {
 		return open, false, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return bot.ActionRequest{}, false, err
 	}
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM requests WHERE id = ?`, row.id).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM requests WHERE id = ?`, row.ID).Scan(&n); err != nil {
 		return bot.ActionRequest{}, false, err
 	}
 	if n > 0 {
-		return bot.ActionRequest{}, false, bot.Errorf(bot.EConflict, "request id %q is already in use", row.id)
+		return bot.ActionRequest{}, false, bot.Errorf(bot.EConflict, "request id %q is already in use", row.ID)
 	}
-	if _, err := tx.ExecContext(ctx, insertRequest, row.args()...); err != nil {
+	if _, err := tx.ExecContext(ctx, insertRequest, requestArgs(row)...); err != nil {
 		return bot.ActionRequest{}, false, err
 	}
-	stored, err := row.decode()
+	stored, err := row.Decode()
 	return stored, err == nil, err
 }
 
@@ -189,31 +112,6 @@ func (db *DB) Request(ctx context.Context, id string) (bot.ActionRequest, error)
 	return r, nil
 }
 
-// nextStates are the states bot.RequestState allows a request in s to
-// move to.
-func nextStates(s bot.RequestState) []bot.RequestState {
-	switch s {
-	case bot.RequestPending:
-		return []bot.RequestState{bot.RequestRunning, bot.RequestDenied, bot.RequestExpired}
-	case bot.RequestRunning:
-		return []bot.RequestState{bot.RequestDone, bot.RequestFailed}
-	}
-	return nil
-}
-
-// checkTransitions fails with EInvalid unless every from → to is allowed.
-func checkTransitions(from []bot.RequestState, to bot.RequestState) error {
-	if len(from) == 0 {
-		return bot.Errorf(bot.EInvalid, "transition to %q names no state to leave", to)
-	}
-	for _, f := range from {
-		if !slices.Contains(nextStates(f), to) {
-			return bot.Errorf(bot.EInvalid, "a request cannot move from %q to %q", f, to)
-		}
-	}
-	return nil
-}
-
 // TransitionRequest moves a request to state to if, and only if, it is in
 // one of the states from: an atomic compare-and-set, so of any number of
 // concurrent callers exactly one wins a move. The winner gets the request
@@ -226,7 +124,7 @@ func checkTransitions(from []bot.RequestState, to bot.RequestState) error {
 // is EInvalid; an unknown id is ENotFound.
 func (db *DB) TransitionRequest(ctx context.Context, id string, from []bot.RequestState, to bot.RequestState,
 	update func(*bot.ActionRequest)) (r bot.ActionRequest, ok bool, err error) {
-	if err := checkTransitions(from, to); err != nil {
+	if err := storerow.CheckTransitions(from, to); err != nil {
 		return bot.ActionRequest{}, false, err
 	}
 	err = db.writeTx(ctx, func(tx *sql.Tx) error {
@@ -254,26 +152,18 @@ func transitionTx(ctx context.Context, tx *sql.Tx, id string, from []bot.Request
 	if !slices.Contains(from, cur.State) {
 		return cur, false, nil
 	}
-	next := cur
-	next.Result.Details = slices.Clone(cur.Result.Details)
-	if update != nil {
-		update(&next)
-	}
-	next.ID, next.Finding, next.Action = cur.ID, cur.Finding, cur.Action
-	next.RequestedBy, next.RequestedAt = cur.RequestedBy, cur.RequestedAt
-	next.State = to
-	row, err := newRequestRow(next)
+	row, err := storerow.NewRequest(storerow.Next(cur, to, update))
 	if err != nil {
 		return bot.ActionRequest{}, false, err
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE requests SET reason = ?, dry_run = ?, expires_at = ?, state = ?,
 	decided_by = ?, decided_at = ?, finished_at = ?, result = ?, error = ?, channel = ?, ts = ?
-WHERE id = ?`, row.reason, row.dryRun, row.expiresAt, row.state, row.decidedBy, row.decidedAt,
-		row.finishedAt, row.result, row.errText, row.channel, row.ts, row.id)
+WHERE id = ?`, row.Reason, row.DryRun, row.ExpiresAt, row.State, row.DecidedBy, row.DecidedAt,
+		row.FinishedAt, row.Result, row.Error, row.Channel, row.TS, row.ID)
 	if err != nil {
 		return bot.ActionRequest{}, false, err
 	}
-	stored, err := row.decode()
+	stored, err := row.Decode()
 	return stored, err == nil, err
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/sccbot/sccbot/bot/ops"
 	"github.com/sccbot/sccbot/bot/scc"
 	slackbot "github.com/sccbot/sccbot/bot/slack"
-	"github.com/sccbot/sccbot/bot/sqlite"
 	"github.com/sccbot/sccbot/config"
 	"github.com/sccbot/sccbot/handlers"
 	"github.com/sccbot/sccbot/playbooks"
@@ -25,16 +23,21 @@ import (
 // Kubernetes give 10 to 30 seconds between SIGTERM and SIGKILL.
 const drainGrace = 20 * time.Second
 
+// storePingTimeout bounds the store's readiness check.
+const storePingTimeout = time.Second
+
 // source is a supplier of findings: the Pub/Sub subscription or the poller.
 type source interface {
 	Run(ctx context.Context, h scc.Handler) error
+	// Health is what the source reports about itself, nil if nothing.
+	Health() *scc.Health
 }
 
 // app is the wired bot. main builds it from the configuration; the demo
 // and the end-to-end tests build the same thing pointed at fakes.
 type app struct {
 	log      *slog.Logger
-	store    *sqlite.DB
+	store    store
 	outbox   *slackbot.Outbox
 	cards    *handlers.Cards
 	lister   *handlers.Lister
@@ -60,6 +63,7 @@ func withClock(now func() time.Time) appOption { return func(a *app) { a.now = n
 
 // newApp builds every component. Nothing connects until Run.
 func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, reg *prometheus.Registry, opts ...appOption) (_ *app, err error) {
+	handlers.SetDisplayZone(cfg.Display.Location())
 	a := &app{log: log, now: time.Now}
 	for _, o := range opts {
 		o(a)
@@ -69,8 +73,8 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 			a.close()
 		}
 	}()
-	if a.store, err = sqlite.Open(ctx, cfg.Store.Path); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
+	if a.store, err = openStore(ctx, cfg.Store, e); err != nil {
+		return nil, err
 	}
 	a.closers = append(a.closers, a.store.Close)
 	deps, err := a.dependencies(ctx, cfg, e, log, reg)
@@ -102,11 +106,14 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 	registerButtons(mux, handlers.NewTasks(a.store, a.outbox, a.cards, time.Duration(cfg.Investigate.Timeout), log), inv)
 	handlers.NewSilenceFlow(a.store, a.outbox, a.outbox, a.silences, log).Register(mux, a.cards)
 	flow.Register(mux)
+	// These buttons open a dialog first thing: they are served ahead of
+	// slow work so that the click's trigger is used within its 3 seconds.
+	mux.MarkDialogs(handlers.ActionContain, handlers.ActionMute, handlers.ActionSilence)
 	if a.digest, err = a.digests(cfg, log); err != nil {
 		return nil, err
 	}
 	a.commands(cfg, deps, inv, flow, mux, log)
-	a.bot = slackbot.NewBot(api, mux, botOptions(cfg, log, slackMetrics, mux.Validate))
+	a.bot = slackbot.NewBot(api, mux, botOptions(cfg, log, slackMetrics, mux))
 	a.addSources(cfg, deps, log, reg)
 	if cfg.Ops.Listen != config.ListenOff {
 		a.ops = ops.New(cfg.Ops.Listen, reg, a.readiness(), log)
@@ -115,8 +122,14 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 }
 
 func (a *app) readiness() []ops.Check {
-	return []ops.Check{
-		{Name: "store", Fn: a.store.Ping},
+	checks := []ops.Check{
+		{Name: "store", Fn: func(ctx context.Context) error {
+			// A database that stopped answering must not hold /readyz
+			// past the probe's own timeout, nor starve the checks after.
+			ctx, cancel := context.WithTimeout(ctx, storePingTimeout)
+			defer cancel()
+			return a.store.Ping(ctx)
+		}},
 		{Name: "slack", Fn: func(context.Context) error {
 			if !a.bot.Connected() {
 				return errors.New("socket mode is not connected")
@@ -124,6 +137,14 @@ func (a *app) readiness() []ops.Check {
 			return nil
 		}},
 	}
+	// A source that cannot receive is named, so that whoever reads /readyz
+	// knows which one.
+	for _, s := range a.sources {
+		if h := s.Health(); h != nil {
+			checks = append(checks, ops.Check{Name: "source", Fn: func(context.Context) error { return h.Ready() }})
+		}
+	}
+	return checks
 }
 
 // Run runs every component until ctx ends. Shutdown is ordered so that

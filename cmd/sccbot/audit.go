@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -32,13 +31,12 @@ type auditLine struct {
 // cmdAudit is `sccbot audit --config FILE [--since D]`: it writes the audit
 // log to stdout as JSON lines, oldest first. It reads the store the running
 // bot writes; SQLite's write-ahead log lets both work at once.
-func cmdAudit(ctx context.Context, args []string, now time.Time, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "", "configuration file (YAML); its store.path is read")
+func cmdAudit(ctx context.Context, args []string, now time.Time, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("sccbot audit --config FILE [--since 24h|7d|TIME]", stderr)
+	path := fs.String("config", "", "configuration file (YAML); its store section is read")
 	sinceFlag := fs.String("since", "", "only events at or after this: a duration back from now (24h, 7d) or an RFC 3339 time")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *path == "" {
 		return usageError{fmt.Errorf("audit needs --config FILE")}
@@ -51,15 +49,33 @@ func cmdAudit(ctx context.Context, args []string, now time.Time, stdout, stderr 
 	if err != nil {
 		return usageError{err}
 	}
-	db, err := sqlite.Open(ctx, cfg.Store.Path)
+	db, err := openAuditStore(ctx, cfg.Store, readEnv(getenv))
 	if err != nil {
-		return fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
+		return fmt.Errorf("open store (the store section of %s): %w", *path, err)
 	}
 	defer db.Close() //nolint:errcheck // only read: the export reports its own faults
 	return exportAudit(ctx, db, since, stdout)
 }
 
-func exportAudit(ctx context.Context, db *sqlite.DB, since time.Time, stdout io.Writer) error {
+// openAuditStore opens the store for reading the audit log. A SQLite store
+// is opened read-only: the export never creates one (a wrong path is an
+// error, not an empty log) nor migrates or locks the bot's.
+func openAuditStore(ctx context.Context, s config.Store, e env) (interface {
+	auditLog
+	Close() error
+}, error) {
+	if s.Driver == config.StorePostgres {
+		return openStore(ctx, s, e)
+	}
+	return sqlite.OpenReadOnly(ctx, s.Path)
+}
+
+// auditLog is the store's audit log, read oldest first.
+type auditLog interface {
+	Audit(ctx context.Context, since time.Time, fn func(bot.AuditEvent) error) error
+}
+
+func exportAudit(ctx context.Context, db auditLog, since time.Time, stdout io.Writer) error {
 	w := bufio.NewWriter(stdout)
 	enc := json.NewEncoder(w)
 	err := db.Audit(ctx, since, func(ev bot.AuditEvent) error {

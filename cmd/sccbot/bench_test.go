@@ -44,6 +44,12 @@ func newBenchIntake(b *testing.B) *handlers.Intake {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { store.Close() })
+	return benchIntake(b, store)
+}
+
+// benchIntake is the intake on store, posting to a renderingPoster.
+func benchIntake(b *testing.B, store store) *handlers.Intake {
+	b.Helper()
 	attack, err := mitre.Load()
 	if err != nil {
 		b.Fatal(err)
@@ -54,8 +60,8 @@ func newBenchIntake(b *testing.B) *handlers.Intake {
 }
 
 // payloads returns n distinct notifications of the seed findings.
-func payloads(b *testing.B, n int) [][]byte {
-	b.Helper()
+func payloads(tb testing.TB, n int) [][]byte {
+	tb.Helper()
 	keys := []string{sccfake.SeedGKECompiler, sccfake.SeedCloudRunCompiler, sccfake.SeedCloudRunMaliciousBinary}
 	out := make([][]byte, n)
 	for i := range out {
@@ -69,8 +75,9 @@ func payloads(b *testing.B, n int) [][]byte {
 // decode the Pub/Sub payload, dedupe and record it in SQLite, route,
 // build the card, render and serialise it. Target: thousands of findings
 // a second on one core (run with -cpu 1).
-func BenchmarkIngestPath(b *testing.B) {
-	in := newBenchIntake(b)
+func BenchmarkIngestPath(b *testing.B) { benchIngestPath(b, newBenchIntake(b)) }
+
+func benchIngestPath(b *testing.B, in *handlers.Intake) {
 	msgs := payloads(b, b.N)
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -87,10 +94,37 @@ func BenchmarkIngestPath(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "findings/s")
 }
 
+// BenchmarkIngestPathConcurrent is BenchmarkIngestPath with 16 findings
+// in flight at once, as the Pub/Sub subscriber delivers them (run with
+// -cpu 1: one core, 16 goroutines).
+func BenchmarkIngestPathConcurrent(b *testing.B) { benchIngestConcurrent(b, newBenchIntake(b)) }
+
+func benchIngestConcurrent(b *testing.B, in *handlers.Intake) {
+	msgs := payloads(b, b.N)
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			f, err := scc.DecodeNotification(msgs[next.Add(1)-1])
+			if err == nil {
+				err = in.Handle(context.Background(), f)
+			}
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "findings/s")
+}
+
 // BenchmarkIngestDuplicate is a redelivered notification: decode and the
 // dedupe lookup.
-func BenchmarkIngestDuplicate(b *testing.B) {
-	in := newBenchIntake(b)
+func BenchmarkIngestDuplicate(b *testing.B) { benchIngestDuplicate(b, newBenchIntake(b)) }
+
+func benchIngestDuplicate(b *testing.B, in *handlers.Intake) {
 	raw, _ := sccfake.SeedJSON(sccfake.SeedGKECompiler)
 	ctx := context.Background()
 	f, _ := scc.DecodeNotification(raw)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -27,7 +28,7 @@ var (
 	buildErr  error
 )
 
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "sccbot-bin-")
@@ -36,7 +37,9 @@ func buildBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "sccbot")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		// -buildvcs=auto overrides a GOFLAGS=-buildvcs=false, so that the
+		// binary names its revision as a release build would.
+		out, err := exec.Command("go", "build", "-buildvcs=auto", "-o", binPath, ".").CombinedOutput()
 		if err != nil {
 			buildErr = errors.New(string(out))
 		}
@@ -68,6 +71,8 @@ func TestBinaryRunsAgainstEmulatorsAndStopsOnSIGTERM(t *testing.T) {
 
 	h.fakes.publish(seed(t, sccfake.SeedGKECompiler))
 	h.waitCards("#secops-gke", 1)
+	// A malformed message is logged (once, with its source) and acked.
+	h.waitAcked(h.fakes.publish([]byte(`{"not": "an SCC notification"`)))
 	if rss, err := residentMemory(cmd.Process.Pid); err == nil {
 		t.Logf("sccbot resident memory after its first card: %s", rss)
 	}
@@ -84,7 +89,9 @@ func TestBinaryRunsAgainstEmulatorsAndStopsOnSIGTERM(t *testing.T) {
 		t.Fatalf("sccbot did not stop within 30s of SIGTERM\n%s", stderr.String())
 	}
 	logs := stderr.String()
-	for _, want := range []string{`"severity":"INFO"`, `"message":"finding posted"`, `"message":"sccbot stopped"`} {
+	checkLog(t, logs)
+	for _, want := range []string{`"severity":"INFO"`, `"message":"finding posted"`, `"finding_severity":"LOW"`,
+		`"message":"malformed message","component":"sources","source":"pubsub:` + testSubscription + `"`, `"message":"sccbot stopped"`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %s\n%s", want, logs)
 		}
@@ -153,6 +160,19 @@ func TestBinaryExitCodes(t *testing.T) {
 		{"playbooks lint built-in", []string{"playbooks", "lint"}, nil, 0, []string{"built-in playbooks: ok, 57 in all"}},
 		{"playbooks lint broken dir", []string{"playbooks", "lint", "../../playbooks/testdata/broken"}, nil, 2,
 			[]string{"wrong-product-action.yaml:19: responses.gke[1].action: cloudrun_rollback does not apply to gke"}},
+		{"playbooks lint takes flags", []string{"playbooks", "lint", "--config", writeGood(t, dir)}, nil, 0, []string{"built-in playbooks: ok"}},
+		{"audit of a missing store", []string{"audit", "--config", writeGood(t, dir)}, nil, 1, []string{"no store at", "x.db"}},
+	}
+	for _, sub := range [][]string{{"run"}, {"check-config"}, {"doctor"}, {"audit"}, {"demo"}, {"playbooks"}, {"playbooks", "lint"}, {"version"}} {
+		for _, help := range []string{"--help", "-h"} {
+			tests = append(tests, struct {
+				name string
+				args []string
+				env  []string
+				code int
+				out  []string
+			}{strings.Join(sub, " ") + " " + help, append(slices.Clone(sub), help), nil, 0, []string{"sccbot"}})
+		}
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -168,6 +188,9 @@ func TestBinaryExitCodes(t *testing.T) {
 				if !strings.Contains(string(out), w) {
 					t.Errorf("output lacks %q\n%s", w, out)
 				}
+			}
+			if strings.Contains(string(out), "flag: help requested") {
+				t.Errorf("help shown as an error\n%s", out)
 			}
 			if strings.Contains(string(out), "xoxb-1-secret") {
 				t.Errorf("output echoes a secret from the config file\n%s", out)

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -25,22 +27,53 @@ func cmdRun(ctx context.Context, args []string, getenv func(string) string, stde
 	if err != nil {
 		return usageError{err}
 	}
-	if problems := config.CheckEnv(getenv); len(problems) > 0 {
+	if problems := append(config.CheckEnv(getenv), config.CheckStoreEnv(cfg.Store, getenv)...); len(problems) > 0 {
 		return usageError{problems}
 	}
 	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	if err := startupCheck(ctx, cfg, getenv, log); err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a, err := newApp(ctx, cfg, readEnv(getenv), log, reg)
 	if err != nil {
 		return err
 	}
-	log.Info("sccbot starting", "version", version, "config", path)
-	if err := a.Run(ctx); err != nil {
+	log.Info("sccbot starting", "version", strings.TrimPrefix(currentVersion(), "sccbot "), "config", path)
+	if err := runBounded(ctx, a.Run, stopBound, log); err != nil {
 		return err
 	}
 	log.Info("sccbot stopped")
 	return nil
+}
+
+// stopBound is how long after SIGTERM the process may take to stop: the
+// drain grace plus a few seconds to close the clients. Orchestrators kill
+// a process that takes longer, so sccbot gives up first, and says so.
+const stopBound = drainGrace + 4*time.Second
+
+// runBounded runs run until it returns, or until bound has passed since
+// ctx ended, whatever a source or a backend does. Work abandoned then was
+// never acked, so Pub/Sub delivers it again after the restart.
+func runBounded(ctx context.Context, run func(context.Context) error, bound time.Duration, log *slog.Logger) error {
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(bound)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		log.Error("sccbot did not stop in time; exiting with work abandoned (unacked, Pub/Sub redelivers it)",
+			"waited", bound.String())
+		return fmt.Errorf("did not stop within %s of the signal", bound)
+	}
 }
 
 // cmdCheckConfig is `sccbot check-config --config FILE`: it prints every
@@ -52,7 +85,8 @@ func cmdCheckConfig(args []string, getenv func(string) string, stdout io.Writer)
 	if err != nil {
 		return err
 	}
-	if _, err := config.LoadFile(path); err != nil {
+	cfg, err := config.LoadFile(path)
+	if err != nil {
 		var problems config.Problems
 		if errors.As(err, &problems) {
 			fmt.Fprintf(stdout, "%s: %d problem(s):\n%s\n", path, len(problems), problems.Error())
@@ -61,18 +95,17 @@ func cmdCheckConfig(args []string, getenv func(string) string, stdout io.Writer)
 		return usageError{err}
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", path)
-	for _, p := range config.CheckEnv(getenv) {
+	for _, p := range append(config.CheckEnv(getenv), config.CheckStoreEnv(cfg.Store, getenv)...) {
 		fmt.Fprintf(stdout, "warning: %s\n", p.String())
 	}
 	return nil
 }
 
 func configFlag(cmd string, args []string, out io.Writer) (string, error) {
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fs.SetOutput(out)
+	fs := newFlagSet("sccbot "+cmd+" --config FILE", out)
 	path := fs.String("config", "", "configuration file (YAML)")
-	if err := fs.Parse(args); err != nil {
-		return "", usageError{err}
+	if err := parseFlags(fs, args); err != nil {
+		return "", err
 	}
 	if *path == "" {
 		return "", usageError{fmt.Errorf("%s needs --config FILE", cmd)}
@@ -80,16 +113,27 @@ func configFlag(cmd string, args []string, out io.Writer) (string, error) {
 	return *path, nil
 }
 
-// cmdPlaybooks is `sccbot playbooks lint [DIR]`: it checks the built-in
-// playbooks overlaid by DIR, technique ids against the ATT&CK catalogue,
-// and prints every problem with its file, line and field.
-func cmdPlaybooks(args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "lint" || len(args) > 2 {
-		return usageError{errors.New("usage: sccbot playbooks lint [DIR]")}
+// cmdPlaybooks is `sccbot playbooks lint [--config FILE] [DIR]`: it checks
+// the built-in playbooks overlaid by DIR (or by the configuration's
+// playbooks.dir), technique ids against the ATT&CK catalogue, and prints
+// every problem with its file, line and field.
+func cmdPlaybooks(args []string, stdout, stderr io.Writer) error {
+	const use = "usage: sccbot playbooks lint [--config FILE] [DIR]"
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintln(stdout, use)
+		return nil
 	}
-	dir := ""
-	if len(args) == 2 {
-		dir = args[1]
+	if len(args) == 0 || args[0] != "lint" {
+		return usageError{errors.New(use)}
+	}
+	fs := newFlagSet("sccbot playbooks lint [--config FILE] [DIR]", stderr)
+	cfgPath := fs.String("config", "", "configuration file whose playbooks.dir is checked")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	dir, err := lintDir(fs.Args(), *cfgPath)
+	if err != nil {
+		return err
 	}
 	attack, err := mitre.Load()
 	if err != nil {
@@ -101,3 +145,25 @@ func cmdPlaybooks(args []string, stdout io.Writer) error {
 	}
 	return nil
 }
+
+// lintDir is the directory to lint: the argument, or playbooks.dir of the
+// configuration, or none (the built-in playbooks alone).
+func lintDir(args []string, cfgPath string) (string, error) {
+	switch {
+	case len(args) > 1:
+		return "", usageError{errors.New("playbooks lint takes one directory")}
+	case len(args) == 1 && cfgPath != "":
+		return "", usageError{errors.New("give a directory or --config, not both")}
+	case len(args) == 1:
+		return args[0], nil
+	case cfgPath != "":
+		cfg, err := config.LoadFile(cfgPath)
+		if err != nil {
+			return "", usageError{err}
+		}
+		return cfg.Playbooks.Dir, nil
+	}
+	return "", nil
+}
+
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -40,7 +41,7 @@ func TestE2EKilledBotPostsEachFindingOnce(t *testing.T) {
 }
 
 func testKilledBot(t *testing.T, betweenPostAndRecord bool) {
-	ctx := testContext(t)
+	ctx := crashContext(t)
 	f, err := startFakes(ctx, testSubscription)
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +51,7 @@ func testKilledBot(t *testing.T, betweenPostAndRecord bool) {
 	if err := crashSubscriptionOn(ctx, f); err != nil {
 		t.Fatal(err)
 	}
-	cfg := writeCrashConfig(t)
+	cfg := writeCrashConfig(t, "grouping:\n  window: 0s\n")
 	const total = 200
 	for i := range total {
 		f.publish(sccfake.WithFindingID(seed(t, sccfake.SeedGKECompiler), fmt.Sprintf("k%031x", i)))
@@ -87,6 +88,15 @@ func testKilledBot(t *testing.T, betweenPostAndRecord bool) {
 	t.Logf("%d cards before the kill, %d findings with one card each after the restart", before, len(counts))
 }
 
+// crashContext bounds a crash test. Pub/Sub redelivers what the killed bot
+// held only when the ack deadlines its client had extended run out, which
+// can take a minute or two.
+func crashContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 // crashSubscriptionOn creates the test's subscription on the fakes' topic.
 func crashSubscriptionOn(ctx context.Context, f *fakes) error {
 	client, err := pubsub.NewClient(ctx, "demo-sec", googleOptions(f.pubsub.Addr)...)
@@ -99,22 +109,20 @@ func crashSubscriptionOn(ctx context.Context, f *fakes) error {
 	return err
 }
 
-func writeCrashConfig(t *testing.T) string {
+func writeCrashConfig(t *testing.T, grouping string) string {
 	dir := t.TempDir()
 	cfg := fmt.Sprintf(`slack:
   default_channel: C0SECOPS00
   post_interval: 100ms
   post_burst: 5
-grouping:
-  window: 0s
-sources:
+%ssources:
   pubsub:
     subscription: %s
 store:
   path: %s
 ops:
   listen: "off"
-`, crashSubscription, filepath.Join(dir, "sccbot.db"))
+`, grouping, crashSubscription, filepath.Join(dir, "sccbot.db"))
 	path := filepath.Join(dir, "sccbot.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -175,4 +183,98 @@ func waitCardCount(ctx context.Context, f *fakes, n int) (int, error) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// TestE2EKilledBotListsEachFindingOnce kills the built bot while a storm
+// of one group is being listed, with a listing on Slack whose answer the
+// bot never received, restarts it and checks every finding is shown once:
+// on the group's card or on one line of one listing.
+func TestE2EKilledBotListsEachFindingOnce(t *testing.T) {
+	t.Parallel()
+	ctx := crashContext(t)
+	f, err := startFakes(ctx, testSubscription)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.close)
+	f.slack.AddChannel("C0SECOPS00", "secops")
+	if err := crashSubscriptionOn(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeCrashConfig(t, "grouping:\n  window: 10m\n")
+	const total = 200
+	start := time.Now().Add(-time.Minute)
+	for i := range total {
+		raw := sccfake.WithFindingID(seed(t, sccfake.SeedGKECompiler), fmt.Sprintf("k%031x", i))
+		f.publish(sccfake.WithEventTime(raw, start.Add(time.Duration(i)*time.Millisecond)))
+	}
+	first, stderr := startBot(t, cfg, f)
+	if _, err := waitCardCount(ctx, f, 1); err != nil {
+		t.Fatalf("the group's card never came: %v\n%s", err, stderr)
+	}
+	release := f.slack.HoldAnswers("chat.postMessage")
+	if err := f.slack.WaitHeld(ctx, "chat.postMessage", 1); err != nil {
+		t.Fatalf("no listing was held: %v", err)
+	}
+	kill(t, first)
+	release()
+	held := shownOnce(f)
+	second, stderr := startBot(t, cfg, f)
+	for len(shownOnce(f).once) < total && ctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond)
+	}
+	stop(t, second, stderr)
+	got := shownOnce(f)
+	var missing []string
+	for i := range total {
+		if id := fmt.Sprintf("k%031x", i); !got.once[id] {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		t.Logf("never shown: %v", missing)
+		for _, line := range strings.Split(stderr.String(), "\n") {
+			if !strings.Contains(line, `"severity":"INFO"`) {
+				t.Log(line)
+			}
+		}
+		for _, m := range f.slack.AllMessages() {
+			if strings.Contains(string(m.Blocks)+string(m.Metadata), missing[0]) {
+				t.Logf("seen in %s %s thread=%s key=%s", m.Channel, m.TS, m.ThreadTS, metadataKey(m.Metadata))
+			}
+		}
+	}
+	if len(got.once) != total || len(got.twice) > 0 {
+		t.Fatalf("%d findings shown once and %d more than once (%v), want all %d once; before the restart %d were shown\n%s",
+			len(got.once), len(got.twice), got.twice, total, len(held.once), stderr)
+	}
+}
+
+var crashID = regexp.MustCompile(`k[0-9a-f]{31}`)
+
+type shown struct {
+	once  map[string]bool
+	twice []string
+}
+
+// shownOnce reads which findings are on a card or in a listing.
+func shownOnce(f *fakes) shown {
+	s := shown{once: map[string]bool{}}
+	for _, m := range f.slack.AllMessages() {
+		key := metadataKey(m.Metadata)
+		var ids []string
+		switch {
+		case strings.HasPrefix(key, "card/"):
+			ids = crashID.FindAllString(key, 1)
+		case strings.HasPrefix(key, "list/"):
+			ids = crashID.FindAllString(string(m.Blocks), -1)
+		}
+		for _, id := range ids {
+			if s.once[id] {
+				s.twice = append(s.twice, id)
+			}
+			s.once[id] = true
+		}
+	}
+	return s
 }

@@ -62,6 +62,9 @@ type harness struct {
 	fakes *fakes
 	reg   *prometheus.Registry
 	stop  func()
+	// databaseURL is SCCBOT_DATABASE_URL for a postgres store.
+	databaseURL string
+	app         *app // the running bot
 }
 
 func newHarness(t *testing.T) *harness {
@@ -90,10 +93,13 @@ func (h *harness) start(cfg *config.Config, opts ...appOption) {
 	h.t.Helper()
 	h.reg = prometheus.NewRegistry()
 	log := slog.New(slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := newApp(testContext(h.t), cfg, h.fakes.env(), log, h.reg, opts...)
+	e := h.fakes.env()
+	e.databaseURL = h.databaseURL
+	a, err := newApp(testContext(h.t), cfg, e, log, h.reg, opts...)
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	h.app = a
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
@@ -159,7 +165,12 @@ func (h *harness) cards(channel string) []slackfake.Message {
 func TestE2ESeedCardsPostedOnceAcrossRedeliveryAndRestart(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	cfg := testConfig(t, filepath.Join(t.TempDir(), "sccbot.db"), "")
+	seedCardsOnce(t, h, testConfig(t, filepath.Join(t.TempDir(), "sccbot.db"), ""))
+}
+
+// seedCardsOnce publishes the three seeds, redelivers, restarts the bot
+// and redelivers again: each finding has one card.
+func seedCardsOnce(t *testing.T, h *harness, cfg *config.Config) {
 	h.start(cfg)
 
 	gke := seed(t, sccfake.SeedGKECompiler)

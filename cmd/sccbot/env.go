@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/api/option"
 
+	"github.com/sccbot/sccbot/config"
 	"github.com/sccbot/sccbot/playbooks/pagerduty"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -36,6 +37,8 @@ type env struct {
 	// storageEmulator is STORAGE_EMULATOR_HOST: the evidence bucket's
 	// Cloud Storage emulator (host:port or URL, plain HTTP).
 	storageEmulator string
+	// databaseURL is the PostgreSQL store's libpq URL (a secret).
+	databaseURL string
 }
 
 func readEnv(getenv func(string) string) env {
@@ -54,6 +57,7 @@ func readEnv(getenv func(string) string) env {
 		pagerdutyKey:            getenv("PAGERDUTY_ROUTING_KEY"),
 		kubeconfig:              getenv("KUBECONFIG"),
 		storageEmulator:         getenv("STORAGE_EMULATOR_HOST"),
+		databaseURL:             getenv(config.EnvDatabaseURL),
 	}
 }
 

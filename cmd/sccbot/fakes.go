@@ -15,6 +15,7 @@ import (
 	"github.com/sccbot/sccbot/bot/owners/ownersfake"
 	"github.com/sccbot/sccbot/bot/scc/sccfake"
 	"github.com/sccbot/sccbot/bot/slack/slackfake"
+	"github.com/sccbot/sccbot/internal/pubsubiam"
 	"github.com/sccbot/sccbot/playbooks/cloudrun/runfake"
 	"github.com/sccbot/sccbot/playbooks/gke/gkefake"
 	"github.com/sccbot/sccbot/playbooks/pagerduty/pagerdutyfake"
@@ -26,6 +27,7 @@ import (
 type fakes struct {
 	slack     *slackfake.Server
 	pubsub    *pstest.Server
+	pubsubIAM *pubsubiam.IAM // Pub/Sub's IAMPolicy service, next to pstest
 	scc       *sccfake.Server
 	logging   *loggingfake.Server
 	run       *runfake.Server
@@ -54,10 +56,11 @@ var demoPeople = []struct{ id, email, name string }{
 // startFakes starts every fake and creates the topic and the subscription
 // that SCC's notification config would publish to.
 func startFakes(ctx context.Context, subscription string) (_ *fakes, err error) {
-	f := &fakes{slack: slackfake.New(slackfake.WithPingInterval(5 * time.Second)), pubsub: pstest.NewServer(),
+	f := &fakes{slack: slackfake.New(slackfake.WithPingInterval(5 * time.Second)),
 		scc: sccfake.New(), logging: loggingfake.New(), run: runfake.New(), kube: gkefake.NewKubeAPI(gkefake.DefaultToken),
 		owners: ownersfake.New(), pagerduty: pagerdutyfake.New(pagerdutyfake.WithRoutingKeys(pagerdutyfake.DemoRoutingKey))}
 	f.container = gkefake.NewClusterManager(f.kube)
+	f.pubsub, f.pubsubIAM = pubsubiam.NewServer()
 	defer func() {
 		if err != nil {
 			f.close()
@@ -85,6 +88,8 @@ func startFakes(ctx context.Context, subscription string) (_ *fakes, err error) 
 		return nil, err
 	}
 	f.topic = "projects/" + project + "/topics/scc-notifications"
+	// The bot's own project, which sccbot doctor asks about.
+	f.owners.AddResource("projects/100000000001", ownersfake.DemoFolder, "projects/"+project)
 	if err := f.createSubscription(ctx, project, subscription); err != nil {
 		return nil, err
 	}

@@ -4,12 +4,15 @@
 //	sccbot run --config FILE           run the bot
 //	sccbot check-config --config FILE  validate a configuration file
 //	sccbot playbooks lint [DIR]        check playbooks (the built-in ones, overlaid by DIR)
+//	sccbot doctor --config FILE        check that everything is reachable and permitted
 //	sccbot audit --config FILE         export the audit log as JSON lines
+//	sccbot store copy --config FILE --from SQLITE_FILE
+//	                                   copy a SQLite store into PostgreSQL
 //	sccbot demo                        run the whole bot against built-in fakes
 //	sccbot version                     print the version
 //
 // Secrets come from the environment only: SLACK_APP_TOKEN, SLACK_BOT_TOKEN,
-// PAGERDUTY_ROUTING_KEY.
+// PAGERDUTY_ROUTING_KEY, SCCBOT_DATABASE_URL.
 package main
 
 import (
@@ -23,7 +26,8 @@ import (
 	"time"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=..."; when
+// it is not, the build info names the module version and VCS revision.
 var version = "dev"
 
 func main() {
@@ -51,9 +55,15 @@ const usage = `usage: sccbot <command> [flags]
 commands:
   run --config FILE           run the bot (Slack tokens from SLACK_APP_TOKEN and SLACK_BOT_TOKEN)
   check-config --config FILE  check a configuration file and print every problem
-  playbooks lint [DIR]        check the built-in playbooks and the operator's in DIR
+  doctor --config FILE        check that Slack, the sources and the Google APIs are
+                              reachable and permitted; exit 2 on a failure
+  playbooks lint [--config FILE] [DIR]
+                              check the built-in playbooks and the operator's in DIR
+                              (or the configuration's playbooks.dir)
   audit --config FILE [--since 24h|7d|TIME]
                               export the audit log as JSON lines
+  store copy --config FILE --from SQLITE_FILE [--force]
+                              copy a SQLite store into the configured PostgreSQL store
   demo                        run the whole bot against built-in fakes and print what Slack received
   version                     print the version
 `
@@ -70,20 +80,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = cmdRun(ctx, args[1:], getenv, stderr)
 	case "check-config":
 		err = cmdCheckConfig(args[1:], getenv, stdout)
+	case "doctor":
+		err = cmdDoctor(ctx, args[1:], getenv, stdout, stderr)
 	case "playbooks":
-		err = cmdPlaybooks(args[1:], stdout)
+		err = cmdPlaybooks(args[1:], stdout, stderr)
 	case "audit":
-		err = cmdAudit(ctx, args[1:], time.Now(), stdout, stderr)
+		err = cmdAudit(ctx, args[1:], time.Now(), getenv, stdout, stderr)
+	case "store":
+		err = cmdStore(ctx, args[1:], getenv, stdout)
 	case "demo":
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, "sccbot", version)
+		fmt.Fprintln(stdout, currentVersion())
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
 		err = usageError{fmt.Errorf("unknown command %q\n\n%s", args[0], usage)}
 	}
-	if err == nil {
+	if err == nil || errors.Is(err, errHelpShown) {
 		return exitOK
 	}
 	fmt.Fprintln(stderr, "sccbot:", err)

@@ -167,7 +167,7 @@ func startStormFakes(ctx context.Context) (*fakes, error) {
 }
 
 func startStormBot(b *testing.B, f *fakes) (*exec.Cmd, *bytes.Buffer) {
-	bin := buildBinary(&testing.T{})
+	bin := buildBinary(b)
 	dir := b.TempDir()
 	cfg := fmt.Sprintf(`slack:
   default_channel: %s

@@ -12,6 +12,7 @@ import (
 	securitycenter "cloud.google.com/go/securitycenter/apiv2"
 	"github.com/prometheus/client_golang/prometheus"
 	goslack "github.com/slack-go/slack"
+	"google.golang.org/api/option"
 
 	"github.com/sccbot/sccbot/bot"
 	"github.com/sccbot/sccbot/bot/cloudlogging"
@@ -31,6 +32,8 @@ type deps struct {
 	scc       *scc.Client
 	logs      *cloudlogging.Client
 	pubsub    *pubsub.Client
+	// watch reports the subscription's health from its client's streams.
+	watch *scc.StreamWatch
 }
 
 // dependencies builds the catalogues and the Google clients. Clients do not
@@ -58,7 +61,8 @@ func (a *app) dependencies(ctx context.Context, cfg *config.Config, e env, log *
 	d.logs = cloudlogging.New(logAPI, cloudlogging.Options{Logger: log.With("component", "logging"),
 		Metrics: cloudlogging.NewMetrics(reg)})
 	if ps := cfg.Sources.PubSub; ps != nil {
-		if d.pubsub, err = pubsubClient(ctx, ps.Subscription, e); err != nil {
+		d.watch = scc.NewStreamWatch(scc.NewHealth(scc.SubscriptionSource(ps.Subscription), sourceHealth(cfg, log, reg)), 0)
+		if d.pubsub, err = pubsubClient(ctx, ps.Subscription, e, d.watch.ClientOption()); err != nil {
 			return d, err
 		}
 		a.closers = append(a.closers, d.pubsub.Close)
@@ -81,29 +85,38 @@ func loadPlaybooks(dir string) (*playbooks.Library, error) {
 	return lib, nil
 }
 
-func pubsubClient(ctx context.Context, subscription string, e env) (*pubsub.Client, error) {
+func pubsubClient(ctx context.Context, subscription string, e env, extra ...option.ClientOption) (*pubsub.Client, error) {
 	project, err := projectOfSubscription(subscription)
 	if err != nil {
 		return nil, err
 	}
-	client, err := pubsub.NewClient(ctx, project, googleOptions(e.pubsubEmulator)...)
+	client, err := pubsub.NewClient(ctx, project, append(googleOptions(e.pubsubEmulator), extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("pubsub client: %w", err)
 	}
 	return client, nil
 }
 
+// sourceHealth is how every source reports its health. The sources' own
+// log lines carry their "source" key, so the logger adds none.
+func sourceHealth(cfg *config.Config, log *slog.Logger, reg prometheus.Registerer) scc.HealthOptions {
+	return scc.HealthOptions{UnhealthyAfter: time.Duration(cfg.Sources.UnhealthyAfter),
+		Logger: log.With("component", "sources"), Metrics: scc.NewMetrics(reg)}
+}
+
 func (a *app) addSources(cfg *config.Config, d deps, log *slog.Logger, reg prometheus.Registerer) {
 	metrics := scc.NewMetrics(reg)
+	srcLog := log.With("component", "sources")
 	if ps := cfg.Sources.PubSub; ps != nil {
 		a.sources = append(a.sources, scc.NewSubscription(d.pubsub, ps.Subscription, scc.SubscriptionOptions{
-			Logger: log.With("source", "pubsub"), Metrics: metrics, Rejects: a.store,
+			Logger: srcLog, Metrics: metrics, Rejects: a.store, Watch: d.watch,
 			NackMalformed: ps.Malformed == config.MalformedNack, MaxOutstanding: ps.MaxOutstanding}))
 	}
 	if p := cfg.Sources.Poll; p != nil {
 		a.sources = append(a.sources, scc.NewPoller(d.sccAPI, scc.PollOptions{
 			Parent: p.Parent, Filter: p.Filter, Interval: time.Duration(p.Interval), Lookback: time.Duration(p.Lookback),
-			Cursors: a.store, Logger: log.With("source", "poll"), Metrics: metrics}))
+			Cursors: a.store, Logger: srcLog, Metrics: metrics,
+			Health: scc.NewHealth(scc.PollSource(p.Parent), sourceHealth(cfg, log, reg))}))
 	}
 }
 
@@ -123,7 +136,8 @@ func investigationTasks(cfg *config.Config, d deps, respond func(bot.Finding) []
 		}, time.Duration(inv.LogsWindow), inv.LogsLimit),
 		attack: handlers.AttackTask(d.attack, d.attack.Notice(), func(f bot.Finding) []string { return lib.Lookup(f).Techniques }),
 		playbook: handlers.PlaybookTask(func(f bot.Finding, start, end time.Time) bot.Message {
-			m := lib.Lookup(f).Checklist(f, start, end)
+			zone := cfg.Display.Location() // the checklist writes its window in the zone it is given
+			m := lib.Lookup(f).Checklist(f, start.In(zone), end.In(zone))
 			if buttons := respond(f); len(buttons) > 0 {
 				m.Blocks = append(m.Blocks, bot.Actions{Buttons: buttons})
 			}
@@ -163,9 +177,10 @@ func outboxOptions(cfg *config.Config, log *slog.Logger, m *slackbot.Metrics) sl
 	}
 }
 
-func botOptions(cfg *config.Config, log *slog.Logger, m *slackbot.Metrics, validate func(handlers.Request) map[string]string) slackbot.BotOptions {
+func botOptions(cfg *config.Config, log *slog.Logger, m *slackbot.Metrics, mux *handlers.Mux) slackbot.BotOptions {
 	return slackbot.BotOptions{
-		Validate:     validate,
+		Validate:     mux.Validate,
+		OpensDialog:  mux.OpensDialog,
 		Workers:      cfg.Slack.Workers,
 		QueueSize:    cfg.Slack.QueueSize,
 		AppID:        cfg.Slack.AppID,

@@ -36,16 +36,7 @@ func (a *app) commands(cfg *config.Config, d deps, inv investigations, respond *
 		Related: inv.related, Logs: inv.logs,
 		Attack: d.attack, Notice: d.attack.Notice(), Enum: scc.AttackID,
 		Acks: acks, Respond: respond, Unmute: d.scc, Audit: a.store,
-		Silences: a.silences, Digests: a.digest, Location: digestLocation(cfg),
+		Silences: a.silences, Digests: a.digest, Location: cfg.Display.Location(),
 		Logger: log.With("component", "commands"),
 	}).Register(mux)
-}
-
-// digestLocation is the time zone of `/finding digest`: the first
-// schedule's, else UTC.
-func digestLocation(cfg *config.Config) *time.Location {
-	if len(cfg.Digests.Schedules) > 0 {
-		return cfg.Digests.Schedules[0].Location()
-	}
-	return time.UTC
 }

@@ -31,9 +31,14 @@ import (
 // buttons (which the caller registers).
 func (a *app) respond(ctx context.Context, cfg *config.Config, e env, d deps, dir *slackbot.Directory,
 	log *slog.Logger) (*handlers.RespondFlow, error) {
-	lookup, err := a.ownerLookup(ctx, e, log)
-	if err != nil {
-		return nil, err
+	// The owner-lookup clients need Google credentials of their own; a bot
+	// that cannot page owners does not build them.
+	var lookup handlers.OwnerLookup
+	if cfg.Responses.Actions[bot.ActionPageOwner] != nil {
+		var err error
+		if lookup, err = a.ownerLookup(ctx, e, log); err != nil {
+			return nil, err
+		}
 	}
 	var pager handlers.Pager
 	if e.pagerdutyKey != "" {
@@ -47,6 +52,7 @@ func (a *app) respond(ctx context.Context, cfg *config.Config, e env, d deps, di
 	var flow *handlers.RespondFlow
 	a.runner = playbooks.NewRunner(a.store, policy, responders, d.scc, playbooks.RunnerOptions{
 		Logger: log.With("component", "runner"), Now: a.now, ExecTimeout: time.Duration(cfg.Responses.ExecTimeout),
+		Zone:     cfg.Display.Location(),
 		OnChange: func(ctx context.Context, req bot.ActionRequest) { flow.Changed(ctx, req) }})
 	fits := func(f bot.Finding) []playbooks.Response { return d.playbooks.Lookup(f).ResponsesFor(f) }
 	flow = handlers.NewRespondFlow(a.store, a.outbox, a.outbox, a.runner, policy.Rule, fits, a.cards,
@@ -66,9 +72,10 @@ func (a *app) responders(ctx context.Context, cfg *config.Config, e env, d deps,
 	if err != nil {
 		return nil, err
 	}
-	out := []bot.Responder{gke, run,
-		handlers.NewPageResponder(lookup, pager, dir, log.With("component", "page")),
-		handlers.NewSCCResponder(d.scc, pager, a.store)}
+	out := []bot.Responder{gke, run, handlers.NewSCCResponder(d.scc, pager, a.store)}
+	if lookup != nil {
+		out = append(out, handlers.NewPageResponder(lookup, pager, dir, log.With("component", "page")))
+	}
 	if cfg.Responses.Actions[bot.ActionCollectEvidence] == nil {
 		return out, nil
 	}

@@ -35,6 +35,7 @@ type Server struct {
 	resources map[string]*resource // by canonical name
 	aliases   map[string]string    // projects/ID -> projects/NUMBER
 	nextID    int
+	denied    map[string][]string // canonical name -> permissions not granted (DenyPermissions)
 }
 
 // resource is an organization, folder or project.

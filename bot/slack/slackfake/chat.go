@@ -84,6 +84,10 @@ func (s *Server) postTarget(req *apiRequest) (string, *apiResult) {
 		res := failResult("not_in_channel")
 		return "", &res
 	}
+	if s.dir.archived[id] {
+		res := failResult("is_archived")
+		return "", &res
+	}
 	return id, nil
 }
 

@@ -29,6 +29,7 @@ type directory struct {
 	names      map[string]string // channel name (no #) -> ID
 	idNames    map[string]string // channel ID -> name
 	notIn      map[string]bool   // channels the bot is not a member of
+	archived   map[string]bool   // channels archived (SetArchived)
 	dmUsers    map[string]string // DM channel ID -> user ID
 	users      map[string]User
 	groups     map[string][]string
@@ -41,6 +42,7 @@ func newDirectory(cfg config) directory {
 		names:      map[string]string{},
 		idNames:    map[string]string{},
 		notIn:      map[string]bool{},
+		archived:   map[string]bool{},
 		dmUsers:    map[string]string{},
 		users:      map[string]User{},
 		groups:     map[string][]string{},

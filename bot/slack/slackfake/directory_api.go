@@ -21,6 +21,8 @@ func directoryHandlerFor(method string) handlerFunc {
 		return (*Server).conversationsReplies
 	case "reactions.add":
 		return (*Server).reactionsAdd
+	case "conversations.info":
+		return (*Server).conversationsInfo
 	}
 	return nil
 }

@@ -1,0 +1,135 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/sccbot/sccbot/bot/postgres/pgtest"
+)
+
+// holder is one replica contending for a role in a test.
+type holder struct {
+	metrics *LeaseMetrics
+	started chan struct{}      // the work started
+	stopped chan error         // the work's context ended, with its cause
+	cancel  context.CancelFunc // stops the replica
+	done    chan struct{}      // closed when Run returned
+}
+
+func startHolder(t *testing.T, db *DB, role string) *holder {
+	t.Helper()
+	h := &holder{metrics: NewLeaseMetrics(prometheus.NewRegistry()), started: make(chan struct{}, 10),
+		stopped: make(chan error, 10), done: make(chan struct{})}
+	lease := db.NewLease(LeaseOptions{Role: role, Retry: 20 * time.Millisecond, Check: 20 * time.Millisecond, Metrics: h.metrics})
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	go func() {
+		defer close(h.done)
+		if err := lease.Run(ctx, func(ctx context.Context) error {
+			h.started <- struct{}{}
+			<-ctx.Done()
+			h.stopped <- context.Cause(ctx)
+			return nil
+		}); err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-h.done })
+	return h
+}
+
+func (h *holder) leader(role string) float64 {
+	return testutil.ToFloat64(h.metrics.leader.WithLabelValues(role))
+}
+
+// waitFor fails the test if ch yields nothing in time; the limit only
+// guards against a hang, the tests wait on events.
+func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(30 * time.Second):
+		t.Fatalf("timed out waiting: %s", what)
+		panic("unreachable")
+	}
+}
+
+// TestReplicaLeaseOneHolder has two replicas contend for a role: one runs
+// the work and reports sccbot_leader 1, the other waits with 0; when the
+// holder stops, the other takes over.
+func TestReplicaLeaseOneHolder(t *testing.T) {
+	a, b := replicas(t)
+	ha := startHolder(t, a, "poller")
+	waitFor(t, ha.started, "the first replica to hold the role")
+	hb := startHolder(t, b, "poller")
+	// b tries every 20 ms; let it fail to take the role a few times.
+	for range 5 {
+		var held bool
+		if err := b.pool.QueryRow(t.Context(), `SELECT count(*) = 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&held); err != nil || !held {
+			t.Fatalf("advisory locks granted: %v, %v; want exactly one", held, err)
+		}
+		select {
+		case <-hb.started:
+			t.Fatal("a second replica started the work while the first held the role")
+		case <-time.After(30 * time.Millisecond):
+		}
+	}
+	if ha.leader("poller") != 1 || hb.leader("poller") != 0 {
+		t.Errorf("sccbot_leader = %v and %v, want 1 and 0", ha.leader("poller"), hb.leader("poller"))
+	}
+	ha.cancel()
+	waitFor(t, ha.done, "the first replica to stop")
+	waitFor(t, hb.started, "the second replica to take over")
+	if ha.leader("poller") != 0 || hb.leader("poller") != 1 {
+		t.Errorf("after the takeover sccbot_leader = %v and %v, want 0 and 1", ha.leader("poller"), hb.leader("poller"))
+	}
+}
+
+// TestReplicaLeaseLostConnection kills the holder's database session, as a
+// network partition or a failover would: the server releases the lock, the
+// other replica takes over, and the old holder's work is told it lost the
+// role.
+func TestReplicaLeaseLostConnection(t *testing.T) {
+	a, b := replicas(t)
+	ha := startHolder(t, a, "digests")
+	waitFor(t, ha.started, "the first replica to hold the role")
+	hb := startHolder(t, b, "digests")
+	if _, err := b.pool.Exec(t.Context(), `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`); err != nil {
+		t.Fatal(err)
+	}
+	cause := waitFor(t, ha.stopped, "the old holder's work to stop")
+	if cause == nil || errors.Is(cause, context.Canceled) {
+		t.Errorf("the old holder's work ended with %v, want the lost connection", cause)
+	}
+	waitFor(t, hb.started, "the second replica to take over")
+	if hb.leader("digests") != 1 {
+		t.Errorf("the new holder's sccbot_leader = %v", hb.leader("digests"))
+	}
+}
+
+// TestReplicaLeaseRolesIndependent checks that two roles have two locks:
+// one replica may hold both.
+func TestReplicaLeaseRolesIndependent(t *testing.T) {
+	db := mustOpen(t, pgtest.Database(t))
+	t.Cleanup(func() { db.Close() })
+	waitFor(t, startHolder(t, db, "poller").started, "the poller role")
+	waitFor(t, startHolder(t, db, "digests").started, "the digests role")
+}
+
+// TestReplicaLeaseWorkError checks that an error of the work ends Run with
+// it, and releases the role.
+func TestReplicaLeaseWorkError(t *testing.T) {
+	a, b := replicas(t)
+	boom := errors.New("boom")
+	err := a.NewLease(LeaseOptions{Role: "expiry"}).Run(t.Context(), func(context.Context) error { return boom })
+	if !errors.Is(err, boom) {
+		t.Fatalf("Run = %v, want the work's error", err)
+	}
+	waitFor(t, startHolder(t, b, "expiry").started, "another replica to take the released role")
+}
