@@ -76,6 +76,3 @@ func (f *Finder) call(ctx context.Context, op operation, fn func(ctx context.Con
 	}
 	return translate(err, op, attempts, f.opts.Timeout)
 }
-
-// Sleep waits d or until ctx ends. It is the default Options.Sleep.
-func Sleep(ctx context.Context, d time.Duration) error { return retry.Sleep(ctx, d) }

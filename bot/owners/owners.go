@@ -33,7 +33,7 @@ type Options struct {
 	Logger *slog.Logger
 	// Limits bound each attempt of each lookup and how often a lookup is
 	// made when Google is unavailable or too slow; defaults DefaultTimeout,
-	// DefaultAttempts, DefaultBackoff and Sleep.
+	// DefaultAttempts, DefaultBackoff and retry.Sleep.
 	retry.Limits
 	// MaxOwners caps how many owners one lookup returns; default
 	// DefaultMaxOwners. A page to dozens of people is a broadcast, not a
@@ -60,7 +60,7 @@ type Finder struct {
 // disabled).
 func New(contacts *essentialcontacts.Client, projects *resourcemanager.ProjectsClient, opts Options) *Finder {
 	opts.Limits = opts.Limits.Or(retry.Limits{
-		Timeout: DefaultTimeout, Attempts: DefaultAttempts, Backoff: DefaultBackoff, Sleep: Sleep,
+		Timeout: DefaultTimeout, Attempts: DefaultAttempts, Backoff: DefaultBackoff, Sleep: retry.Sleep,
 	})
 	if opts.MaxOwners <= 0 {
 		opts.MaxOwners = DefaultMaxOwners

@@ -40,7 +40,7 @@ type Options struct {
 	// Limits bound each attempt and how many times an event is sent when
 	// PagerDuty is rate limiting, failing or unreachable; defaults
 	// DefaultTimeout, DefaultAttempts, DefaultBackoff (used when PagerDuty
-	// gave no Retry-After) and Sleep.
+	// gave no Retry-After) and retry.Sleep.
 	retry.Limits
 	// Now reads the clock for Retry-After dates; default time.Now.
 	Now func() time.Time
@@ -55,9 +55,6 @@ type Options struct {
 func DefaultBackoff(attempt int) time.Duration {
 	return retry.Exponential(firstBackoff, maxBackoff)(attempt)
 }
-
-// Sleep waits d or until ctx ends. It is the default Options.Sleep.
-func Sleep(ctx context.Context, d time.Duration) error { return retry.Sleep(ctx, d) }
 
 // Client sends events to one PagerDuty integration. Every error it returns
 // is a *bot.Error whose message a responder can act on, except that the
@@ -82,7 +79,7 @@ func New(url, routingKey string, opts Options) *Client {
 		opts.HTTPClient = &http.Client{}
 	}
 	opts.Limits = opts.Limits.Or(retry.Limits{
-		Timeout: DefaultTimeout, Attempts: DefaultAttempts, Backoff: DefaultBackoff, Sleep: Sleep,
+		Timeout: DefaultTimeout, Attempts: DefaultAttempts, Backoff: DefaultBackoff, Sleep: retry.Sleep,
 	})
 	if opts.Now == nil {
 		opts.Now = time.Now
