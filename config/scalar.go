@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sccbot/sccbot/internal/editdist"
 )
 
 // decodeScalar stores a scalar into a string, integer, float or bool. An
@@ -136,7 +138,7 @@ func suggest(key string, t reflect.Type) string {
 		if fold(name) == fold(key) {
 			return name
 		}
-		if dist := levenshtein(key, name); dist < bestDist {
+		if dist := editdist.Distance(key, name); dist < bestDist {
 			best, bestDist = name, dist
 		}
 	}
@@ -167,25 +169,4 @@ func fold(s string) string {
 		}
 		return r
 	}, strings.ToLower(s))
-}
-
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

@@ -23,7 +23,9 @@ var sccbot struct {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if sccbot.dir != "" {
-		os.RemoveAll(sccbot.dir)
+		if err := os.RemoveAll(sccbot.dir); err != nil {
+			fmt.Fprintln(os.Stderr, "remove the test binary:", err)
+		}
 	}
 	os.Exit(code)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/handlers/findingcmd"
 )
 
 // SlashCommand is the command sccbot serves.
@@ -91,7 +92,7 @@ func (c *Commands) Register(mux *Mux) {
 }
 
 func (c *Commands) serve(ctx context.Context, r Request) error {
-	cmd, err := ParseCommand(r.Text)
+	cmd, err := findingcmd.ParseCommand(r.Text)
 	var m bot.Message
 	if err != nil {
 		m = commandErrorMessage(err)
@@ -111,31 +112,31 @@ func (c *Commands) serve(ctx context.Context, r Request) error {
 	return nil
 }
 
-func (c *Commands) run(ctx context.Context, r Request, cmd Command) (bot.Message, error) {
+func (c *Commands) run(ctx context.Context, r Request, cmd findingcmd.Command) (bot.Message, error) {
 	switch cmd.Name {
-	case CommandHelp:
+	case findingcmd.CommandHelp:
 		return helpMessage(cmd.Topic), nil
-	case CommandShow:
+	case findingcmd.CommandShow:
 		return c.show(ctx, cmd.Finding)
-	case CommandList:
+	case findingcmd.CommandList:
 		return c.list(ctx, cmd.Filters)
-	case CommandRelated:
+	case findingcmd.CommandRelated:
 		return c.task(ctx, cmd.Finding, c.d.Related)
-	case CommandLogs:
+	case findingcmd.CommandLogs:
 		return c.task(ctx, cmd.Finding, c.d.Logs)
-	case CommandMitre:
+	case findingcmd.CommandMitre:
 		return c.mitre(cmd.Technique), nil
-	case CommandMute:
+	case findingcmd.CommandMute:
 		return c.mute(ctx, r, cmd)
-	case CommandUnmute:
+	case findingcmd.CommandUnmute:
 		return c.unmute(ctx, r, cmd.Finding)
-	case CommandAck:
+	case findingcmd.CommandAck:
 		return bot.Message{}, c.d.Acks.Acknowledge(ctx, r, cmd.Finding)
-	case CommandDigest:
+	case findingcmd.CommandDigest:
 		return c.d.Digests.DigestNow(ctx, c.d.Location)
-	case CommandStats:
+	case findingcmd.CommandStats:
 		return c.stats(ctx, cmd.Filters)
-	case CommandSilence:
+	case findingcmd.CommandSilence:
 		return c.silence(ctx, r, cmd)
 	}
 	return bot.Message{}, bot.Errorf(bot.EInvalid, "unknown command %q", cmd.Name)
@@ -144,7 +145,7 @@ func (c *Commands) run(ctx context.Context, r Request, cmd Command) (bot.Message
 // commandErrorMessage says what is wrong with the command and how to
 // write it.
 func commandErrorMessage(err error) bot.Message {
-	var ce *CommandError
+	var ce *findingcmd.CommandError
 	if !errors.As(err, &ce) {
 		return textMessage(bot.ErrorMessage(err))
 	}
@@ -157,9 +158,9 @@ func commandErrorMessage(err error) bot.Message {
 }
 
 func helpMessage(topic string) bot.Message {
-	text := HelpText()
+	text := findingcmd.HelpText()
 	if topic != "" {
-		text = SubcommandHelp(topic)
+		text = findingcmd.SubcommandHelp(topic)
 	}
 	return bot.Message{Text: "How to use /finding", Blocks: []bot.Block{bot.Code{Text: text}}}
 }

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/handlers/findingcmd"
 )
 
 // show is the finding's card, for the person only, with a button that
@@ -60,11 +61,11 @@ func (c *Commands) tell(ctx context.Context, r Request, text string) error {
 }
 
 // list shows the newest findings the filters select, one a line.
-func (c *Commands) list(ctx context.Context, fl ListFilters) (bot.Message, error) {
+func (c *Commands) list(ctx context.Context, fl findingcmd.ListFilters) (bot.Message, error) {
 	q := bot.FindingQuery{Severities: fl.Severities, MinSeverity: fl.MinSeverity, Categories: fl.Categories,
 		Projects: fl.Projects, Products: fl.Products, States: fl.States, Since: fl.From(c.d.Now()), Limit: fl.Limit}
 	if q.Limit == 0 {
-		q.Limit = DefaultListLimit
+		q.Limit = findingcmd.DefaultListLimit
 	}
 	fs, total, err := c.d.Store.ListFindings(ctx, q)
 	if err != nil {
@@ -94,7 +95,7 @@ func listSpans(f bot.Finding) []bot.Span {
 // mitre describes one technique, named by id or by SCC's enum.
 func (c *Commands) mitre(technique string) bot.Message {
 	id := technique
-	if !isTechniqueID(technique) {
+	if !findingcmd.IsTechniqueID(technique) {
 		mapped, ok := c.d.Enum(technique)
 		if !ok {
 			return textMessage(fmt.Sprintf("SCC has no technique %s; try the ATT&CK id (T1027.004).", technique))
@@ -108,7 +109,7 @@ func (c *Commands) mitre(technique string) bot.Message {
 	return m
 }
 
-func (c *Commands) mute(ctx context.Context, r Request, cmd Command) (bot.Message, error) {
+func (c *Commands) mute(ctx context.Context, r Request, cmd findingcmd.Command) (bot.Message, error) {
 	return bot.Message{}, c.d.Respond.RequestMute(ctx, r, cmd.Finding, cmd.Reason)
 }
 
@@ -133,7 +134,7 @@ func (c *Commands) unmute(ctx context.Context, r Request, ref string) (bot.Messa
 }
 
 // stats are the bot's figures since a time (default the last 24 hours).
-func (c *Commands) stats(ctx context.Context, fl ListFilters) (bot.Message, error) {
+func (c *Commands) stats(ctx context.Context, fl findingcmd.ListFilters) (bot.Message, error) {
 	now := c.d.Now()
 	from := fl.From(now)
 	if from.IsZero() {
@@ -181,10 +182,10 @@ func orNone(s string) string {
 // silence creates, lists or removes silences. A new silence is announced
 // in the channel, with its Remove button, because it hides findings from
 // everyone there.
-func (c *Commands) silence(ctx context.Context, r Request, cmd Command) (bot.Message, error) {
+func (c *Commands) silence(ctx context.Context, r Request, cmd findingcmd.Command) (bot.Message, error) {
 	a := cmd.Silence
 	switch a.Op {
-	case SilenceCreate:
+	case findingcmd.SilenceCreate:
 		sil, err := c.d.Silences.Create(ctx, a.Matchers, a.For, cmd.Reason, r.UserID)
 		if err != nil {
 			return bot.Message{}, err
@@ -193,7 +194,7 @@ func (c *Commands) silence(ctx context.Context, r Request, cmd Command) (bot.Mes
 			c.log.Warn("silence not announced", "silence", sil.ID, "err", err)
 		}
 		return textMessage("Silence " + sil.ID + " created until " + formatTime(sil.ExpiresAt) + "."), nil
-	case SilenceRemove:
+	case findingcmd.SilenceRemove:
 		sil, err := c.d.Silences.Remove(ctx, a.ID, r.UserID)
 		if err != nil {
 			return bot.Message{}, err

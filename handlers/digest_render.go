@@ -64,10 +64,10 @@ func digestTime(t time.Time, tz *time.Location) string {
 
 // span names a period's length for people.
 func span(d time.Duration) string {
-	switch {
-	case d == 24*time.Hour:
+	switch d {
+	case 24 * time.Hour:
 		return "24 hours"
-	case d == 7*24*time.Hour:
+	case 7 * 24 * time.Hour:
 		return "7 days"
 	}
 	return formatDuration(d)

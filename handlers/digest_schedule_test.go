@@ -25,7 +25,7 @@ import (
 // test.
 
 func bubbleClock(start time.Time) func() time.Time {
-	offset := start.Sub(time.Now())
+	offset := time.Until(start)
 	return func() time.Time { return time.Now().Add(offset) }
 }
 

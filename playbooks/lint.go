@@ -2,6 +2,7 @@ package playbooks
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -142,7 +143,7 @@ func readDir(dir string) ([]source, Problems) {
 }
 
 func unwrapPathError(err error) string {
-	if pe, ok := err.(*os.PathError); ok {
+	if pe, ok := errors.AsType[*os.PathError](err); ok {
 		return pe.Err.Error()
 	}
 	return err.Error()
@@ -243,7 +244,7 @@ func compile(s *fileSpec, file string) *Playbook {
 		}
 	}
 	for pr, d := range s.Docs {
-		p.Docs[bot.Product(pr)] = Doc{URL: d.URL, Verified: d.Verified}
+		p.Docs[bot.Product(pr)] = Doc(d)
 	}
 	return p
 }
@@ -281,5 +282,5 @@ func extraDocuments(data []byte) bool {
 	if dec.Decode(&n) != nil {
 		return false
 	}
-	return dec.Decode(&n) != io.EOF
+	return !errors.Is(dec.Decode(&n), io.EOF)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/googleapis/gax-go/v2"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/grpcerr"
 	"github.com/sccbot/sccbot/internal/retry"
 )
 
@@ -34,14 +35,10 @@ var projectID = regexp.MustCompile(`^[a-z0-9][a-z0-9.:-]{0,99}$`)
 // Options configures a Client. The zero value is usable.
 type Options struct {
 	Logger *slog.Logger
-	// Timeout bounds each ListLogEntries call; default DefaultTimeout.
-	Timeout time.Duration
-	// Attempts is how many calls a Search makes at most when Cloud Logging
-	// is unavailable or slow; default DefaultAttempts.
-	Attempts int
-	// Backoff is the pause after the failed attempt number attempt (1, 2,
-	// ...); default DefaultBackoff. Tests inject a zero backoff.
-	Backoff func(attempt int) time.Duration
+	// Limits bound each ListLogEntries call and how many calls a Search
+	// makes at most when Cloud Logging is unavailable or slow; defaults
+	// DefaultTimeout, DefaultAttempts and DefaultBackoff.
+	retry.Limits
 	// Metrics counts calls; nil counts nothing.
 	Metrics *Metrics
 }
@@ -57,15 +54,7 @@ type Client struct {
 // New returns a Client that queries through c. The caller keeps ownership
 // of c and closes it.
 func New(c *logging.Client, opts Options) *Client {
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultTimeout
-	}
-	if opts.Attempts <= 0 {
-		opts.Attempts = DefaultAttempts
-	}
-	if opts.Backoff == nil {
-		opts.Backoff = DefaultBackoff
-	}
+	opts.Limits = opts.Limits.Or(retry.Limits{Timeout: DefaultTimeout, Attempts: DefaultAttempts, Backoff: DefaultBackoff})
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -160,16 +149,11 @@ func APIFilter(q bot.LogQuery) string {
 func (c *Client) list(ctx context.Context, project string, req *loggingpb.ListLogEntriesRequest) ([]*loggingpb.LogEntry, string, error) {
 	var entries []*loggingpb.LogEntry
 	var next string
-	attempts, err := retry.Do(ctx, retry.Policy{
-		Attempts:  c.opts.Attempts,
-		Timeout:   c.opts.Timeout,
-		Backoff:   c.opts.Backoff,
-		Retryable: retryable,
-		OnRetry: func(attempt int, err error, pause time.Duration) {
-			c.log.Warn("cloud logging call failed; retrying",
-				"project", project, "attempt", attempt, "code", codeOf(err).String(), "backoff", pause)
-		},
-	}, func(ctx context.Context) (err error) {
+	policy := c.opts.Policy(grpcerr.Retryable, func(attempt int, err error, pause time.Duration) {
+		c.log.Warn("cloud logging call failed; retrying",
+			"project", project, "attempt", attempt, "code", codeOf(err).String(), "backoff", pause)
+	})
+	attempts, err := retry.Do(ctx, policy, func(ctx context.Context) (err error) {
 		entries, next, err = c.once(ctx, req)
 		c.opts.Metrics.request(resultOf(err))
 		return err

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/grpcerr"
 )
 
 // maxServerMessage bounds the part of an InvalidArgument message shown to
@@ -20,15 +21,6 @@ const maxServerMessage = 200
 // codeOf returns the gRPC code of err. The generated client returns an
 // *apierror.APIError, which carries the gRPC status.
 func codeOf(err error) codes.Code { return status.Code(err) }
-
-// retryable reports whether a later call may succeed where this one failed.
-func retryable(err error) bool {
-	switch codeOf(err) {
-	case codes.Unavailable, codes.DeadlineExceeded:
-		return true
-	}
-	return false
-}
 
 // resultOf is the metrics label of a call's outcome: "ok" or the canonical
 // gRPC code name in lower case, a small fixed set.
@@ -55,30 +47,22 @@ func contextError(ctx context.Context) error {
 // responder what to do; the wrapped error keeps the gRPC error for logs.
 func translate(err error, project string, attempts int) *bot.Error {
 	wrapped := fmt.Errorf("list log entries in projects/%s, attempt %d: %w", project, attempts, err)
-	st := status.Convert(err)
-	switch st.Code() {
-	case codes.PermissionDenied:
-		return bot.WrapError(bot.EPermission, fmt.Sprintf("sccbot cannot read logs in project %s: "+
+	return grpcerr.Translate(err, wrapped, grpcerr.Wording{
+		Permission: fmt.Sprintf("sccbot cannot read logs in project %s: "+
 			"grant its service account roles/logging.viewer there "+
-			"(roles/logging.privateLogViewer for data-access audit logs).", project), wrapped)
-	case codes.Unauthenticated:
-		return bot.WrapError(bot.EUnauthorized, "Cloud Logging rejected sccbot's Google credentials: "+
-			"check its service account or Workload Identity binding.", wrapped)
-	case codes.NotFound:
-		return bot.WrapError(bot.ENotFound, fmt.Sprintf("Cloud Logging does not know project %s, "+
-			"or sccbot may not see it: check the project ID.", project), wrapped)
-	case codes.InvalidArgument:
-		return bot.WrapError(bot.EInvalid, rejected(st.Message()), wrapped)
-	case codes.ResourceExhausted:
-		return bot.WrapError(bot.ERateLimited, "Cloud Logging's read quota is exhausted "+
-			"(entries.list allows about 60 requests a minute per project); try again in a minute.", wrapped)
-	case codes.DeadlineExceeded:
-		return bot.WrapError(bot.EDeadline, "Cloud Logging did not answer in time; try again.", wrapped)
-	case codes.Unavailable:
-		return bot.WrapError(bot.EUnavailable, "Cloud Logging is not answering; try again in a minute.", wrapped)
-	}
-	return bot.WrapError(bot.EInternal, fmt.Sprintf("Cloud Logging failed to read logs in project %s (%s).",
-		project, code.Code(st.Code()).String()), wrapped)
+			"(roles/logging.privateLogViewer for data-access audit logs).", project),
+		Unauthenticated: "Cloud Logging rejected sccbot's Google credentials: " +
+			"check its service account or Workload Identity binding.",
+		NotFound: fmt.Sprintf("Cloud Logging does not know project %s, "+
+			"or sccbot may not see it: check the project ID.", project),
+		Invalid: rejected(status.Convert(err).Message()),
+		RateLimited: "Cloud Logging's read quota is exhausted " +
+			"(entries.list allows about 60 requests a minute per project); try again in a minute.",
+		Deadline:    "Cloud Logging did not answer in time; try again.",
+		Unavailable: "Cloud Logging is not answering; try again in a minute.",
+		Other: fmt.Sprintf("Cloud Logging failed to read logs in project %s (%s).",
+			project, code.Code(codeOf(err)).String()),
+	})
 }
 
 func rejected(serverMsg string) string {

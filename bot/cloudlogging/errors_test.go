@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/retry"
 )
 
 func TestSearchErrors(t *testing.T) {
@@ -80,7 +81,7 @@ func TestSearchInvalidArgument(t *testing.T) {
 
 func TestSearchRetriesUnavailable(t *testing.T) {
 	var pauses []int
-	e := newEnv(t, Options{Backoff: func(a int) time.Duration { pauses = append(pauses, a); return 0 }})
+	e := newEnv(t, Options{Limits: retry.Limits{Backoff: func(a int) time.Duration { pauses = append(pauses, a); return 0 }}})
 	stored(e)
 	e.fake.FailNext(codes.Unavailable, 2)
 	res, err := e.client.Search(context.Background(), podQuery(5))
@@ -94,7 +95,7 @@ func TestSearchRetriesUnavailable(t *testing.T) {
 }
 
 func TestSearchAttempts(t *testing.T) {
-	e := newEnv(t, Options{Attempts: 5})
+	e := newEnv(t, Options{Limits: retry.Limits{Attempts: 5}})
 	e.fake.FailNext(codes.Unavailable, 100)
 	_, err := e.client.Search(context.Background(), podQuery(5))
 	checkError(t, err, bot.EUnavailable)
@@ -106,7 +107,7 @@ func TestSearchAttempts(t *testing.T) {
 // Each call is bounded by Timeout; a fake slower than that is retried and
 // then reported as a deadline.
 func TestSearchSlowBackend(t *testing.T) {
-	e := newEnv(t, Options{Timeout: 100 * time.Millisecond, Attempts: 2})
+	e := newEnv(t, Options{Limits: retry.Limits{Timeout: 100 * time.Millisecond, Attempts: 2}})
 	e.fake.SetLatency(time.Hour)
 	_, err := e.client.Search(context.Background(), podQuery(5))
 	checkError(t, err, bot.EDeadline, "did not answer in time")
@@ -127,7 +128,7 @@ func TestSearchContext(t *testing.T) {
 	t.Run("cancelled in the backoff", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		e := newEnv(t, Options{Backoff: func(int) time.Duration { cancel(); return time.Hour }})
+		e := newEnv(t, Options{Limits: retry.Limits{Backoff: func(int) time.Duration { cancel(); return time.Hour }}})
 		e.fake.FailNext(codes.Unavailable, 1)
 		if _, err := e.client.Search(ctx, podQuery(5)); err != context.Canceled {
 			t.Errorf("error %v, want context.Canceled as is", err)

@@ -27,7 +27,7 @@ func newFake(t *testing.T, opts Options) (*fakestorage.Server, *Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Stop)
-	srv.CreateBucket(testBucket)
+	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: testBucket})
 	t.Setenv("STORAGE_EMULATOR_HOST", srv.URL())
 	s, closeFn, err := Dial(context.Background(), testBucket, opts)
 	if err != nil {

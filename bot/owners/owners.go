@@ -1,8 +1,6 @@
 package owners
 
 import (
-	"context"
-	"io"
 	"log/slog"
 	"regexp"
 	"time"
@@ -33,17 +31,10 @@ const (
 // Options configures a Finder. Every field is optional.
 type Options struct {
 	Logger *slog.Logger
-	// Timeout bounds each attempt of each lookup; default DefaultTimeout.
-	Timeout time.Duration
-	// Attempts is how many times a lookup is made when Google is
-	// unavailable or too slow; default DefaultAttempts.
-	Attempts int
-	// Backoff is the pause after failed attempt n (1-based); default
-	// DefaultBackoff.
-	Backoff func(attempt int) time.Duration
-	// Sleep waits between attempts; default Sleep. Tests pass one that
-	// records the pause and returns at once.
-	Sleep func(ctx context.Context, d time.Duration) error
+	// Limits bound each attempt of each lookup and how often a lookup is
+	// made when Google is unavailable or too slow; defaults DefaultTimeout,
+	// DefaultAttempts, DefaultBackoff and retry.Sleep.
+	retry.Limits
 	// MaxOwners caps how many owners one lookup returns; default
 	// DefaultMaxOwners. A page to dozens of people is a broadcast, not a
 	// page.
@@ -68,24 +59,15 @@ type Finder struct {
 // source is then skipped with a note (for deployments that leave one API
 // disabled).
 func New(contacts *essentialcontacts.Client, projects *resourcemanager.ProjectsClient, opts Options) *Finder {
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultTimeout
-	}
-	if opts.Attempts <= 0 {
-		opts.Attempts = DefaultAttempts
-	}
-	if opts.Backoff == nil {
-		opts.Backoff = DefaultBackoff
-	}
-	if opts.Sleep == nil {
-		opts.Sleep = Sleep
-	}
+	opts.Limits = opts.Limits.Or(retry.Limits{
+		Timeout: DefaultTimeout, Attempts: DefaultAttempts, Backoff: DefaultBackoff, Sleep: retry.Sleep,
+	})
 	if opts.MaxOwners <= 0 {
 		opts.MaxOwners = DefaultMaxOwners
 	}
 	log := opts.Logger
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = slog.New(slog.DiscardHandler)
 	}
 	return &Finder{contacts: contacts, projects: projects, opts: opts, log: log}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/sccbot/sccbot/bot"
 	"github.com/sccbot/sccbot/bot/owners/ownersfake"
+	"github.com/sccbot/sccbot/internal/retry"
 )
 
 // Lone is a project outside the demo organization, so that nothing is
@@ -280,7 +281,7 @@ func TestAllDenied(t *testing.T) {
 func TestUnavailableRetried(t *testing.T) {
 	for _, method := range []string{"ComputeContacts", "GetIamPolicy"} {
 		t.Run(method, func(t *testing.T) {
-			e := newEnv(t, Options{Backoff: func(n int) time.Duration { return time.Duration(n) * time.Second }})
+			e := newEnv(t, Options{Limits: retry.Limits{Backoff: func(n int) time.Duration { return time.Duration(n) * time.Second }}})
 			if method == "GetIamPolicy" {
 				e.fake.FailNext("ComputeContacts", codes.PermissionDenied, 1)
 			}
@@ -302,7 +303,7 @@ func TestUnavailableRetried(t *testing.T) {
 // TestUnavailableExhausted: after the last attempt the step falls through
 // with a note that says how often it tried.
 func TestUnavailableExhausted(t *testing.T) {
-	e := newEnv(t, Options{Attempts: 2})
+	e := newEnv(t, Options{Limits: retry.Limits{Attempts: 2}})
 	e.fake.FailNext("ComputeContacts", codes.Unavailable, 5)
 	got, err := e.finder.Owners(context.Background(), finding("demo-web", "567890123456"))
 	if err != nil {
@@ -320,14 +321,14 @@ func TestUnavailableExhausted(t *testing.T) {
 // TestPerCallTimeout: a lookup slower than Options.Timeout is abandoned
 // and reported as such, without waiting for the server.
 func TestPerCallTimeout(t *testing.T) {
-	e := newEnv(t, Options{Timeout: 50 * time.Millisecond, Attempts: 1})
+	e := newEnv(t, Options{Limits: retry.Limits{Timeout: 50 * time.Millisecond, Attempts: 1}})
 	e.fake.SetLatency("GetIamPolicy", time.Minute)
 	e.fake.FailNext("ComputeContacts", codes.PermissionDenied, 1)
 	_, err := e.finder.Owners(context.Background(), finding("demo-web", "567890123456"))
 	if bot.ErrorCode(err) != bot.EPermission {
 		t.Fatalf("err = %v, want the first failure (permission)", err)
 	}
-	e2 := newEnv(t, Options{Timeout: 50 * time.Millisecond, Attempts: 1})
+	e2 := newEnv(t, Options{Limits: retry.Limits{Timeout: 50 * time.Millisecond, Attempts: 1}})
 	e2.fake.SetLatency("ComputeContacts", time.Minute)
 	got, err := e2.finder.Owners(context.Background(), finding("demo-web", "567890123456"))
 	if err != nil {

@@ -38,7 +38,7 @@ func cloudSQLDial(ctx context.Context, c CloudSQL) (string, func(context.Context
 	opts := append([]cloudsqlconn.Option{cloudsqlconn.WithIAMAuthN(), cloudsqlconn.WithLazyRefresh()}, c.DialerOptions...)
 	d, err := cloudsqlconn.NewDialer(ctx, opts...)
 	if err != nil {
-		return "", nil, nil, fmt.Errorf("Cloud SQL connector for %s: %w", c.Instance, err)
+		return "", nil, nil, fmt.Errorf("start the Cloud SQL connector for %s: %w", c.Instance, err)
 	}
 	dial := func(ctx context.Context, _, _ string) (net.Conn, error) { return d.Dial(ctx, c.Instance) }
 	// The connector encrypts; the server sees a local plaintext stream.

@@ -189,12 +189,12 @@ func (l *Lease) hold(ctx context.Context, conn *pgx.Conn, work func(ctx context.
 			if err != nil && ctx.Err() == nil {
 				lost := fmt.Errorf("lost the lock's connection: %w", err)
 				cancel(lost)
-				<-done // the work stops before another replica's starts here
+				<-done //nolint:errcheck // the work stops before another replica's starts here
 				return lost
 			}
 		case <-ctx.Done():
 			cancel(ctx.Err())
-			<-done
+			<-done //nolint:errcheck // the work's end, not its error: ctx ended
 			return nil
 		}
 	}

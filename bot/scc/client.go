@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/grpcerr"
 	"github.com/sccbot/sccbot/internal/retry"
 )
 
@@ -36,15 +37,10 @@ const (
 // ClientOptions configures a Client. Every field is optional.
 type ClientOptions struct {
 	Logger *slog.Logger
-	// Timeout bounds each attempt of each RPC (one page of a listing);
-	// default DefaultCallTimeout.
-	Timeout time.Duration
-	// Attempts is how many times a call is made when SCC is unavailable or
-	// too slow; default DefaultAttempts.
-	Attempts int
-	// Backoff is the pause after failed attempt n (1-based); default
-	// DefaultBackoff. Tests pass one that returns 0.
-	Backoff func(attempt int) time.Duration
+	// Limits bound each RPC (one page of a listing) and how often a call
+	// is made when SCC is unavailable or too slow; defaults
+	// DefaultCallTimeout, DefaultAttempts and DefaultBackoff.
+	retry.Limits
 	// Now centres the related-findings window of a finding that carries no
 	// time at all; default time.Now.
 	Now func() time.Time
@@ -66,15 +62,7 @@ type Client struct {
 
 // NewClient returns a Client that uses c.
 func NewClient(c *securitycenter.Client, opts ClientOptions) *Client {
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultCallTimeout
-	}
-	if opts.Attempts <= 0 {
-		opts.Attempts = DefaultAttempts
-	}
-	if opts.Backoff == nil {
-		opts.Backoff = DefaultBackoff
-	}
+	opts.Limits = opts.Limits.Or(retry.Limits{Timeout: DefaultCallTimeout, Attempts: DefaultAttempts, Backoff: DefaultBackoff})
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -94,16 +82,10 @@ func DefaultBackoff(attempt int) time.Duration {
 // failures. The caller's context ending stops it at once and is returned
 // as is (wrapped), so that shutdown is not reported as an SCC fault.
 func (c *Client) call(ctx context.Context, op operation, fn func(ctx context.Context) error) error {
-	attempts, err := retry.Do(ctx, retry.Policy{
-		Attempts:  c.opts.Attempts,
-		Timeout:   c.opts.Timeout,
-		Backoff:   c.opts.Backoff,
-		Retryable: retryable,
-		OnRetry: func(attempt int, err error, pause time.Duration) {
-			c.log.Warn("scc call failed; retrying", "op", op.what, "attempt", attempt,
-				"attempts", c.opts.Attempts, "code", status.Code(err).String(), "backoff", pause)
-		},
-	}, fn)
+	attempts, err := retry.Do(ctx, c.opts.Policy(grpcerr.Retryable, func(attempt int, err error, pause time.Duration) {
+		c.log.Warn("scc call failed; retrying", "op", op.what, "attempt", attempt,
+			"attempts", c.opts.Attempts, "code", status.Code(err).String(), "backoff", pause)
+	}), fn)
 	switch {
 	case err == nil:
 		return nil

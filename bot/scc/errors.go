@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"time"
 
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/grpcerr"
+	"github.com/sccbot/sccbot/internal/retry"
 )
 
 // IAM roles that grant the bot each call, named in permission errors so
@@ -41,55 +41,24 @@ type operation struct {
 	notFound string
 }
 
-// retryable reports whether a failed call may be tried again. Only
-// transient transport failures qualify; every Client call is idempotent,
-// so repeating one that did reach SCC is harmless.
-func retryable(err error) bool {
-	switch status.Code(err) {
-	case codes.Unavailable, codes.DeadlineExceeded:
-		return true
-	}
-	return false
-}
-
 // translate turns a gRPC error into a *bot.Error whose message tells a
 // responder what to do. The gRPC error stays wrapped for logs. attempts is
-// how many calls were made, timeout the limit of each.
+// how many calls were made, timeout the limit of each. Every Client call
+// is idempotent, so grpcerr.Retryable alone decides what is retried.
 func translate(err error, op operation, attempts int, timeout time.Duration) error {
-	code := status.Code(err)
 	wrapped := fmt.Errorf("%s (%s): %w", op.what, op.target, err)
-	switch code {
-	case codes.PermissionDenied:
-		return bot.WrapError(bot.EPermission, fmt.Sprintf(
-			"sccbot may not %s under %s: grant its service account %s there", op.verb, op.scope, op.role), wrapped)
-	case codes.Unauthenticated:
-		return bot.WrapError(bot.EUnauthorized,
-			"Google rejected sccbot's credentials: check the service account it runs as "+
-				"(Workload Identity or Application Default Credentials)", wrapped)
-	case codes.NotFound:
-		return bot.WrapError(bot.ENotFound, op.notFound, wrapped)
-	case codes.InvalidArgument:
-		// SCC's own message may quote the filter, which holds finding text:
-		// it goes to the log, not to the channel.
-		return bot.WrapError(bot.EInvalid, fmt.Sprintf(
-			"SCC rejected the request to %s as invalid; the details are in sccbot's log", op.what), wrapped)
-	case codes.ResourceExhausted:
-		return bot.WrapError(bot.ERateLimited, "SCC API quota exhausted; try again in a minute", wrapped)
-	case codes.Unavailable:
-		return bot.WrapError(bot.EUnavailable, fmt.Sprintf(
-			"SCC API unavailable (%s); try again in a few minutes", plural(attempts, "attempt")), wrapped)
-	case codes.DeadlineExceeded:
-		return bot.WrapError(bot.EDeadline, fmt.Sprintf(
-			"SCC API did not answer within %s (%s); try again in a few minutes",
-			timeout, plural(attempts, "attempt")), wrapped)
-	}
-	return bot.WrapError(bot.EInternal, fmt.Sprintf(
-		"SCC could not %s (%s); the details are in sccbot's log", op.what, code), wrapped)
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
+	return grpcerr.Translate(err, wrapped, grpcerr.Wording{
+		Permission: fmt.Sprintf("sccbot may not %s under %s: grant its service account %s there",
+			op.verb, op.scope, op.role),
+		Unauthenticated: grpcerr.CredentialsRejected,
+		NotFound:        op.notFound,
+		// SCC's own message may quote the filter, which holds finding
+		// text: it goes to the log, not to the channel.
+		Invalid:     fmt.Sprintf("SCC rejected the request to %s as invalid; the details are in sccbot's log", op.what),
+		RateLimited: "SCC API quota exhausted; try again in a minute",
+		Unavailable: fmt.Sprintf("SCC API unavailable (%s); try again in a few minutes", retry.Attempts(attempts)),
+		Deadline: fmt.Sprintf("SCC API did not answer within %s (%s); try again in a few minutes",
+			timeout, retry.Attempts(attempts)),
+		Other: fmt.Sprintf("SCC could not %s (%s); the details are in sccbot's log", op.what, status.Code(err)),
+	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sccbot/sccbot/bot"
 	"github.com/sccbot/sccbot/bot/scc/sccfake"
+	"github.com/sccbot/sccbot/internal/retry"
 )
 
 // clientCall is one Client method as the buttons use it.
@@ -94,10 +95,10 @@ func TestErrorTranslation(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(cc.name+"/"+tt.code.String(), func(t *testing.T) {
 				var pauses []int
-				env := newClientEnv(t, ClientOptions{Backoff: func(attempt int) time.Duration {
+				env := newClientEnv(t, ClientOptions{Limits: retry.Limits{Backoff: func(attempt int) time.Duration {
 					pauses = append(pauses, attempt)
 					return 0
-				}})
+				}}})
 				f := env.self(sccfake.SeedGKECompiler)
 				env.fake.FailNext(cc.method, tt.code, tt.fails)
 				err := cc.call(context.Background(), env.client, f)
@@ -145,7 +146,7 @@ func checkError(t *testing.T, err error, code string, grpcCode codes.Code, msg s
 // TestAttemptTimeout: each attempt has its own deadline, and an SCC that
 // never answers exhausts the attempts as EDeadline.
 func TestAttemptTimeout(t *testing.T) {
-	env := newClientEnv(t, ClientOptions{Timeout: 20 * time.Millisecond, Attempts: 2})
+	env := newClientEnv(t, ClientOptions{Limits: retry.Limits{Timeout: 20 * time.Millisecond, Attempts: 2}})
 	env.self(sccfake.SeedGKECompiler)
 	env.fake.SetLatency("SetMute", time.Hour)
 	_, err := env.client.SetMute(context.Background(), selfName, true)
@@ -170,10 +171,10 @@ func TestCallerContextEnds(t *testing.T) {
 	t.Run("during backoff", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		env := newClientEnv(t, ClientOptions{Backoff: func(int) time.Duration {
+		env := newClientEnv(t, ClientOptions{Limits: retry.Limits{Backoff: func(int) time.Duration {
 			cancel()
 			return time.Hour
-		}})
+		}}})
 		f := env.self(sccfake.SeedGKECompiler)
 		env.fake.FailNext("ListFindings", codes.Unavailable, 3)
 		_, err := env.client.Related(ctx, f, 0)

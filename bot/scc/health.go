@@ -122,7 +122,7 @@ func (h *Health) Ready() error {
 	after := h.opts.UnhealthyAfter
 	switch {
 	case !h.failingSince.IsZero() && now.Sub(h.failingSince) >= after:
-		return fmt.Errorf("%s failing for %s: %v", h.source, now.Sub(h.failingSince).Round(time.Second), h.lastErr)
+		return fmt.Errorf("%s failing for %s: %w", h.source, now.Sub(h.failingSince).Round(time.Second), h.lastErr)
 	case h.lastOK.IsZero() && now.Sub(h.started) >= after:
 		cause := "no error reported yet"
 		if h.lastErr != nil {

@@ -53,7 +53,7 @@ func cmdAudit(ctx context.Context, args []string, now time.Time, getenv func(str
 	if err != nil {
 		return fmt.Errorf("open store (the store section of %s): %w", *path, err)
 	}
-	defer db.Close()
+	defer db.Close() //nolint:errcheck // only read: the export reports its own faults
 	return exportAudit(ctx, db, since, stdout)
 }
 

@@ -140,8 +140,8 @@ func (d *demo) printEffects(w io.Writer) {
 	for _, x := range d.fakes.kube.Execs() {
 		fmt.Fprintf(w, "kubernetes  exec %q in %s/%s container %s (%s)\n", x.Command, x.Namespace, x.Pod, x.Container, x.Protocol)
 	}
-	if objs, _, err := d.fakes.gcs.ListObjectsWithOptions(demoEvidenceBucket, fakestorage.ListOptions{}); err == nil {
-		for _, o := range objs {
+	if objs, err := d.fakes.gcs.ListObjectsWithOptionsPaginated(demoEvidenceBucket, fakestorage.ListOptions{}); err == nil {
+		for _, o := range objs.Objects {
 			fmt.Fprintf(w, "storage     gs://%s/%s (%d bytes)\n", o.BucketName, o.Name, o.Size)
 		}
 	}

@@ -117,7 +117,7 @@ func googleChecks(ctx context.Context, cfg *config.Config, e env, timeout time.D
 			if err != nil {
 				return []bot.CheckResult{clientFailed("Pub/Sub", err)}
 			}
-			defer client.Close()
+			defer client.Close() //nolint:errcheck // a read-only check's client
 			return scc.CheckSubscription(ctx, client, ps.Subscription)
 		})
 	}
@@ -127,7 +127,7 @@ func googleChecks(ctx context.Context, cfg *config.Config, e env, timeout time.D
 			if err != nil {
 				return []bot.CheckResult{clientFailed("Security Command Center", err)}
 			}
-			defer client.Close()
+			defer client.Close() //nolint:errcheck // a read-only check's client
 			return []bot.CheckResult{scc.CheckParent(ctx, client, p.Parent)}
 		})
 	}
@@ -144,7 +144,7 @@ func googleChecks(ctx context.Context, cfg *config.Config, e env, timeout time.D
 			if err != nil {
 				return []bot.CheckResult{clientFailed("Cloud Logging", err)}
 			}
-			defer client.Close()
+			defer client.Close() //nolint:errcheck // a read-only check's client
 			return []bot.CheckResult{cloudlogging.CheckAPI(ctx, client, resource, time.Now())}
 		})
 	}
@@ -193,7 +193,7 @@ func projectChecks(ctx context.Context, cfg *config.Config, e env, project strin
 	if err != nil {
 		return append(out, clientFailed("Resource Manager", err))
 	}
-	defer projects.Close()
+	defer projects.Close() //nolint:errcheck // a read-only check's client
 	return append(out, owners.CheckPermissions(ctx, projects, project, needs)...)
 }
 

@@ -85,10 +85,11 @@ func (h *respondHarness) thread(card slackfake.Message) []slackfake.Message {
 // bucket lists the objects under prefix, by name, with their content.
 func bucket(t *testing.T, gcs *fakestorage.Server, prefix string) map[string][]byte {
 	t.Helper()
-	attrs, _, err := gcs.ListObjectsWithOptions(demoEvidenceBucket, fakestorage.ListOptions{Prefix: prefix})
+	list, err := gcs.ListObjectsWithOptionsPaginated(demoEvidenceBucket, fakestorage.ListOptions{Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}
+	attrs := list.Objects
 	out := map[string][]byte{}
 	for _, a := range attrs {
 		o, err := gcs.GetObject(demoEvidenceBucket, a.Name)

@@ -73,7 +73,7 @@ func startFakes(ctx context.Context, subscription string) (_ *fakes, err error) 
 		Writer: io.Discard}); err != nil {
 		return nil, fmt.Errorf("start Cloud Storage fake: %w", err)
 	}
-	f.gcs.CreateBucket(demoEvidenceBucket)
+	f.gcs.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: demoEvidenceBucket})
 	gkefake.Seed(f.kube, f.container)
 	gkefake.SeedV1(f.kube)
 	f.owners.AddSeeds()
@@ -115,7 +115,7 @@ func (f *fakes) createSubscription(ctx context.Context, project, subscription st
 	if err != nil {
 		return fmt.Errorf("pubsub client: %w", err)
 	}
-	defer client.Close()
+	defer client.Close() //nolint:errcheck // the demo's own fake; the calls report what matters
 	if _, err := client.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: f.topic}); err != nil {
 		return fmt.Errorf("create topic: %w", err)
 	}

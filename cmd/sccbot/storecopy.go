@@ -69,7 +69,7 @@ func copyStore(ctx context.Context, from string, s config.Store, e env, force bo
 	if err != nil {
 		return fmt.Errorf("open SQLite store %s: %w", from, err)
 	}
-	defer src.Close()
+	defer src.Close() //nolint:errcheck // only read
 	if err := checkCopyable(ctx, src); err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func copyStore(ctx context.Context, from string, s config.Store, e env, force bo
 	if err != nil {
 		return err
 	}
-	defer dst.Close()
+	defer dst.Close() //nolint:errcheck // Import committed each table; closing loses nothing
 	counts, err := dst.Import(ctx, src.ExportTable, force)
 	if errors.Is(err, postgres.ErrNotEmpty) {
 		return fmt.Errorf("store copy: %w; use --force to add to it, keeping what it has", err)

@@ -171,7 +171,7 @@ func (a *app) gkeResponder(ctx context.Context, e env, ev config.Evidence, log *
 	if err != nil {
 		return nil, err
 	}
-	return gke.New(gke.NewGKEClusters(cm, tokens, gke.GKEClustersOptions{UserAgent: "sccbot/" + version}), opts), nil
+	return gke.New(gke.NewContainerClusters(cm, tokens, gke.ContainerClustersOptions{UserAgent: "sccbot/" + version}), opts), nil
 }
 
 // kubeTokens is the bearer token source for the clusters' API servers.

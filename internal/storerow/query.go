@@ -94,16 +94,18 @@ func RunKey(schedule string, runAt time.Time) (string, error) {
 	return EncodeTime("digest run time", runAt)
 }
 
-// DigestCount and DigestActionCount are aliases of the unnamed struct
-// types the use cases declare for the digest's figures. Identical unnamed
-// types are the same type in Go, so the stores satisfy the use cases'
-// interface without either package importing the other.
+// The digest's figures are aliases of the unnamed struct types the use
+// cases declare. Identical unnamed types are the same type in Go, so the
+// stores satisfy the use cases' interface without either package
+// importing the other.
 type (
+	// DigestCount is how many findings share one key, now and before.
 	DigestCount = struct {
 		Key      string
 		Count    int
 		Previous int
 	}
+	// DigestActionCount is how many requests of one kind finished done.
 	DigestActionCount = struct {
 		Action      string
 		RequestedBy string

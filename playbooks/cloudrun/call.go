@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/grpcerr"
 	"github.com/sccbot/sccbot/internal/retry"
 )
 
@@ -49,19 +50,14 @@ func (r *Responder) call(ctx context.Context, op operation, p retry.Policy, fn f
 	return translate(err, op, attempts, r.opts.Timeout)
 }
 
-// policy is how op is retried: Options' attempts, timeout and backoff,
-// transient errors only, and a log line before each pause.
+// policy is how a read of op is retried: Options' limits, transient
+// errors only, and a log line before each pause. Mutations are never
+// retried (see mutate): one that timed out may still have happened.
 func (r *Responder) policy(op operation) retry.Policy {
-	return retry.Policy{
-		Attempts:  r.opts.Attempts,
-		Timeout:   r.opts.Timeout,
-		Backoff:   r.opts.Backoff,
-		Retryable: retryable,
-		OnRetry: func(attempt int, err error, pause time.Duration) {
-			r.log.Warn("cloud run call failed; retrying", "op", op.what, "target", op.target, "attempt", attempt,
-				"attempts", r.opts.Attempts, "code", status.Code(err).String(), "backoff", pause)
-		},
-	}
+	return r.opts.Policy(grpcerr.Retryable, func(attempt int, err error, pause time.Duration) {
+		r.log.Warn("cloud run call failed; retrying", "op", op.what, "target", op.target, "attempt", attempt,
+			"attempts", r.opts.Attempts, "code", status.Code(err).String(), "backoff", pause)
+	})
 }
 
 // waiter is the part of a generated *XxxOperation that wait uses.
@@ -80,7 +76,7 @@ func wait[T any](ctx context.Context, r *Responder, op operation, w waiter[T]) (
 	p := r.policy(op)
 	// An operation that finished, or a wait that ran out of time, is
 	// reported below rather than polled again.
-	p.Retryable = func(err error) bool { return !w.Done() && !timedOut && retryable(err) }
+	p.Retryable = func(err error) bool { return !w.Done() && !timedOut && grpcerr.Retryable(err) }
 	attempts, err := retry.Do(ctx, p, func(actx context.Context) (err error) {
 		res, err = w.Wait(actx, noRetry()...)
 		// The server may report the deadline a moment before the

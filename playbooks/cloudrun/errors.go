@@ -10,6 +10,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/grpcerr"
+	"github.com/sccbot/sccbot/internal/retry"
 )
 
 // IAM roles named in permission errors, so that a responder knows what to
@@ -44,46 +46,25 @@ type operation struct {
 	notFound string
 }
 
-// retryable reports whether a failed read may be tried again. Mutations
-// are never retried: one that timed out may still have happened.
-func retryable(err error) bool {
-	switch status.Code(err) {
-	case codes.Unavailable, codes.DeadlineExceeded:
-		return true
-	}
-	return false
-}
-
 // translate turns a gRPC error into a *bot.Error whose message tells a
 // responder what to do; the original stays wrapped for logs. attempts is
 // how many calls were made, timeout the limit of each.
 func translate(err error, op operation, attempts int, timeout time.Duration) error {
 	wrapped := fmt.Errorf("%s (%s): %w", op.what, op.target, err)
-	code := status.Code(err)
-	switch code {
-	case codes.PermissionDenied:
-		return bot.WrapError(bot.EPermission, permissionMessage(err, op), wrapped)
-	case codes.Unauthenticated:
-		return bot.WrapError(bot.EUnauthorized, "Google rejected sccbot's credentials: check the service account it "+
-			"runs as (Workload Identity or Application Default Credentials)", wrapped)
-	case codes.NotFound:
-		return bot.WrapError(bot.ENotFound, op.notFound, wrapped)
-	case codes.FailedPrecondition, codes.Aborted, codes.AlreadyExists:
-		return bot.WrapError(bot.EConflict, conflictMessage(err, op), wrapped)
-	case codes.InvalidArgument, codes.OutOfRange:
-		return bot.WrapError(bot.EInvalid, fmt.Sprintf("Cloud Run rejected the request to %s: %s",
-			op.what, cloudMessage(err)), wrapped)
-	case codes.ResourceExhausted:
-		return bot.WrapError(bot.ERateLimited, "Cloud Run API quota exhausted; try again in a minute", wrapped)
-	case codes.Unavailable:
-		return bot.WrapError(bot.EUnavailable, fmt.Sprintf("Cloud Run API unavailable (%s) when sccbot tried to %s; "+
-			"try again in a few minutes", plural(attempts, "attempt"), op.what), wrapped)
-	case codes.DeadlineExceeded:
-		return bot.WrapError(bot.EDeadline, fmt.Sprintf("Cloud Run did not answer within %s (%s) when sccbot tried to %s; "+
-			"running the action again is safe", timeout, plural(attempts, "attempt"), op.what), wrapped)
-	}
-	return bot.WrapError(bot.EInternal, fmt.Sprintf("Cloud Run could not %s (%s); the details are in sccbot's log",
-		op.what, code), wrapped)
+	return grpcerr.Translate(err, wrapped, grpcerr.Wording{
+		Permission:      permissionMessage(err, op),
+		Unauthenticated: grpcerr.CredentialsRejected,
+		NotFound:        op.notFound,
+		Conflict:        conflictMessage(err, op),
+		Invalid:         fmt.Sprintf("Cloud Run rejected the request to %s: %s", op.what, cloudMessage(err)),
+		RateLimited:     "Cloud Run API quota exhausted; try again in a minute",
+		Unavailable: fmt.Sprintf("Cloud Run API unavailable (%s) when sccbot tried to %s; "+
+			"try again in a few minutes", retry.Attempts(attempts), op.what),
+		Deadline: fmt.Sprintf("Cloud Run did not answer within %s (%s) when sccbot tried to %s; "+
+			"running the action again is safe", timeout, retry.Attempts(attempts), op.what),
+		Other: fmt.Sprintf("Cloud Run could not %s (%s); the details are in sccbot's log",
+			op.what, status.Code(err)),
+	})
 }
 
 // permissionMessage names the role to grant. Cloud Run checks actAs on the
@@ -146,11 +127,4 @@ func grpcMessage(err error) string {
 		return se.GRPCStatus().Message()
 	}
 	return ""
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/retry"
 	"github.com/sccbot/sccbot/playbooks/cloudrun"
 	"github.com/sccbot/sccbot/playbooks/cloudrun/runfake"
 )
@@ -53,7 +54,7 @@ func setup(t *testing.T, edit ...func(*cloudrun.Options)) env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = execs.Close() })
-	opts := cloudrun.Options{Backoff: func(int) time.Duration { return 0 }, Timeout: 10 * time.Second}
+	opts := cloudrun.Options{Limits: retry.Limits{Backoff: func(int) time.Duration { return 0 }, Timeout: 10 * time.Second}}
 	for _, e := range edit {
 		e(&opts)
 	}

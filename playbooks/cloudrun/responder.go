@@ -39,16 +39,11 @@ const (
 // Options configures a Responder. Every field is optional.
 type Options struct {
 	Logger *slog.Logger
-	// Timeout bounds each call and each wait for a long-running
-	// operation; default DefaultTimeout.
-	Timeout time.Duration
-	// Attempts is how many times a read (a get, a list, an operation
-	// poll) is made when Cloud Run is unavailable or too slow; default
-	// DefaultAttempts. Mutations are made once.
-	Attempts int
-	// Backoff is the pause after failed attempt n (1-based); default
-	// DefaultBackoff. Tests pass one that returns 0.
-	Backoff func(attempt int) time.Duration
+	// Limits bound each call and each wait for a long-running operation,
+	// and how often a read (a get, a list, an operation poll) is made when
+	// Cloud Run is unavailable or too slow; defaults DefaultTimeout,
+	// DefaultAttempts and DefaultBackoff. Mutations are made once.
+	retry.Limits
 	// Now times each action for the log; default time.Now.
 	Now func() time.Time
 }
@@ -69,15 +64,7 @@ var _ bot.Responder = (*Responder)(nil)
 // for rollback, executions for cancel.
 func New(services *run.ServicesClient, revisions *run.RevisionsClient, executions *run.ExecutionsClient,
 	opts Options) *Responder {
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultTimeout
-	}
-	if opts.Attempts <= 0 {
-		opts.Attempts = DefaultAttempts
-	}
-	if opts.Backoff == nil {
-		opts.Backoff = DefaultBackoff
-	}
+	opts.Limits = opts.Limits.Or(retry.Limits{Timeout: DefaultTimeout, Attempts: DefaultAttempts, Backoff: DefaultBackoff})
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}

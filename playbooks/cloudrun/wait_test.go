@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/retry"
 )
 
 // scriptedOp is a long-running operation whose Wait answers from a
@@ -64,7 +65,7 @@ func TestWait(t *testing.T) {
 			if tt.cancel {
 				backoff = func(int) time.Duration { cancel(); return time.Hour }
 			}
-			r := New(nil, nil, nil, Options{Attempts: 3, Backoff: backoff})
+			r := New(nil, nil, nil, Options{Limits: retry.Limits{Attempts: 3, Backoff: backoff}})
 			op := operation{what: "update Cloud Run service s", target: "projects/p/locations/l/services/s"}
 			res, err := wait(ctx, r, op, &tt.op)
 			if tt.op.polls != tt.wantPolls {

@@ -37,7 +37,7 @@ type forgetter interface {
 // GKE, as gke-gcloud-auth-plugin does.
 const CloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
 
-// GKEClusters defaults.
+// ContainerClusters defaults.
 const (
 	DefaultGetClusterTimeout = 20 * time.Second
 	DefaultClusterTTL        = 10 * time.Minute
@@ -46,7 +46,7 @@ const (
 
 // DefaultTokenSource is Application Default Credentials (Workload
 // Identity on GKE) with the cloud-platform scope: production's token
-// source for NewGKEClusters. GKE accepts Google access tokens as bearer
+// source for NewContainerClusters. GKE accepts Google access tokens as bearer
 // tokens and authorizes them with IAM and RBAC.
 func DefaultTokenSource(ctx context.Context) (oauth2.TokenSource, error) {
 	ts, err := google.DefaultTokenSource(ctx, CloudPlatformScope)
@@ -56,8 +56,8 @@ func DefaultTokenSource(ctx context.Context) (oauth2.TokenSource, error) {
 	return ts, nil
 }
 
-// GKEClustersOptions configures GKEClusters. Every field is optional.
-type GKEClustersOptions struct {
+// ContainerClustersOptions configures ContainerClusters. Every field is optional.
+type ContainerClustersOptions struct {
 	// Timeout bounds each GetCluster call; default DefaultGetClusterTimeout.
 	Timeout time.Duration
 	// TTL is how long a cluster's endpoint and CA are reused; default
@@ -69,19 +69,19 @@ type GKEClustersOptions struct {
 	UserAgent string
 }
 
-// clusterGetter is the one container API call GKEClusters makes.
+// clusterGetter is the one container API call ContainerClusters makes.
 type clusterGetter interface {
 	GetCluster(ctx context.Context, req *containerpb.GetClusterRequest, opts ...gax.CallOption) (*containerpb.Cluster, error)
 }
 
-// GKEClusters builds REST configs from the container API: the cluster's
+// ContainerClusters builds REST configs from the container API: the cluster's
 // endpoint and CA from GetCluster, and a Google access token as bearer
 // token. It caches each cluster's endpoint and CA for a TTL; tokens come
 // fresh from the token source on every request.
-type GKEClusters struct {
+type ContainerClusters struct {
 	cm     clusterGetter
 	tokens oauth2.TokenSource
-	opts   GKEClustersOptions
+	opts   ContainerClustersOptions
 
 	mu    sync.Mutex
 	cache map[clusterRef]cachedCluster
@@ -103,13 +103,13 @@ func (c clusterRef) name() string {
 
 func refOf(t bot.Target) clusterRef { return clusterRef{t.Project, t.Location, t.Cluster} }
 
-// NewGKEClusters returns Clusters backed by the container API client c
+// NewContainerClusters returns Clusters backed by the container API client c
 // and the token source tokens (DefaultTokenSource in production).
-func NewGKEClusters(c *container.ClusterManagerClient, tokens oauth2.TokenSource, opts GKEClustersOptions) *GKEClusters {
-	return newGKEClusters(c, tokens, opts)
+func NewContainerClusters(c *container.ClusterManagerClient, tokens oauth2.TokenSource, opts ContainerClustersOptions) *ContainerClusters {
+	return newContainerClusters(c, tokens, opts)
 }
 
-func newGKEClusters(c clusterGetter, tokens oauth2.TokenSource, opts GKEClustersOptions) *GKEClusters {
+func newContainerClusters(c clusterGetter, tokens oauth2.TokenSource, opts ContainerClustersOptions) *ContainerClusters {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultGetClusterTimeout
 	}
@@ -122,12 +122,12 @@ func newGKEClusters(c clusterGetter, tokens oauth2.TokenSource, opts GKEClusters
 	if opts.UserAgent == "" {
 		opts.UserAgent = userAgent
 	}
-	return &GKEClusters{cm: c, tokens: oauth2.ReuseTokenSource(nil, tokens), opts: opts,
+	return &ContainerClusters{cm: c, tokens: oauth2.ReuseTokenSource(nil, tokens), opts: opts,
 		cache: map[clusterRef]cachedCluster{}}
 }
 
 // Config implements Clusters.
-func (g *GKEClusters) Config(ctx context.Context, t bot.Target) (*rest.Config, error) {
+func (g *ContainerClusters) Config(ctx context.Context, t bot.Target) (*rest.Config, error) {
 	ref := refOf(t)
 	if _, err := g.tokens.Token(); err != nil {
 		return nil, bot.WrapError(bot.EUnauthorized, "sccbot could not get a Google access token for GKE: check "+
@@ -147,13 +147,13 @@ func (g *GKEClusters) Config(ctx context.Context, t bot.Target) (*rest.Config, e
 
 // Forget drops t's cluster from the cache, so that the next Config asks
 // the container API again.
-func (g *GKEClusters) Forget(t bot.Target) {
+func (g *ContainerClusters) Forget(t bot.Target) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	delete(g.cache, refOf(t))
 }
 
-func (g *GKEClusters) cached(ref clusterRef) (cachedCluster, bool) {
+func (g *ContainerClusters) cached(ref clusterRef) (cachedCluster, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	c, ok := g.cache[ref]
@@ -165,7 +165,7 @@ func (g *GKEClusters) cached(ref clusterRef) (cachedCluster, bool) {
 
 // store caches c, first dropping expired entries and, if still full, an
 // arbitrary one: the cache only saves a GetCluster call.
-func (g *GKEClusters) store(ref clusterRef, c cachedCluster) {
+func (g *ContainerClusters) store(ref clusterRef, c cachedCluster) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.opts.Now()
@@ -178,7 +178,7 @@ func (g *GKEClusters) store(ref clusterRef, c cachedCluster) {
 }
 
 // fetch reads the cluster's endpoint and CA with GetCluster.
-func (g *GKEClusters) fetch(ctx context.Context, ref clusterRef) (cachedCluster, error) {
+func (g *ContainerClusters) fetch(ctx context.Context, ref clusterRef) (cachedCluster, error) {
 	cctx, cancel := context.WithTimeout(ctx, g.opts.Timeout)
 	defer cancel()
 	cl, err := g.cm.GetCluster(cctx, &containerpb.GetClusterRequest{Name: ref.name()})
@@ -205,7 +205,7 @@ func (g *GKEClusters) fetch(ctx context.Context, ref clusterRef) (cachedCluster,
 
 // restConfig verifies the API server against the cluster CA and sends a
 // Google access token with every request.
-func (g *GKEClusters) restConfig(c cachedCluster) *rest.Config {
+func (g *ContainerClusters) restConfig(c cachedCluster) *rest.Config {
 	tokens := g.tokens
 	return &rest.Config{
 		Host:            "https://" + c.endpoint,

@@ -98,7 +98,7 @@ func TestRotatedCA(t *testing.T) {
 	t.Cleanup(kube.Close)
 	gkefake.Seed(kube, nil)
 	stub := &stubClusters{kube: kube, ca: otherCA(t)}
-	r := New(newGKEClusters(stub, staticToken(testToken), GKEClustersOptions{}), Options{})
+	r := New(newContainerClusters(stub, staticToken(testToken), ContainerClustersOptions{}), Options{})
 
 	_, err := r.Execute(context.Background(), seedFinding(), bot.ActionCordonNode, false)
 	if bot.ErrorCode(err) != bot.EUnavailable || !strings.Contains(bot.ErrorMessage(err), "could not verify the certificate") {
@@ -196,7 +196,7 @@ func writeKubeconfig(t *testing.T, kube *gkefake.KubeAPI, current string, names 
 }
 
 func TestKubeconfig(t *testing.T) {
-	seedCtx := GKEContextName(gkefake.SeedProject, gkefake.SeedLocation, gkefake.SeedCluster)
+	seedCtx := ContextName(gkefake.SeedProject, gkefake.SeedLocation, gkefake.SeedCluster)
 	tests := []struct {
 		name     string
 		current  string

@@ -24,12 +24,12 @@ const testToken = "ya29.test-token"
 type env struct {
 	kube     *gkefake.KubeAPI
 	cm       *gkefake.ClusterManager
-	clusters *GKEClusters
+	clusters *ContainerClusters
 	resp     *Responder
 }
 
 // newEnv starts both fakes with the seed scenario and a Responder that
-// reaches them through GKEClusters.
+// reaches them through ContainerClusters.
 func newEnv(t *testing.T, opts Options) *env {
 	t.Helper()
 	kube := gkefake.NewKubeAPI(testToken)
@@ -41,7 +41,7 @@ func newEnv(t *testing.T, opts Options) *env {
 	t.Cleanup(cm.Close)
 	gkefake.Seed(kube, cm)
 	cc := newContainerClient(t, cm)
-	clusters := NewGKEClusters(cc, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken}), GKEClustersOptions{})
+	clusters := NewContainerClusters(cc, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken}), ContainerClustersOptions{})
 	return &env{kube: kube, cm: cm, clusters: clusters, resp: New(clusters, opts)}
 }
 

@@ -10,11 +10,10 @@ import (
 	"net/url"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/grpcerr"
 )
 
 // IAM roles named in permission errors. RoleClusterViewer is the
@@ -132,36 +131,30 @@ func unreachable(err error) bool {
 }
 
 // translateContainer turns a container API (GetCluster) error into a
-// *bot.Error.
+// *bot.Error. A call that ran out of time is EUnavailable rather than
+// EDeadline: sccbot asked about the cluster before acting on it, so
+// nothing was attempted and nothing may have half happened.
 func translateContainer(err error, c clusterRef, timeout time.Duration) error {
-	code := status.Code(err)
-	if code == codes.Unknown && errors.Is(err, context.DeadlineExceeded) {
-		code = codes.DeadlineExceeded
-	}
 	wrapped := fmt.Errorf("get cluster %s: %w", c.name(), err)
-	switch code {
-	case codes.PermissionDenied:
-		return bot.WrapError(bot.EPermission, fmt.Sprintf("sccbot may not read GKE cluster %s in project %s: grant "+
+	e := grpcerr.Translate(err, wrapped, grpcerr.Wording{
+		Permission: fmt.Sprintf("sccbot may not read GKE cluster %s in project %s: grant "+
 			"its service account %s on project %s (Google gives this answer for a cluster that does not exist, too)",
-			c.cluster, c.project, RoleClusterViewer, c.project), wrapped)
-	case codes.NotFound:
-		return bot.WrapError(bot.ENotFound, fmt.Sprintf("GKE cluster %s does not exist in project %s, location %s: "+
-			"it may have been deleted", c.cluster, c.project, c.location), wrapped)
-	case codes.Unauthenticated:
-		return bot.WrapError(bot.EUnauthorized, "Google rejected sccbot's credentials: check the service account "+
-			"it runs as (Workload Identity or Application Default Credentials)", wrapped)
-	case codes.InvalidArgument:
-		return bot.WrapError(bot.EInvalid, fmt.Sprintf("the GKE API rejected the name of cluster %s as invalid; "+
-			"the details are in sccbot's log", c.cluster), wrapped)
-	case codes.ResourceExhausted:
-		return bot.WrapError(bot.ERateLimited, "GKE API quota exhausted; try again in a minute", wrapped)
-	case codes.Unavailable:
-		return bot.WrapError(bot.EUnavailable, fmt.Sprintf("the GKE API is unavailable: sccbot could not read "+
-			"cluster %s; try again in a few minutes", c.cluster), wrapped)
-	case codes.DeadlineExceeded:
-		return bot.WrapError(bot.EUnavailable, fmt.Sprintf("the GKE API did not answer about cluster %s within %s; "+
-			"try again in a few minutes", c.cluster, timeout), wrapped)
+			c.cluster, c.project, RoleClusterViewer, c.project),
+		NotFound: fmt.Sprintf("GKE cluster %s does not exist in project %s, location %s: "+
+			"it may have been deleted", c.cluster, c.project, c.location),
+		Unauthenticated: grpcerr.CredentialsRejected,
+		Invalid: fmt.Sprintf("the GKE API rejected the name of cluster %s as invalid; "+
+			"the details are in sccbot's log", c.cluster),
+		RateLimited: "GKE API quota exhausted; try again in a minute",
+		Unavailable: fmt.Sprintf("the GKE API is unavailable: sccbot could not read "+
+			"cluster %s; try again in a few minutes", c.cluster),
+		Deadline: fmt.Sprintf("the GKE API did not answer about cluster %s within %s; "+
+			"try again in a few minutes", c.cluster, timeout),
+		Other: fmt.Sprintf("sccbot could not read GKE cluster %s (%s); the details are "+
+			"in sccbot's log", c.cluster, grpcerr.Code(err)),
+	})
+	if e.Code == bot.EDeadline {
+		e.Code = bot.EUnavailable
 	}
-	return bot.WrapError(bot.EInternal, fmt.Sprintf("sccbot could not read GKE cluster %s (%s); the details are "+
-		"in sccbot's log", c.cluster, code), wrapped)
+	return e
 }

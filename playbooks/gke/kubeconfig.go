@@ -52,15 +52,15 @@ func NewKubeconfigClusters(path string) (*KubeconfigClusters, error) {
 	return &KubeconfigClusters{path: path, cfg: cfg}, nil
 }
 
-// GKEContextName is the kubeconfig cluster and context name gcloud gives
+// ContextName is the kubeconfig cluster and context name gcloud gives
 // a GKE cluster.
-func GKEContextName(project, location, cluster string) string {
+func ContextName(project, location, cluster string) string {
 	return "gke_" + project + "_" + location + "_" + cluster
 }
 
 // Config implements Clusters.
 func (k *KubeconfigClusters) Config(_ context.Context, t bot.Target) (*rest.Config, error) {
-	name, ok := k.contextFor(GKEContextName(t.Project, t.Location, t.Cluster))
+	name, ok := k.contextFor(ContextName(t.Project, t.Location, t.Cluster))
 	if !ok {
 		return nil, bot.Errorf(bot.ENotFound, "sccbot's KUBECONFIG has no context for GKE cluster %s "+
 			"(project %s, location %s)", t.Cluster, t.Project, t.Location)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -38,17 +37,11 @@ type Options struct {
 	// its own (Timeout bounds each attempt).
 	HTTPClient *http.Client
 	Logger     *slog.Logger
-	// Timeout bounds each attempt; default DefaultTimeout.
-	Timeout time.Duration
-	// Attempts is how many times an event is sent when PagerDuty is rate
-	// limiting, failing or unreachable; default DefaultAttempts.
-	Attempts int
-	// Backoff is the pause after failed attempt n (1-based) when PagerDuty
-	// gave no Retry-After; default DefaultBackoff.
-	Backoff func(attempt int) time.Duration
-	// Sleep waits between attempts; default Sleep. Tests pass one that
-	// records the pause and returns at once.
-	Sleep func(ctx context.Context, d time.Duration) error
+	// Limits bound each attempt and how many times an event is sent when
+	// PagerDuty is rate limiting, failing or unreachable; defaults
+	// DefaultTimeout, DefaultAttempts, DefaultBackoff (used when PagerDuty
+	// gave no Retry-After) and retry.Sleep.
+	retry.Limits
 	// Now reads the clock for Retry-After dates; default time.Now.
 	Now func() time.Time
 	// MaxRetryAfter caps the Retry-After the client honours; default
@@ -62,9 +55,6 @@ type Options struct {
 func DefaultBackoff(attempt int) time.Duration {
 	return retry.Exponential(firstBackoff, maxBackoff)(attempt)
 }
-
-// Sleep waits d or until ctx ends. It is the default Options.Sleep.
-func Sleep(ctx context.Context, d time.Duration) error { return retry.Sleep(ctx, d) }
 
 // Client sends events to one PagerDuty integration. Every error it returns
 // is a *bot.Error whose message a responder can act on, except that the
@@ -88,18 +78,9 @@ func New(url, routingKey string, opts Options) *Client {
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{}
 	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultTimeout
-	}
-	if opts.Attempts <= 0 {
-		opts.Attempts = DefaultAttempts
-	}
-	if opts.Backoff == nil {
-		opts.Backoff = DefaultBackoff
-	}
-	if opts.Sleep == nil {
-		opts.Sleep = Sleep
-	}
+	opts.Limits = opts.Limits.Or(retry.Limits{
+		Timeout: DefaultTimeout, Attempts: DefaultAttempts, Backoff: DefaultBackoff, Sleep: retry.Sleep,
+	})
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -108,7 +89,7 @@ func New(url, routingKey string, opts Options) *Client {
 	}
 	log := opts.Logger
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = slog.New(slog.DiscardHandler)
 	}
 	return &Client{url: url, key: routingKey, opts: opts, log: log, http: opts.HTTPClient}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/retry"
 	"github.com/sccbot/sccbot/playbooks/pagerduty/pagerdutyfake"
 )
 
@@ -343,7 +344,7 @@ func TestRetriesExhausted(t *testing.T) {
 		{http.StatusServiceUnavailable, bot.EUnavailable, "PagerDuty is failing (HTTP 503, 3 attempts); try again in a few minutes"},
 	}
 	for _, tt := range tests {
-		e := newEnv(t, Options{Attempts: 3})
+		e := newEnv(t, Options{Limits: retry.Limits{Attempts: 3}})
 		e.fake.FailNext(3, pagerdutyfake.Response{Status: tt.status})
 		_, err := e.client.Page(context.Background(), gkeFinding(), nil, false)
 		if bot.ErrorCode(err) != tt.code || bot.ErrorMessage(err) != tt.msg {
@@ -370,7 +371,7 @@ func TestServerErrorRetried(t *testing.T) {
 
 // TestTimeout: an attempt slower than Timeout is abandoned.
 func TestTimeout(t *testing.T) {
-	e := newEnv(t, Options{Timeout: 50 * time.Millisecond, Attempts: 1})
+	e := newEnv(t, Options{Limits: retry.Limits{Timeout: 50 * time.Millisecond, Attempts: 1}})
 	e.fake.SetLatency(time.Minute)
 	_, err := e.client.Page(context.Background(), gkeFinding(), nil, false)
 	want := "PagerDuty did not answer within 50ms (1 attempt); try again in a few minutes"

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/retry"
 	"github.com/sccbot/sccbot/playbooks/pagerduty/pagerdutyfake"
 )
 
@@ -72,7 +73,7 @@ func TestRoutingKeyNeverLeaks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, Options{Attempts: 2})
+			e := newEnv(t, Options{Limits: retry.Limits{Attempts: 2}})
 			c := tt.setup(e)
 			send := tt.send
 			if send == nil {

@@ -30,7 +30,7 @@ func serverUser() (*user, error) {
 		out, addErr := exec.Command("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
 			unprivileged).CombinedOutput()
 		if addErr != nil {
-			return nil, fmt.Errorf("PostgreSQL refuses to run as root and user %s cannot be created: %v: %s",
+			return nil, fmt.Errorf("PostgreSQL refuses to run as root and user %s cannot be created: %w: %s",
 				unprivileged, addErr, out)
 		}
 		if u, err = osuser.Lookup(unprivileged); err != nil {

@@ -239,10 +239,10 @@ func (s *Server) messageJSON(m *message, withMetadata bool) map[string]any {
 		"team": TeamID, "text": m.Text, "ts": m.TS,
 	}
 	if len(m.Blocks) > 0 {
-		out["blocks"] = json.RawMessage(m.Blocks)
+		out["blocks"] = m.Blocks
 	}
 	if withMetadata && len(m.Metadata) > 0 {
-		out["metadata"] = json.RawMessage(m.Metadata)
+		out["metadata"] = m.Metadata
 	}
 	if m.ThreadTS != "" {
 		out["thread_ts"] = m.ThreadTS

@@ -78,6 +78,7 @@ func (c *ClusterManager) AddCluster(project, location, name string) *containerpb
 func (c *ClusterManager) GetCluster(_ context.Context, req *containerpb.GetClusterRequest) (*containerpb.Cluster, error) {
 	name := req.GetName()
 	if name == "" {
+		//nolint:staticcheck // SA1019: the fake still answers the legacy form clients may send
 		name = ClusterName(req.GetProjectId(), req.GetZone(), req.GetClusterId())
 	}
 	c.mu.Lock()

@@ -39,6 +39,7 @@ func TestGetCluster(t *testing.T) {
 		t.Errorf("cluster = endpoint %q, status %s, CA matches %v", cl.GetEndpoint(), cl.GetStatus(), string(ca) == string(k.CAPEM()))
 	}
 	// The deprecated fields name the same cluster.
+	//nolint:staticcheck // SA1019: the legacy form is what this test sends
 	legacy := &containerpb.GetClusterRequest{ProjectId: SeedProject, Zone: SeedLocation, ClusterId: SeedCluster}
 	if _, err := cc.GetCluster(ctx, legacy); err != nil {
 		t.Errorf("GetCluster by project, zone and cluster: %v", err)

@@ -81,7 +81,7 @@ func (k *KubeAPI) exec(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader answered the client
 	}
-	defer conn.Close()
+	defer conn.Close() //nolint:errcheck // a fake's side of a stream the client is reading
 	k.mu.Lock()
 	k.execs = append(k.execs, Exec{Namespace: key.ns, Pod: key.name, Container: container, Command: argv,
 		Protocol: conn.Subprotocol()})

@@ -32,7 +32,7 @@ func (k *KubeAPI) execSPDY(w http.ResponseWriter, r *http.Request, key nsName, c
 	if conn == nil {
 		return // UpgradeResponse answered the client
 	}
-	defer conn.Close()
+	defer conn.Close() //nolint:errcheck // a fake's side of a stream the client is reading
 	k.mu.Lock()
 	k.execs = append(k.execs, Exec{Namespace: key.ns, Pod: key.name, Container: container, Command: argv,
 		Protocol: "SPDY/3.1 " + protocol})

@@ -100,6 +100,7 @@ func injected(code int, r *http.Request) *apierrors.StatusError {
 		if t.namespace != "" {
 			where = fmt.Sprintf(" in the namespace %q", t.namespace)
 		}
+		//nolint:staticcheck // ST1005: the API server's own wording, capital included
 		return apierrors.NewForbidden(t.gr, t.name, fmt.Errorf("User %q cannot %s resource %q in API group %q%s",
 			fakeUser, verb, t.gr.Resource, t.gr.Group, where))
 	}

@@ -1,8 +1,10 @@
-package handlers
+package findingcmd
 
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sccbot/sccbot/internal/editdist"
 )
 
 // commandDoc is the help of one subcommand. The list of docs is also the
@@ -141,7 +143,7 @@ func suggest(word string, candidates []string) (string, bool) {
 	best, bestD := "", 3
 	prefixed, prefixes := "", 0
 	for _, c := range candidates {
-		if d := editDistance(word, c); d < bestD && 2*d < len(c) {
+		if d := editdist.Distance(word, c); d < bestD && 2*d < len(c) {
 			best, bestD = c, d
 		}
 		if n >= 3 && strings.HasPrefix(c, word) {
@@ -152,30 +154,4 @@ func suggest(word string, candidates []string) (string, bool) {
 		return best, true
 	}
 	return prefixed, prefixes == 1
-}
-
-// editDistance is the optimal string alignment distance between a and b,
-// in runes: Levenshtein's, with a swap of two neighbours as one edit,
-// which is the commonest typo ("lsit").
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	older, prev, cur := make([]int, len(rb)+1), make([]int, len(rb)+1), make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], older[j-2]+1)
-			}
-		}
-		older, prev, cur = prev, cur, older
-	}
-	return prev[len(rb)]
 }

@@ -1,4 +1,4 @@
-package handlers
+package findingcmd
 
 import (
 	"fmt"
@@ -410,7 +410,7 @@ func normalTechnique(s string) (string, bool) {
 	}
 	if u[0] == 'T' && u[1] >= '0' && u[1] <= '9' {
 		u = strings.Replace(u, "/", ".", 1)
-		return u, isTechniqueID(u)
+		return u, IsTechniqueID(u)
 	}
 	u = strings.ReplaceAll(u, "-", "_")
 	if u[0] < 'A' || u[0] > 'Z' || u[len(u)-1] == '_' {
@@ -424,7 +424,11 @@ func normalTechnique(s string) (string, bool) {
 	return u, true
 }
 
-func isTechniqueID(s string) bool {
+// IsTechniqueID reports whether s has the shape of an ATT&CK technique id
+// (T1027, T1027.004): four digits after the first character, and three
+// more after a dot for a sub-technique. The first character is the
+// caller's to check; the parser has already upper-cased it.
+func IsTechniqueID(s string) bool {
 	digits := func(d string) bool {
 		for i := 0; i < len(d); i++ {
 			if d[i] < '0' || d[i] > '9' {
