@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/sccbot/sccbot/bot"
 )
@@ -60,23 +61,21 @@ func burstMessage(js []job) bot.Message {
 	}
 	m := bot.Message{Text: head, Key: "burst/" + js[0].msg.Key, Priority: bot.PrioritySevere}
 	m.Blocks = append(m.Blocks, bot.Section{Text: bot.R(bot.B(head))})
+	// Pack the briefs into sections by their rendered size, so that one
+	// burst names as many findings as the message's blocks hold.
 	var cur bot.Rich
-	lines := 0
+	size := 0
 	for _, j := range js {
-		if lines == burstLinesPerSection {
+		n := utf8.RuneCountInString(renderRich(j.msg.Brief, true)) + 1
+		if len(cur) > 0 && size+n > maxSectionText {
 			m.Blocks = append(m.Blocks, bot.Section{Text: cur})
-			cur, lines = nil, 0
+			cur, size = nil, 0
 		}
-		if lines > 0 {
+		if len(cur) > 0 {
 			cur = append(cur, bot.T("\n"))
 		}
-		cur = append(cur, j.msg.Brief...)
-		lines++
+		cur, size = append(cur, j.msg.Brief...), size+n
 	}
 	m.Blocks = append(m.Blocks, bot.Section{Text: cur})
 	return m
 }
-
-// burstLinesPerSection keeps a burst's sections well under the section
-// limit for briefs of ordinary length; Fits checks the rest.
-const burstLinesPerSection = 12
