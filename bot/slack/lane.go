@@ -98,27 +98,26 @@ func (l *lane) push(j job) {
 	}
 }
 
-// pop returns the next job whose caller still waits. It returns false when
-// done closes, or when the lane stayed idle for idle and retire agreed.
-func (l *lane) pop(done <-chan struct{}, idle time.Duration, retire func() bool) (job, bool) {
+// await waits until the lane has work. It returns false when done closes,
+// or when the lane stayed idle for idle and retire agreed.
+func (l *lane) await(done <-chan struct{}, idle time.Duration, retire func() bool) bool {
 	for {
-		if j, ok := l.take(); ok {
-			if j.ctx.Err() != nil {
-				j.result <- jobResult{err: j.ctx.Err()}
-				continue
-			}
-			return j, true
+		l.mu.Lock()
+		n := len(l.queue)
+		l.mu.Unlock()
+		if n > 0 {
+			return true
 		}
 		timer := time.NewTimer(idle)
 		select {
 		case <-done:
 			timer.Stop()
-			return job{}, false
+			return false
 		case <-l.wake:
 			timer.Stop()
 		case <-timer.C:
 			if retire() {
-				return job{}, false
+				return false
 			}
 		}
 	}
@@ -150,14 +149,6 @@ func (l *lane) take() (job, bool) {
 	l.queue = append(l.queue[:best], l.queue[best+1:]...)
 	l.lastSevere = j.msg.Priority == bot.PrioritySevere
 	return j, true
-}
-
-// putFront returns a job taken too early (before the lane's slot came) to
-// the front of the queue.
-func (l *lane) putFront(j job) {
-	l.mu.Lock()
-	l.queue = append([]job{j}, l.queue...)
-	l.mu.Unlock()
 }
 
 // agingStep is how long a waiting post takes to gain one priority step.

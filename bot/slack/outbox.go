@@ -203,19 +203,18 @@ func (o *Outbox) serve(l *lane) {
 	ctx, stop := o.jobContext(context.Background())
 	defer stop()
 	for {
-		j, ok := l.pop(o.done, o.opts.IdleLane, func() bool { return o.retire(l) })
-		if !ok {
+		if !l.await(o.done, o.opts.IdleLane, func() bool { return o.retire(l) }) {
 			o.failQueued(l)
 			return
 		}
 		// Wait for the lane's slot before choosing what to send: what came
 		// meanwhile may be more urgent, and a burst then names more.
-		l.putFront(j)
 		if err := o.opts.Clock.Sleep(ctx, l.bucket.wait(o.opts.Clock.Now())); err != nil {
 			o.failQueued(l)
 			return
 		}
-		if j, ok = l.take(); !ok {
+		j, ok := l.take()
+		if !ok {
 			continue
 		}
 		if j.ctx.Err() != nil {
