@@ -219,8 +219,16 @@ func TestE2EKilledBotListsEachFindingOnce(t *testing.T) {
 	kill(t, first)
 	release()
 	held := shownOnce(f)
+	before := f.slack.Stats()
 	second, stderr := startBot(t, cfg, f)
-	for len(shownOnce(f).once) < total && ctx.Err() == nil {
+	// The successor must show the rest, and must first have looked in the
+	// thread for the listing whose answer never came (and be connected,
+	// so that it has its signal handlers when it is stopped).
+	for ctx.Err() == nil {
+		st := f.slack.Stats()
+		if len(shownOnce(f).once) >= total && st.Calls["conversations.replies"] > before.Calls["conversations.replies"] && st.Dials > before.Dials {
+			break
+		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	stop(t, second, stderr)
