@@ -1,12 +1,16 @@
 package deploy
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/yaml"
@@ -44,11 +48,13 @@ func TestStoreOpensOnFSGroupVolume(t *testing.T) {
 		if err := os.WriteFile(path, config, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		// sccbot audit opens (and creates) the store and exits.
-		cmd := exec.Command(bin, "audit", "--config", path)
-		cmd.Env = []string{"HOME=" + base}
+		// sccbot run opens (and creates) the store once its start-up
+		// check has run; every endpoint refuses, which the check only
+		// warns about, so the store is the first thing that can stop it.
+		cmd := exec.Command(bin, "run", "--config", path)
+		cmd.Env = append(unreachableEnv(), "HOME="+base)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid, Groups: []uint32{fsGroup}}}
-		return runSccbot(t, cmd)
+		return runUntilStore(t, cmd, filepath.Join(dir, "sccbot.db"))
 	}
 
 	if out, err := openStore(fsGroupVolume); err != nil {
@@ -109,4 +115,53 @@ func withStorePath(t *testing.T, config, path string) []byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// unreachableEnv is an environment with tokens of the right shape and every
+// endpoint on a port where nothing listens.
+func unreachableEnv() []string {
+	const nowhere = "127.0.0.1:1"
+	return []string{
+		"SLACK_APP_TOKEN=xapp-1-A0-1-test", "SLACK_BOT_TOKEN=xoxb-1-2-test", "SLACK_API_URL=http://" + nowhere,
+		"PUBSUB_EMULATOR_HOST=" + nowhere, "SCC_EMULATOR_HOST=" + nowhere, "LOGGING_EMULATOR_HOST=" + nowhere,
+		"RUN_EMULATOR_HOST=" + nowhere, "CONTAINER_EMULATOR_HOST=" + nowhere,
+		"ESSENTIALCONTACTS_EMULATOR_HOST=" + nowhere, "RESOURCEMANAGER_EMULATOR_HOST=" + nowhere,
+		"STORAGE_EMULATOR_HOST=" + nowhere,
+	}
+}
+
+// runUntilStore runs sccbot until the store file exists (then stops it
+// with SIGTERM and reports success) or until it exits on its own (an error,
+// with its output).
+func runUntilStore(t *testing.T, cmd *exec.Cmd, store string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case err := <-exited:
+			if err == nil {
+				err = errors.New("sccbot exited before it opened the store")
+			}
+			return out.String(), err
+		case <-deadline:
+			_ = cmd.Process.Kill()
+			err := <-exited
+			return out.String(), fmt.Errorf("sccbot neither opened the store nor exited within 60s (then %v)", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if _, err := os.Stat(store); err == nil {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			if err := <-exited; err != nil {
+				return out.String(), fmt.Errorf("sccbot opened the store, then exited with %w after SIGTERM", err)
+			}
+			return out.String(), nil
+		}
+	}
 }
