@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -17,18 +16,14 @@ import (
 // the open intent and whether it was already there. The insert is the
 // claim: of replicas racing on one key, exactly one records it.
 func (db *DB) BeginIntent(ctx context.Context, in bot.PostIntent) (bot.PostIntent, bool, error) {
-	if in.Key == "" || in.Channel == "" {
-		return bot.PostIntent{}, false, bot.Errorf(bot.EInvalid, "a post intent needs a key and a channel")
-	}
-	names, err := json.Marshal(append([]string{}, in.Names...))
-	if err != nil {
-		return bot.PostIntent{}, false, fmt.Errorf("encode intent names: %w", err)
-	}
 	in.Created = db.now()
-	tag, err := db.pool.Exec(ctx, `INSERT INTO post_intents (key, channel, thread, finding, names, owed, created_at)
+	r, err := storerow.NewIntent(in)
+	if err != nil {
+		return bot.PostIntent{}, false, err
+	}
+	tag, err := db.pool.Exec(ctx, `INSERT INTO post_intents (`+storerow.IntentColumns+`)
 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING`,
-		text(in.Key), text(in.Channel), text(in.Thread), text(in.Finding), string(names), storerow.BoolInt(in.Owed),
-		storerow.FormatTime(in.Created))
+		text(r.Key), text(r.Channel), text(r.Thread), text(r.Finding), r.Names, r.Owed, r.Created)
 	if err != nil {
 		return bot.PostIntent{}, false, fmt.Errorf("record intent %q: %w", in.Key, err)
 	}
@@ -107,7 +102,7 @@ func (db *DB) OpenIntents(ctx context.Context, prefix string) ([]bot.PostIntent,
 	return db.intents(ctx, selectIntent+` WHERE owed = 0 AND left(key, length($1)) = $1 ORDER BY created_at, key`, text(prefix))
 }
 
-const selectIntent = `SELECT key, channel, thread, finding, names, owed, created_at FROM post_intents`
+const selectIntent = `SELECT ` + storerow.IntentColumns + ` FROM post_intents`
 
 func (db *DB) intents(ctx context.Context, query string, args ...any) ([]bot.PostIntent, error) {
 	rows, err := db.pool.Query(ctx, query, args...)
@@ -130,20 +125,9 @@ func (db *DB) intents(ctx context.Context, query string, args ...any) ([]bot.Pos
 }
 
 func scanIntent(row pgx.Row) (bot.PostIntent, error) {
-	var in bot.PostIntent
-	var names, created string
-	var owed int
-	if err := row.Scan(&in.Key, &in.Channel, &in.Thread, &in.Finding, &names, &owed, &created); err != nil {
+	var r storerow.Intent
+	if err := r.Scan(row); err != nil {
 		return bot.PostIntent{}, err
 	}
-	in.Owed = owed == 1
-	if err := json.Unmarshal([]byte(names), &in.Names); err != nil {
-		return bot.PostIntent{}, fmt.Errorf("intent %q names: %w", in.Key, err)
-	}
-	if len(in.Names) == 0 {
-		in.Names = nil
-	}
-	t, err := storerow.ParseTime(created)
-	in.Created = t
-	return in, err
+	return r.PostIntent()
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -16,18 +15,13 @@ import (
 // the open intent (in as stored, or the earlier one) and whether it was
 // already there. Created comes from the store's clock.
 func (db *DB) BeginIntent(ctx context.Context, in bot.PostIntent) (bot.PostIntent, bool, error) {
-	if in.Key == "" || in.Channel == "" {
-		return bot.PostIntent{}, false, bot.Errorf(bot.EInvalid, "a post intent needs a key and a channel")
-	}
-	names, err := json.Marshal(append([]string{}, in.Names...))
-	if err != nil {
-		return bot.PostIntent{}, false, fmt.Errorf("encode intent names: %w", err)
-	}
 	in.Created = db.now()
-	res, err := db.write.ExecContext(ctx, `INSERT INTO post_intents (key, channel, thread, finding, names, owed, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
-		validText(in.Key), validText(in.Channel), validText(in.Thread), validText(in.Finding), string(names),
-		storerow.BoolInt(in.Owed), formatTime(in.Created))
+	r, err := storerow.NewIntent(in)
+	if err != nil {
+		return bot.PostIntent{}, false, err
+	}
+	res, err := db.write.ExecContext(ctx, `INSERT INTO post_intents (`+storerow.IntentColumns+`)
+VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`, r.Key, r.Channel, r.Thread, r.Finding, r.Names, r.Owed, r.Created)
 	if err != nil {
 		return bot.PostIntent{}, false, fmt.Errorf("record intent %q: %w", in.Key, err)
 	}
@@ -109,7 +103,7 @@ func (db *DB) OpenIntents(ctx context.Context, prefix string) ([]bot.PostIntent,
 	return db.intents(ctx, selectIntent+` WHERE owed = 0 AND substr(key, 1, length(?)) = ? ORDER BY created_at, key LIMIT -1`, prefix, prefix)
 }
 
-const selectIntent = `SELECT key, channel, thread, finding, names, owed, created_at FROM post_intents`
+const selectIntent = `SELECT ` + storerow.IntentColumns + ` FROM post_intents`
 
 func (db *DB) intents(ctx context.Context, query string, args ...any) ([]bot.PostIntent, error) {
 	rows, err := db.read.QueryContext(ctx, query, args...)
@@ -132,18 +126,9 @@ func (db *DB) intents(ctx context.Context, query string, args ...any) ([]bot.Pos
 }
 
 func scanIntent(row interface{ Scan(...any) error }) (bot.PostIntent, error) {
-	var in bot.PostIntent
-	var names, created string
-	if err := row.Scan(&in.Key, &in.Channel, &in.Thread, &in.Finding, &names, &in.Owed, &created); err != nil {
+	var r storerow.Intent
+	if err := r.Scan(row); err != nil {
 		return bot.PostIntent{}, err
 	}
-	if err := json.Unmarshal([]byte(names), &in.Names); err != nil {
-		return bot.PostIntent{}, fmt.Errorf("intent %q names: %w", in.Key, err)
-	}
-	if len(in.Names) == 0 {
-		in.Names = nil
-	}
-	t, err := parseTime(created)
-	in.Created = t
-	return in, err
+	return r.PostIntent()
 }
