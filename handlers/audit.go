@@ -12,11 +12,11 @@ type Auditor interface {
 	AppendAudit(ctx context.Context, e bot.AuditEvent) error
 }
 
-// writeAudit records e as a structured log line (msg=audit, the same shape
+// WriteAudit records e as a structured log line (msg=audit, the same shape
 // the response runner writes), then in the store. The line comes first so
 // that an event the store cannot take is still on record; the person who
 // acted is not told of an audit failure, because what they did has happened.
-func writeAudit(ctx context.Context, log *slog.Logger, audit Auditor, e bot.AuditEvent) {
+func WriteAudit(ctx context.Context, log *slog.Logger, audit Auditor, e bot.AuditEvent) {
 	attrs := []slog.Attr{
 		slog.String("event", e.Event), slog.String("request", e.Request), slog.String("finding", e.Finding),
 		slog.String("action", e.Action), slog.String("actor", e.Actor), slog.String("detail", e.Detail),

@@ -35,16 +35,16 @@ type CardState struct {
 // finding goes into the message as literal text; the renderer escapes it.
 func Card(f bot.Finding, attack AttackCatalog, buttons CardButtons, state CardState) bot.Message {
 	m := bot.Message{Text: cardText(f)}
-	header := severityIcon(f.Severity) + " " + f.Severity.Label() + " · " + categoryOf(f)
+	header := SeverityIcon(f.Severity) + " " + f.Severity.Label() + " · " + bot.CategoryOf(f)
 	if g := state.Group; g != nil {
-		header = severityIcon(g.Worst) + " " + g.Worst.Label() + " · " + categoryOf(f) + fmt.Sprintf(" ×%d", g.Count)
+		header = SeverityIcon(g.Worst) + " " + g.Worst.Label() + " · " + bot.CategoryOf(f) + fmt.Sprintf(" ×%d", g.Count)
 	}
 	m.Blocks = append(m.Blocks, bot.Header{Text: header})
 	if g := state.Group; g != nil {
 		m.Blocks = append(m.Blocks, groupSection(*g))
 	}
 	m.Blocks = append(m.Blocks, bot.Section{Fields: cardFields(f)})
-	m.Blocks = append(m.Blocks, processBlocks(f)...)
+	m.Blocks = append(m.Blocks, ProcessBlocks(f)...)
 	if b, ok := hashBlock(f); ok {
 		m.Blocks = append(m.Blocks, b)
 	}
@@ -71,7 +71,7 @@ func stateBlock(s CardState) (bot.Block, bool) {
 	var lines []bot.Rich
 	for _, r := range s.Running {
 		lines = append(lines, bot.R(bot.T("⏳ "+r.Label+" running, asked by "), bot.Mention(r.UserID),
-			bot.T(" at "+inDisplayZone(r.Since).Format("15:04:05 MST"))))
+			bot.T(" at "+InDisplayZone(r.Since).Format("15:04:05 MST"))))
 	}
 	lines = append(lines, s.Notes...)
 	if len(lines) == 0 {
@@ -80,22 +80,16 @@ func stateBlock(s CardState) (bot.Block, bool) {
 	return bot.Context{Elements: lines}, true
 }
 
-func categoryOf(f bot.Finding) string {
-	if strings.TrimSpace(f.Category) == "" {
-		return "Unknown category"
-	}
-	return f.Category
-}
-
 func cardText(f bot.Finding) string {
-	s := f.Severity.Label() + " finding: " + categoryOf(f)
+	s := f.Severity.Label() + " finding: " + bot.CategoryOf(f)
 	if p := f.Project(); p != "" {
 		s += " in " + p
 	}
 	return s
 }
 
-func severityIcon(s bot.Severity) string {
+// SeverityIcon is the emoji that leads a line about a finding of severity s.
+func SeverityIcon(s bot.Severity) string {
 	switch s {
 	case bot.SeverityCritical:
 		return "🔴"
@@ -122,14 +116,14 @@ func cardFields(f bot.Finding) []bot.Field {
 		fields = append(fields, bot.Field{Label: "Image", Value: bot.R(bot.M(img))})
 	}
 	fields = append(fields,
-		bot.Field{Label: "Event time", Value: bot.R(bot.T(formatTime(f.EventTime)))},
-		bot.Field{Label: "State", Value: bot.R(bot.T(stateLabel(f)))},
+		bot.Field{Label: "Event time", Value: bot.R(bot.T(FormatTime(f.EventTime)))},
+		bot.Field{Label: "State", Value: bot.R(bot.T(StateLabel(f)))},
 	)
 	return fields
 }
 
 func productLabel(f bot.Finding) string {
-	label := productOf(f).Label()
+	label := ProductOf(f).Label()
 	if f.Source != "" {
 		label += " · " + f.Source
 	}
@@ -214,14 +208,16 @@ func containerName(f bot.Finding) string {
 	return ""
 }
 
-func formatTime(t time.Time) string {
+// FormatTime writes t in the display zone, as every message does.
+func FormatTime(t time.Time) string {
 	if t.IsZero() {
 		return "unknown"
 	}
-	return inDisplayZone(t).Format("2006-01-02 15:04:05 MST")
+	return InDisplayZone(t).Format("2006-01-02 15:04:05 MST")
 }
 
-func stateLabel(f bot.Finding) string {
+// StateLabel is how a card names a finding's state and mute.
+func StateLabel(f bot.Finding) string {
 	s := f.State
 	if s == "" {
 		s = "STATE_UNSPECIFIED"
@@ -232,8 +228,8 @@ func stateLabel(f bot.Finding) string {
 	return s
 }
 
-// processBlocks show the binary and its arguments as a shell command line.
-func processBlocks(f bot.Finding) []bot.Block {
+// ProcessBlocks show the binary and its arguments as a shell command line.
+func ProcessBlocks(f bot.Finding) []bot.Block {
 	p, ok := f.Process()
 	if !ok || (p.Binary == "" && len(p.Args) == 0) {
 		return nil
@@ -271,7 +267,7 @@ func hashBlock(f bot.Finding) (bot.Block, bool) {
 // groupSection sums up the findings a group card stands for.
 func groupSection(g bot.Group) bot.Block {
 	text := bot.R(bot.T("🔁 "), bot.B(fmt.Sprintf("%d findings", g.Count)),
-		bot.T(" like this one from "+formatTime(g.First)+" to "+formatTime(g.Last)+"; the card shows the first, the thread lists them all."))
+		bot.T(" like this one from "+FormatTime(g.First)+" to "+FormatTime(g.Last)+"; the card shows the first, the thread lists them all."))
 	text = append(text, valueList("\nPods", g.Pods, g.MorePods)...)
 	text = append(text, valueList("\nBinaries", g.Binaries, g.MoreBinaries)...)
 	return bot.Section{Text: text}

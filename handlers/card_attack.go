@@ -17,7 +17,7 @@ func attackBlock(f bot.Finding, attack AttackCatalog) (bot.Block, bool) {
 	}
 	text := bot.R(bot.B("ATT&CK "))
 	if !f.Attack.Tactic.Empty() {
-		text = append(text, tacticSpans(f.Attack.Tactic, attack)...)
+		text = append(text, TacticSpans(f.Attack.Tactic, attack)...)
 	}
 	for i, t := range techniques {
 		if i == maxCardTechniques {
@@ -32,7 +32,8 @@ func attackBlock(f bot.Finding, attack AttackCatalog) (bot.Block, bool) {
 	return bot.Section{Text: text}, true
 }
 
-func tacticSpans(ref bot.TechniqueRef, attack AttackCatalog) []bot.Span {
+// TacticSpans names the tactic of ref, by its catalogue name when known.
+func TacticSpans(ref bot.TechniqueRef, attack AttackCatalog) []bot.Span {
 	name := ref.Enum
 	if attack != nil && ref.ID != "" {
 		if t, ok := attack.Tactic(ref.ID); ok {

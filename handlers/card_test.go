@@ -6,63 +6,8 @@ import (
 	"time"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/handlers/handlerstest"
 )
-
-type fakeAttack struct{}
-
-func (fakeAttack) Technique(id string) (bot.Technique, bool) {
-	if id == "T1027.004" {
-		return bot.Technique{ID: id, Name: "Compile After Delivery", ParentName: "Obfuscated Files or Information"}, true
-	}
-	return bot.Technique{}, false
-}
-
-func (fakeAttack) Tactic(id string) (bot.Tactic, bool) {
-	if id == "TA0005" {
-		return bot.Tactic{ID: id, Name: "Defense Evasion"}, true
-	}
-	return bot.Tactic{}, false
-}
-
-// flatten writes a message as text so tests can look for what a reader sees.
-func flatten(m bot.Message) string {
-	var b strings.Builder
-	rich := func(r bot.Rich) {
-		for _, s := range r {
-			b.WriteString(s.Text)
-			if s.URL != "" {
-				b.WriteString(" <" + s.URL + ">")
-			}
-		}
-	}
-	for _, blk := range m.Blocks {
-		switch x := blk.(type) {
-		case bot.Header:
-			b.WriteString("# " + x.Text)
-		case bot.Section:
-			rich(x.Text)
-			for _, f := range x.Fields {
-				b.WriteString("\n" + f.Label + ": ")
-				rich(f.Value)
-			}
-		case bot.Code:
-			b.WriteString("```" + x.Text + "``` " + x.Note)
-		case bot.Lines:
-			b.WriteString("```" + strings.Join(x.Lines, "\n") + "```")
-		case bot.Context:
-			for _, e := range x.Elements {
-				rich(e)
-				b.WriteString(" | ")
-			}
-		case bot.Actions:
-			for _, btn := range x.Buttons {
-				b.WriteString("[" + btn.Label + "]")
-			}
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
-}
 
 func TestCardGKE(t *testing.T) {
 	f := bot.Finding{
@@ -81,7 +26,7 @@ func TestCardGKE(t *testing.T) {
 		Attack: bot.Attack{Tactic: bot.TechniqueRef{Enum: "DEFENSE_EVASION", ID: "TA0005"},
 			Techniques: []bot.TechniqueRef{{Enum: "COMPILE_AFTER_DELIVERY", ID: "T1027.004"}}},
 	}
-	text := flatten(Card(f, fakeAttack{}, nil, CardState{}))
+	text := handlerstest.Flatten(Card(f, handlerstest.FakeAttack{}, nil, CardState{}))
 	for _, want := range []string{
 		"# 🟠 High · Defense Evasion: Launch Code Compiler Tool In Container",
 		"Project: demo-prod",
@@ -107,7 +52,7 @@ func TestCardGKE(t *testing.T) {
 }
 
 func TestCardMinimalFinding(t *testing.T) {
-	text := flatten(Card(bot.Finding{Name: "projects/p/sources/s/findings/x"}, nil, nil, CardState{}))
+	text := handlerstest.Flatten(Card(bot.Finding{Name: "projects/p/sources/s/findings/x"}, nil, nil, CardState{}))
 	for _, want := range []string{"# ⚪ Unspecified · Unknown category", "Project: unknown", "Event time: unknown"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("card lacks %q\ncard:\n%s", want, text)
@@ -137,7 +82,7 @@ func TestCardCapsArgumentsAndSaysSo(t *testing.T) {
 
 func TestCardHostileHashIsNotLinked(t *testing.T) {
 	f := bot.Finding{Name: "n", Processes: []bot.Process{{Binary: "/x", SHA256: "<https://evil.example|x>"}}}
-	if strings.Contains(flatten(Card(f, nil, nil, CardState{})), "virustotal") {
+	if strings.Contains(handlerstest.Flatten(Card(f, nil, nil, CardState{})), "virustotal") {
 		t.Error("a hash that is not a SHA-256 digest was put into a VirusTotal link")
 	}
 }
@@ -146,7 +91,7 @@ func TestCardButtonsComeFromCapabilities(t *testing.T) {
 	buttons := func(bot.Finding) []bot.Button {
 		return []bot.Button{{ActionID: "finding.related", Label: "Related", Value: "v"}}
 	}
-	if !strings.Contains(flatten(Card(bot.Finding{Name: "n"}, nil, buttons, CardState{})), "[Related]") {
+	if !strings.Contains(handlerstest.Flatten(Card(bot.Finding{Name: "n"}, nil, buttons, CardState{})), "[Related]") {
 		t.Error("card lacks the capability's button")
 	}
 	for _, b := range Card(bot.Finding{Name: "n"}, nil, nil, CardState{}).Blocks {

@@ -35,11 +35,11 @@ type Cards struct {
 	buttons []CardButtons
 	notes   []CardNotes
 	groups  GroupReader
-	locks   keyedMutex
+	locks   KeyedMutex
 	log     *slog.Logger
 
-	mu     sync.Mutex
-	dirty  []string        // cards to refresh, oldest first
+	Mu     sync.Mutex
+	Dirty  []string        // cards to refresh, oldest first
 	queued map[string]bool // names in dirty
 	wake   chan struct{}
 }
@@ -70,12 +70,12 @@ func (c *Cards) SetLogger(l *slog.Logger) { c.log = l }
 // that is already waiting merges into that refresh, which will show the
 // state at the time it runs.
 func (c *Cards) Touch(findingName string) {
-	c.mu.Lock()
+	c.Mu.Lock()
 	if !c.queued[findingName] {
 		c.queued[findingName] = true
-		c.dirty = append(c.dirty, findingName)
+		c.Dirty = append(c.Dirty, findingName)
 	}
-	c.mu.Unlock()
+	c.Mu.Unlock()
 	select {
 	case c.wake <- struct{}{}:
 	default:
@@ -101,13 +101,13 @@ func (c *Cards) Run(ctx context.Context) error {
 }
 
 func (c *Cards) next() (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.dirty) == 0 {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	if len(c.Dirty) == 0 {
 		return "", false
 	}
-	name := c.dirty[0]
-	c.dirty = c.dirty[1:]
+	name := c.Dirty[0]
+	c.Dirty = c.Dirty[1:]
 	delete(c.queued, name)
 	return name, true
 }
@@ -154,7 +154,7 @@ func (c *Cards) allButtons(f bot.Finding) []bot.Button {
 // Refresh rebuilds the card of the named finding and replaces the posted
 // one. Refreshes of one card are serialised so that the last state wins.
 func (c *Cards) Refresh(ctx context.Context, findingName string) error {
-	defer c.locks.lock(findingName)()
+	defer c.locks.Lock(findingName)()
 	ref, ok, err := c.store.Card(ctx, findingName)
 	if err != nil || !ok {
 		return err

@@ -6,12 +6,12 @@ import (
 	"github.com/sccbot/sccbot/bot"
 )
 
-// dialogMetadata is what a dialog carries to its submission: the finding,
+// DialogMetadata is what a dialog carries to its submission: the finding,
 // and the channel and thread of the message whose button opened it. A
 // submission has no message of its own, and the store may not have
 // recorded a card posted a moment ago, so this is where answers go when
 // the card is unknown. Only ids: Slack returns it as it was set.
-func dialogMetadata(f bot.Finding, r Request) string {
+func DialogMetadata(f bot.Finding, r Request) string {
 	thread := r.ThreadTS
 	if thread == "" {
 		thread = r.MessageTS
@@ -22,9 +22,9 @@ func dialogMetadata(f bot.Finding, r Request) string {
 	return f.ShortID() + " " + r.Channel + " " + thread
 }
 
-// fromDialog reads dialogMetadata back: the finding reference, and r with
+// FromDialog reads dialogMetadata back: the finding reference, and r with
 // the opening message as its channel and message.
-func fromDialog(r Request) (string, Request) {
+func FromDialog(r Request) (string, Request) {
 	parts := strings.Fields(r.PrivateMetadata)
 	if len(parts) == 0 {
 		return "", r

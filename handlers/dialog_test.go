@@ -20,17 +20,17 @@ func TestDialogMetadataKeepsTheOpeningMessage(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			meta := dialogMetadata(f, c.opened)
+			meta := DialogMetadata(f, c.opened)
 			if meta != c.wantMetadata {
 				t.Fatalf("metadata = %q, want %q", meta, c.wantMetadata)
 			}
-			ref, r := fromDialog(Request{PrivateMetadata: meta})
+			ref, r := FromDialog(Request{PrivateMetadata: meta})
 			if ref != "abc123" || r.Channel != c.channel || r.MessageTS != c.ts {
 				t.Errorf("fromDialog = %q, %q, %q", ref, r.Channel, r.MessageTS)
 			}
 		})
 	}
-	if ref, _ := fromDialog(Request{}); ref != "" {
+	if ref, _ := FromDialog(Request{}); ref != "" {
 		t.Errorf("empty metadata gave %q", ref)
 	}
 }

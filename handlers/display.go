@@ -28,6 +28,6 @@ func DisplayZone() *time.Location {
 	return time.UTC
 }
 
-// inDisplayZone is t in the display zone. Layouts end with "MST" wherever the
+// InDisplayZone is t in the display zone. Layouts end with "MST" wherever the
 // zone is not said nearby, so that readers know which zone it is.
-func inDisplayZone(t time.Time) time.Time { return t.In(DisplayZone()) }
+func InDisplayZone(t time.Time) time.Time { return t.In(DisplayZone()) }

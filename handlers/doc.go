@@ -1,5 +1,8 @@
-// Package handlers holds sccbot's use cases: what happens when a finding
-// arrives, when a button is clicked, when a command is typed. It imports no
-// SDK: each use case declares the small interfaces it needs (a store, a
-// poster, a catalogue) and the adapters satisfy them.
+// Package handlers is the small core that sccbot's use cases share: the
+// request a click, dialog or command becomes and the mux that routes it,
+// the card and its single writer, the tracker of work in progress, the
+// audit writer, and the action ids. The use cases themselves live in the
+// rooms below it (intake, investigate, respond, digest, commands, and the
+// /finding language in findingcmd). None of them imports an SDK: each
+// declares the small interfaces it needs and the adapters satisfy them.
 package handlers

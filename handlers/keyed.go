@@ -2,10 +2,10 @@ package handlers
 
 import "sync"
 
-// keyedMutex serialises work per key (a finding name) while letting
+// KeyedMutex serialises work per key (a finding name) while letting
 // different keys proceed in parallel. Entries are removed when unused, so
 // memory follows the number of keys in flight, not the number ever seen.
-type keyedMutex struct {
+type KeyedMutex struct {
 	mu    sync.Mutex
 	locks map[string]*keyedEntry
 }
@@ -15,8 +15,8 @@ type keyedEntry struct {
 	refs int
 }
 
-// lock locks key and returns the function that unlocks it.
-func (k *keyedMutex) lock(key string) (unlock func()) {
+// Lock locks key and returns the function that unlocks it.
+func (k *KeyedMutex) Lock(key string) (unlock func()) {
 	k.mu.Lock()
 	if k.locks == nil {
 		k.locks = map[string]*keyedEntry{}

@@ -16,6 +16,10 @@ import (
 	slackbot "github.com/sccbot/sccbot/bot/slack"
 	"github.com/sccbot/sccbot/config"
 	"github.com/sccbot/sccbot/handlers"
+	"github.com/sccbot/sccbot/handlers/digest"
+	"github.com/sccbot/sccbot/handlers/intake"
+	"github.com/sccbot/sccbot/handlers/investigate"
+	"github.com/sccbot/sccbot/handlers/respond"
 	"github.com/sccbot/sccbot/playbooks"
 )
 
@@ -40,13 +44,13 @@ type app struct {
 	store    store
 	outbox   *slackbot.Outbox
 	cards    *handlers.Cards
-	lister   *handlers.Lister
-	owed     *handlers.Owed
-	silences *handlers.Silences
+	lister   *intake.Lister
+	owed     *intake.Owed
+	silences *intake.Silences
 	bot      *slackbot.Bot
-	intake   *handlers.Intake
+	intake   *intake.Intake
 	runner   *playbooks.Runner
-	digest   *handlers.Digests
+	digest   *digest.Digests
 	sources  []source
 	ops      *ops.Server
 	closers  []func() error
@@ -87,13 +91,13 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 	a.cards = handlers.NewCards(a.store, a.outbox, deps.attack, nil)
 	a.cards.SetLogger(log.With("component", "cards"))
 	a.cards.SetGroups(a.store)
-	intakeMetrics := handlers.NewIntakeMetrics(reg)
-	a.lister = handlers.NewLister(a.store, a.outbox, handlers.ListerOptions{Fits: slackbot.Fits,
+	intakeMetrics := intake.NewMetrics(reg)
+	a.lister = intake.NewLister(a.store, a.outbox, intake.ListerOptions{Fits: slackbot.Fits,
 		Logger: log.With("component", "lister"), Metrics: intakeMetrics})
-	a.owed = handlers.NewOwed(a.store, a.outbox, a.cards, handlers.OwedOptions{
+	a.owed = intake.NewOwed(a.store, a.outbox, a.cards, intake.OwedOptions{
 		Logger: log.With("component", "owed"), Metrics: intakeMetrics})
-	a.silences = handlers.NewSilences(a.store, a.store, log.With("component", "silences"), nil)
-	a.intake = handlers.NewIntake(a.store, a.outbox, router(cfg), a.cards, handlers.IntakeOptions{
+	a.silences = intake.NewSilences(a.store, a.store, log.With("component", "silences"), nil)
+	a.intake = intake.NewIntake(a.store, a.outbox, router(cfg), a.cards, intake.Options{
 		Groups: a.store, Silences: a.silences, Logger: log, Metrics: intakeMetrics})
 	dir := slackbot.NewDirectory(api, a.outbox, slackbot.DirectoryOptions{Logger: log.With("component", "directory")})
 	flow, err := a.respond(ctx, cfg, e, deps, dir, log)
@@ -103,8 +107,8 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 	// The card's buttons, in this order: investigate, silence, respond.
 	mux := handlers.NewMux(log)
 	inv := investigationTasks(cfg, deps, flow.Buttons)
-	registerButtons(mux, handlers.NewTasks(a.store, a.outbox, a.cards, time.Duration(cfg.Investigate.Timeout), log), inv)
-	handlers.NewSilenceFlow(a.store, a.outbox, a.outbox, a.silences, log).Register(mux, a.cards)
+	registerButtons(mux, investigate.NewTasks(a.store, a.outbox, a.cards, time.Duration(cfg.Investigate.Timeout), log), inv)
+	respond.NewSilenceFlow(a.store, a.outbox, a.outbox, a.silences, log).Register(mux, a.cards)
 	flow.Register(mux)
 	// These buttons open a dialog first thing: they are served ahead of
 	// slow work so that the click's trigger is used within its 3 seconds.

@@ -18,6 +18,7 @@ import (
 	"github.com/sccbot/sccbot/bot/slack/slackfake"
 	"github.com/sccbot/sccbot/bot/sqlite"
 	"github.com/sccbot/sccbot/handlers"
+	"github.com/sccbot/sccbot/handlers/intake"
 )
 
 // renderingPoster does the Slack adapter's CPU work (render to Block Kit
@@ -37,7 +38,7 @@ func (p *renderingPoster) Reply(ctx context.Context, parent bot.MessageRef, m bo
 	return p.Post(ctx, parent.Channel, m)
 }
 
-func newBenchIntake(b *testing.B) *handlers.Intake {
+func newBenchIntake(b *testing.B) *intake.Intake {
 	b.Helper()
 	store, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
@@ -48,7 +49,7 @@ func newBenchIntake(b *testing.B) *handlers.Intake {
 }
 
 // benchIntake is the intake on store, posting to a renderingPoster.
-func benchIntake(b *testing.B, store store) *handlers.Intake {
+func benchIntake(b *testing.B, store store) *intake.Intake {
 	b.Helper()
 	attack, err := mitre.Load()
 	if err != nil {
@@ -56,7 +57,7 @@ func benchIntake(b *testing.B, store store) *handlers.Intake {
 	}
 	cfg := testConfig(&testing.T{}, "unused.db", "")
 	cards := handlers.NewCards(store, nil, attack, nil)
-	return handlers.NewIntake(store, &renderingPoster{}, router(cfg), cards, handlers.IntakeOptions{})
+	return intake.NewIntake(store, &renderingPoster{}, router(cfg), cards, intake.Options{})
 }
 
 // payloads returns n distinct notifications of the seed findings.
@@ -77,7 +78,7 @@ func payloads(tb testing.TB, n int) [][]byte {
 // a second on one core (run with -cpu 1).
 func BenchmarkIngestPath(b *testing.B) { benchIngestPath(b, newBenchIntake(b)) }
 
-func benchIngestPath(b *testing.B, in *handlers.Intake) {
+func benchIngestPath(b *testing.B, in *intake.Intake) {
 	msgs := payloads(b, b.N)
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -99,7 +100,7 @@ func benchIngestPath(b *testing.B, in *handlers.Intake) {
 // -cpu 1: one core, 16 goroutines).
 func BenchmarkIngestPathConcurrent(b *testing.B) { benchIngestConcurrent(b, newBenchIntake(b)) }
 
-func benchIngestConcurrent(b *testing.B, in *handlers.Intake) {
+func benchIngestConcurrent(b *testing.B, in *intake.Intake) {
 	msgs := payloads(b, b.N)
 	var next atomic.Int64
 	b.ReportAllocs()
@@ -124,7 +125,7 @@ func benchIngestConcurrent(b *testing.B, in *handlers.Intake) {
 // dedupe lookup.
 func BenchmarkIngestDuplicate(b *testing.B) { benchIngestDuplicate(b, newBenchIntake(b)) }
 
-func benchIngestDuplicate(b *testing.B, in *handlers.Intake) {
+func benchIngestDuplicate(b *testing.B, in *intake.Intake) {
 	raw, _ := sccfake.SeedJSON(sccfake.SeedGKECompiler)
 	ctx := context.Background()
 	f, _ := scc.DecodeNotification(raw)

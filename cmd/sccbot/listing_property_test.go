@@ -13,7 +13,7 @@ import (
 	slackbot "github.com/sccbot/sccbot/bot/slack"
 	"github.com/sccbot/sccbot/bot/slack/slackfake"
 	"github.com/sccbot/sccbot/bot/sqlite"
-	"github.com/sccbot/sccbot/handlers"
+	"github.com/sccbot/sccbot/handlers/intake"
 )
 
 // TestListingNamesEveryMemberOnce is the property behind "nothing cut":
@@ -55,7 +55,7 @@ func checkListing(t *testing.T, rng *rand.Rand) {
 			want[id] = true
 		}
 	}
-	lister := handlers.NewLister(db, outbox, handlers.ListerOptions{Fits: slackbot.Fits,
+	lister := intake.NewLister(db, outbox, intake.ListerOptions{Fits: slackbot.Fits,
 		Now: func() time.Time { return time.Now().Add(time.Hour) }})
 	for range 20 { // each flush lists for a bounded time; a few always suffice
 		lister.Flush(ctx)

@@ -19,7 +19,7 @@ import (
 	"github.com/sccbot/sccbot/bot/postgres/pgtest"
 	"github.com/sccbot/sccbot/bot/sqlite"
 	"github.com/sccbot/sccbot/config"
-	"github.com/sccbot/sccbot/handlers"
+	"github.com/sccbot/sccbot/handlers/intake"
 )
 
 // TestMain gives the PostgreSQL tests a server; it starts only when one
@@ -321,7 +321,7 @@ func execPG(t *testing.T, url, stmt string) {
 
 // newPostgresBenchIntake is the intake on a PostgreSQL store: the
 // throwaway server of pgtest, on this machine, with fsync off.
-func newPostgresBenchIntake(b *testing.B) *handlers.Intake {
+func newPostgresBenchIntake(b *testing.B) *intake.Intake {
 	b.Helper()
 	db, err := postgres.Open(context.Background(), postgres.Options{URL: pgtest.Database(b)})
 	if err != nil {

@@ -21,6 +21,8 @@ import (
 	slackbot "github.com/sccbot/sccbot/bot/slack"
 	"github.com/sccbot/sccbot/config"
 	"github.com/sccbot/sccbot/handlers"
+	"github.com/sccbot/sccbot/handlers/intake"
+	"github.com/sccbot/sccbot/handlers/investigate"
 	"github.com/sccbot/sccbot/playbooks"
 )
 
@@ -130,12 +132,12 @@ func investigationTasks(cfg *config.Config, d deps, respond func(bot.Finding) []
 	inv := cfg.Investigate
 	lib := d.playbooks
 	return investigations{
-		related: handlers.RelatedTask(d.scc, time.Duration(inv.RelatedWindow)),
-		logs: handlers.LogsTask(d.logs, func(f bot.Finding, start, end time.Time, limit int) ([]bot.LogQuery, []string) {
+		related: investigate.RelatedTask(d.scc, time.Duration(inv.RelatedWindow)),
+		logs: investigate.LogsTask(d.logs, func(f bot.Finding, start, end time.Time, limit int) ([]bot.LogQuery, []string) {
 			return lib.Lookup(f).Queries(f, start, end, limit)
 		}, time.Duration(inv.LogsWindow), inv.LogsLimit),
-		attack: handlers.AttackTask(d.attack, d.attack.Notice(), func(f bot.Finding) []string { return lib.Lookup(f).Techniques }),
-		playbook: handlers.PlaybookTask(func(f bot.Finding, start, end time.Time) bot.Message {
+		attack: investigate.AttackTask(d.attack, d.attack.Notice(), func(f bot.Finding) []string { return lib.Lookup(f).Techniques }),
+		playbook: investigate.PlaybookTask(func(f bot.Finding, start, end time.Time) bot.Message {
 			zone := cfg.Display.Location() // the checklist writes its window in the zone it is given
 			m := lib.Lookup(f).Checklist(f, start.In(zone), end.In(zone))
 			if buttons := respond(f); len(buttons) > 0 {
@@ -147,7 +149,7 @@ func investigationTasks(cfg *config.Config, d deps, respond func(bot.Finding) []
 }
 
 // registerButtons puts the investigation buttons on every card.
-func registerButtons(mux *handlers.Mux, tasks *handlers.Tasks, inv investigations) {
+func registerButtons(mux *handlers.Mux, tasks *investigate.Tasks, inv investigations) {
 	tasks.Register(mux,
 		handlers.Button{Action: handlers.ActionRelated, Label: "Related findings", Task: inv.related},
 		handlers.Button{Action: handlers.ActionLogs, Label: "Logs", Task: inv.logs},
@@ -191,25 +193,25 @@ func botOptions(cfg *config.Config, log *slog.Logger, m *slackbot.Metrics, mux *
 	}
 }
 
-func router(cfg *config.Config) *handlers.Router {
-	var routes []handlers.Route
+func router(cfg *config.Config) *intake.Router {
+	var routes []intake.Route
 	for _, r := range cfg.Routes {
-		rt := handlers.Route{Name: r.Name, Channel: r.Channel, Match: match(r.Match)}
+		rt := intake.Route{Name: r.Name, Channel: r.Channel, Match: match(r.Match)}
 		if r.Group != nil {
 			g := groupRule(*r.Group)
 			rt.Group = &g
 		}
 		routes = append(routes, rt)
 	}
-	return handlers.NewGroupingRouter(cfg.Slack.DefaultChannel, groupRule(cfg.Grouping), routes)
+	return intake.NewGroupingRouter(cfg.Slack.DefaultChannel, groupRule(cfg.Grouping), routes)
 }
 
-func groupRule(g config.Grouping) handlers.GroupRule {
-	return handlers.GroupRule{By: g.By, Window: time.Duration(g.Window), Repeat: time.Duration(g.Repeat)}
+func groupRule(g config.Grouping) intake.GroupRule {
+	return intake.GroupRule{By: g.By, Window: time.Duration(g.Window), Repeat: time.Duration(g.Repeat)}
 }
 
-func match(m config.Match) handlers.Match {
-	out := handlers.Match{Categories: m.Category, Projects: m.Project, Classes: m.Class}
+func match(m config.Match) intake.Match {
+	out := intake.Match{Categories: m.Category, Projects: m.Project, Classes: m.Class}
 	for _, s := range m.Severity {
 		sev, _ := bot.ParseSeverity(s) // validated by config
 		out.Severities = append(out.Severities, sev)

@@ -18,7 +18,7 @@ import (
 	"github.com/sccbot/sccbot/bot/owners"
 	slackbot "github.com/sccbot/sccbot/bot/slack"
 	"github.com/sccbot/sccbot/config"
-	"github.com/sccbot/sccbot/handlers"
+	"github.com/sccbot/sccbot/handlers/respond"
 	"github.com/sccbot/sccbot/playbooks"
 	"github.com/sccbot/sccbot/playbooks/cloudrun"
 	"github.com/sccbot/sccbot/playbooks/gke"
@@ -30,17 +30,17 @@ import (
 // the policy from the configuration, the runner, and the flow behind the
 // buttons (which the caller registers).
 func (a *app) respond(ctx context.Context, cfg *config.Config, e env, d deps, dir *slackbot.Directory,
-	log *slog.Logger) (*handlers.RespondFlow, error) {
+	log *slog.Logger) (*respond.Flow, error) {
 	// The owner-lookup clients need Google credentials of their own; a bot
 	// that cannot page owners does not build them.
-	var lookup handlers.OwnerLookup
+	var lookup playbooks.OwnerLookup
 	if cfg.Responses.Actions[bot.ActionPageOwner] != nil {
 		var err error
 		if lookup, err = a.ownerLookup(ctx, e, log); err != nil {
 			return nil, err
 		}
 	}
-	var pager handlers.Pager
+	var pager playbooks.Pager
 	if e.pagerdutyKey != "" {
 		pager = pagerduty.New(e.pagerdutyURL, e.pagerdutyKey, pagerduty.Options{Logger: log.With("component", "pagerduty")})
 	}
@@ -49,20 +49,20 @@ func (a *app) respond(ctx context.Context, cfg *config.Config, e env, d deps, di
 		return nil, err
 	}
 	policy := playbooks.NewPolicy(rules(cfg.Responses), playbooks.NewGroupCache(dir, time.Minute, time.Now))
-	var flow *handlers.RespondFlow
+	var flow *respond.Flow
 	a.runner = playbooks.NewRunner(a.store, policy, responders, d.scc, playbooks.RunnerOptions{
 		Logger: log.With("component", "runner"), Now: a.now, ExecTimeout: time.Duration(cfg.Responses.ExecTimeout),
 		Zone:     cfg.Display.Location(),
 		OnChange: func(ctx context.Context, req bot.ActionRequest) { flow.Changed(ctx, req) }})
 	fits := func(f bot.Finding) []playbooks.Response { return d.playbooks.Lookup(f).ResponsesFor(f) }
-	flow = handlers.NewRespondFlow(a.store, a.outbox, a.outbox, a.runner, policy.Rule, fits, a.cards,
-		handlers.RespondOptions{Owners: lookup, Logger: log.With("component", "respond")})
+	flow = respond.NewRespondFlow(a.store, a.outbox, a.outbox, a.runner, policy.Rule, fits, a.cards,
+		respond.Options{Owners: lookup, Logger: log.With("component", "respond")})
 	return flow, nil
 }
 
 // responders are the adapters that carry out actions, one per product.
-func (a *app) responders(ctx context.Context, cfg *config.Config, e env, d deps, lookup handlers.OwnerLookup,
-	pager handlers.Pager, dir *slackbot.Directory, log *slog.Logger) ([]bot.Responder, error) {
+func (a *app) responders(ctx context.Context, cfg *config.Config, e env, d deps, lookup playbooks.OwnerLookup,
+	pager playbooks.Pager, dir *slackbot.Directory, log *slog.Logger) ([]bot.Responder, error) {
 	run, closeRun, err := cloudrun.Dial(ctx, cloudrun.Options{Logger: log.With("component", "cloudrun")}, googleOptions(e.runEmulator)...)
 	if err != nil {
 		return nil, fmt.Errorf("cloud run clients: %w", err)
@@ -72,9 +72,9 @@ func (a *app) responders(ctx context.Context, cfg *config.Config, e env, d deps,
 	if err != nil {
 		return nil, err
 	}
-	out := []bot.Responder{gke, run, handlers.NewSCCResponder(d.scc, pager, a.store)}
+	out := []bot.Responder{gke, run, playbooks.NewSCCResponder(d.scc, pager, a.store)}
 	if lookup != nil {
-		out = append(out, handlers.NewPageResponder(lookup, pager, dir, log.With("component", "page")))
+		out = append(out, playbooks.NewPageResponder(lookup, pager, dir, log.With("component", "page")))
 	}
 	if cfg.Responses.Actions[bot.ActionCollectEvidence] == nil {
 		return out, nil
@@ -118,7 +118,7 @@ func storageOptions(host string) []option.ClientOption {
 }
 
 // ownerLookup finds owners through Essential Contacts and Resource Manager.
-func (a *app) ownerLookup(ctx context.Context, e env, log *slog.Logger) (handlers.OwnerLookup, error) {
+func (a *app) ownerLookup(ctx context.Context, e env, log *slog.Logger) (playbooks.OwnerLookup, error) {
 	contacts, err := essentialcontacts.NewClient(ctx, googleOptions(e.contactsEmulator)...)
 	if err != nil {
 		return nil, fmt.Errorf("essential contacts client: %w", err)

@@ -1,0 +1,94 @@
+package respond
+
+import (
+	"strings"
+
+	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/handlers"
+	"github.com/sccbot/sccbot/playbooks"
+)
+
+// requestMessage shows a request in the card's thread: what was asked, by
+// whom and why, what it touches, who must approve, and, once decided, who
+// decided and what happened. Approve and Deny stay while it is pending.
+func (rf *Flow) requestMessage(req bot.ActionRequest, f bot.Finding, extra []string) bot.Message {
+	label := playbooks.ActionLabel(req.Action)
+	m := bot.Message{Text: label + " requested for " + bot.CategoryOf(f)}
+	head := bot.R(bot.T("🛡️ "), bot.B(label), bot.T(" requested by "), bot.Mention(req.RequestedBy), bot.T(": "+req.Reason))
+	m.Blocks = append(m.Blocks, bot.Section{Text: head})
+	preview, err := rf.runner.Preview(f, req.Action)
+	if err != nil {
+		preview = []string{bot.ErrorMessage(err)}
+	}
+	touch := bot.R(bot.B("Touches: "))
+	for _, line := range append(preview, extra...) {
+		touch = append(touch, bot.T("\n• "+line))
+	}
+	m.Blocks = append(m.Blocks, bot.Section{Text: touch})
+	m.Blocks = append(m.Blocks, bot.Context{Elements: []bot.Rich{rf.approvalLine(req)}})
+	if req.State == bot.RequestPending {
+		m.Blocks = append(m.Blocks, bot.Actions{Buttons: []bot.Button{
+			{ActionID: handlers.ActionApprove, Label: "Approve", Value: req.ID, Style: bot.ButtonPrimary},
+			{ActionID: handlers.ActionDeny, Label: "Deny", Value: req.ID, Style: bot.ButtonDanger},
+		}})
+		return m
+	}
+	m.Blocks = append(m.Blocks, bot.Section{Text: requestLine(req)})
+	if len(req.Result.Details) > 0 {
+		m.Blocks = append(m.Blocks, bot.Code{Text: strings.Join(req.Result.Details, "\n")})
+	}
+	return m
+}
+
+// approvalLine says who must approve and until when.
+func (rf *Flow) approvalLine(req bot.ActionRequest) bot.Rich {
+	rule, _ := rf.rule(req.Action)
+	line := bot.R()
+	if !rule.Approval {
+		line = append(line, bot.T("No approval required by policy"))
+	} else {
+		line = append(line, bot.T("Approval by "))
+		for i, p := range rule.Approvers {
+			if i > 0 {
+				line = append(line, bot.T(" or "))
+			}
+			line = append(line, bot.Mention(p))
+		}
+		if rule.TwoPerson {
+			line = append(line, bot.T(" · two-person rule: the requester cannot approve"))
+		}
+		line = append(line, bot.T(" · expires "+handlers.FormatTime(req.ExpiresAt)))
+	}
+	if req.DryRun {
+		line = append(line, bot.T(" · dry run: nothing will be changed"))
+	}
+	return line
+}
+
+// requestLine is a request's state in one line, for the card and the
+// thread.
+func requestLine(req bot.ActionRequest) bot.Rich {
+	label := playbooks.ActionLabel(req.Action)
+	by := bot.R(bot.T(" (requested by "), bot.Mention(req.RequestedBy))
+	if req.DecidedBy != "" && req.DecidedBy != playbooks.System {
+		by = append(by, bot.T(", decided by "), bot.Mention(req.DecidedBy))
+	}
+	by = append(by, bot.T(")"))
+	var r bot.Rich
+	switch req.State {
+	case bot.RequestPending:
+		r = bot.R(bot.T("⏳ " + label + ": waiting for approval until " + handlers.FormatTime(req.ExpiresAt)))
+	case bot.RequestRunning:
+		r = bot.R(bot.T("⚙️ " + label + ": running"))
+	case bot.RequestDone:
+		r = bot.R(bot.T("✅ " + label + ": " + req.Result.Summary + " at " + handlers.FormatTime(req.FinishedAt)))
+		r = append(r, resultLinks(req.Result)...)
+	case bot.RequestFailed:
+		r = bot.R(bot.T("⚠️ " + label + " failed: " + req.Error))
+	case bot.RequestDenied:
+		r = bot.R(bot.T("🚫 " + label + ": denied at " + handlers.FormatTime(req.DecidedAt)))
+	case bot.RequestExpired:
+		r = bot.R(bot.T("⌛ " + label + ": expired unapproved at " + handlers.FormatTime(req.ExpiresAt)))
+	}
+	return append(r, by...)
+}
