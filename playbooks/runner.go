@@ -57,11 +57,6 @@ type RunnerOptions struct {
 	ExecTimeout time.Duration
 	// SweepEvery is how often Run expires requests (default 30s).
 	SweepEvery time.Duration
-	// OnChange is called after every state change of a request (not on
-	// creation: the caller posts the new request itself), with the request
-	// as stored, so that the chat message and card can be updated. It runs
-	// on the caller's goroutine; it should be quick.
-	OnChange func(ctx context.Context, req bot.ActionRequest)
 	// Zone is the time zone of the times in messages (default UTC).
 	Zone *time.Location
 }
@@ -104,7 +99,7 @@ type Runner struct {
 	newID       func() string
 	execTimeout time.Duration
 	sweepEvery  time.Duration
-	onChange    func(ctx context.Context, req bot.ActionRequest)
+	feed        *RequestFeed
 	zone        *time.Location
 
 	drain drainer
@@ -121,7 +116,7 @@ func NewRunner(store RequestStore, policy *Policy, responders []bot.Responder, m
 	r := &Runner{
 		store: store, policy: policy, marks: marks, responders: map[string]bot.Responder{},
 		log: opts.Logger, now: opts.Now, newID: opts.NewID,
-		execTimeout: opts.ExecTimeout, sweepEvery: opts.SweepEvery, onChange: opts.OnChange, zone: opts.Zone,
+		execTimeout: opts.ExecTimeout, sweepEvery: opts.SweepEvery, feed: newRequestFeed(), zone: opts.Zone,
 		executing: map[string]bool{},
 	}
 	r.setDefaults()
@@ -356,6 +351,11 @@ func (r *Runner) SetMessage(ctx context.Context, id string, ref bot.MessageRef) 
 	}
 	return nil
 }
+
+// Feed is where the runner publishes every state change of a request
+// (not the creation of a pending one, which its requester shows), in
+// order: the one place that shows requests reads it.
+func (r *Runner) Feed() *RequestFeed { return r.feed }
 
 // Requests returns the finding's requests, oldest first, for its card.
 func (r *Runner) Requests(ctx context.Context, finding string) ([]bot.ActionRequest, error) {

@@ -12,7 +12,7 @@ import (
 )
 
 // recordTimeout bounds each write that records what happened (outcome,
-// audit, marks, OnChange) once the caller's context no longer applies.
+// audit, marks, the feed) once the caller's context no longer applies.
 const recordTimeout = 30 * time.Second
 
 // Messages for users.
@@ -82,7 +82,7 @@ func (r *Runner) run(ctx context.Context, req bot.ActionRequest, f bot.Finding) 
 }
 
 // finish records the outcome of a run: the request moves to done or
-// failed (the error as users may see it), then the audit log, OnChange
+// failed (the error as users may see it), then the audit log, the feed
 // and the finding's security marks. The audit log and the marks get the
 // true outcome even when the request cannot be updated (the store failed,
 // or another process gave it up for lost); the fault is logged and the
@@ -180,12 +180,8 @@ func (r *Runner) audit(ctx context.Context, ev bot.AuditEvent) {
 	}
 }
 
-// changed tells OnChange about a new state.
-func (r *Runner) changed(ctx context.Context, req bot.ActionRequest) {
-	if r.onChange != nil {
-		r.onChange(ctx, req)
-	}
-}
+// changed publishes a new state on the feed.
+func (r *Runner) changed(_ context.Context, req bot.ActionRequest) { r.feed.publish(req) }
 
 // setExecuting records whether this process is running request id.
 func (r *Runner) setExecuting(id string, on bool) {

@@ -116,8 +116,9 @@ type harness struct {
 	finding bot.Finding
 
 	mu      sync.Mutex
-	changes []string    // "id state" per OnChange
-	notify  chan string // if set, OnChange also sends "id state" here
+	runners []*Runner
+	changes []string    // "id state" per change the runners published
+	notify  chan string // if set, each change is also sent here as "id state"
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -189,24 +190,57 @@ func newHarness(t *testing.T, rules map[string]Rule, wrap func(RequestStore) Req
 // newRunner is another runner on the same store, as after a restart.
 func (h *harness) newRunner(rules map[string]Rule) *Runner {
 	var ids atomic.Int64
-	return NewRunner(h.store, NewPolicy(rules, h.groups), []bot.Responder{h.resp}, h.marks, RunnerOptions{
+	r := NewRunner(h.store, NewPolicy(rules, h.groups), []bot.Responder{h.resp}, h.marks, RunnerOptions{
 		Logger:      slog.New(slog.NewJSONHandler(h.logs, nil)),
 		Now:         h.clock.Now,
 		NewID:       func() string { return fmt.Sprintf("req-%d", ids.Add(1)) },
 		ExecTimeout: 5 * time.Minute,
-		OnChange: func(_ context.Context, req bot.ActionRequest) {
-			h.mu.Lock()
-			h.changes = append(h.changes, req.ID+" "+string(req.State))
-			notify := h.notify
-			h.mu.Unlock()
-			if notify != nil {
-				notify <- req.ID + " " + string(req.State)
-			}
-		},
 	})
+	h.follow(r)
+	return r
+}
+
+// follow records the changes r publishes: at once when a test asks for
+// them (changed), and as they come for a test that waits on notify.
+func (h *harness) follow(r *Runner) {
+	h.mu.Lock()
+	h.runners = append(h.runners, r)
+	h.mu.Unlock()
+	done := make(chan struct{})
+	h.t.Cleanup(func() { close(done) })
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-r.Feed().Ready():
+				h.collect()
+			}
+		}
+	}()
+}
+
+// collect moves the published changes into changes, in order.
+func (h *harness) collect() {
+	h.mu.Lock()
+	var got []string
+	for _, r := range h.runners {
+		for _, req := range r.Feed().Take() {
+			got = append(got, req.ID+" "+string(req.State))
+		}
+	}
+	h.changes = append(h.changes, got...)
+	notify := h.notify
+	h.mu.Unlock()
+	if notify != nil {
+		for _, c := range got {
+			notify <- c
+		}
+	}
 }
 
 func (h *harness) changed() []string {
+	h.collect()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]string(nil), h.changes...)

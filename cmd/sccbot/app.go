@@ -50,6 +50,7 @@ type app struct {
 	bot      *slackbot.Bot
 	intake   *intake.Intake
 	runner   *playbooks.Runner
+	flow     *respond.Flow
 	digest   *digest.Digests
 	sources  []source
 	ops      *ops.Server
@@ -104,6 +105,7 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 	if err != nil {
 		return nil, err
 	}
+	a.flow = flow
 	// The card's buttons, in this order: investigate, silence, respond.
 	mux := handlers.NewMux(log)
 	inv := investigationTasks(cfg, deps, flow.Buttons)
@@ -178,9 +180,16 @@ func (a *app) Run(ctx context.Context) error {
 	g.Go(func() error { return a.silences.Run(outboxCtx) })
 	g.Go(func() error { return a.runner.Run(outboxCtx) })
 	g.Go(func() error { return a.digest.Run(outboxCtx) })
+	// The responses stop once nothing can ask for one, and before the
+	// outbox: their last outcomes still edit the requests' messages.
+	respondCtx, stopRespond := context.WithCancel(context.WithoutCancel(ctx))
+	responded := make(chan struct{})
+	g.Go(func() error { defer close(responded); return a.flow.Run(respondCtx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		feeders.Wait()
+		stopRespond()
+		<-responded
 		stopOutbox()
 		return nil
 	})

@@ -104,19 +104,16 @@ func (d *demo) press(ctx context.Context, msg slackfake.Message, action, user, v
 	return nil
 }
 
-// replyWith waits for a reply in the card's thread whose text has want.
+// replyWith waits for a reply in the card's thread whose text has want;
+// a request's outcome is an edit of its message, so edits count.
 func (d *demo) replyWith(ctx context.Context, card slackfake.Message, want string) (slackfake.Message, error) {
-	for n := 1; ; n++ {
-		replies, err := d.fakes.slack.WaitThread(ctx, card.Channel, card.TS, n)
-		if err != nil {
-			return slackfake.Message{}, fmt.Errorf("waiting for %q in the thread: %w", want, err)
-		}
-		for _, r := range replies {
-			if strings.Contains(r.Text+string(r.Blocks), want) {
-				return r, nil
-			}
-		}
+	r, err := d.fakes.slack.WaitReply(ctx, card.Channel, card.TS, func(_ int, m slackfake.Message) bool {
+		return strings.Contains(m.Text+string(m.Blocks), want)
+	})
+	if err != nil {
+		return slackfake.Message{}, fmt.Errorf("waiting for %q in the thread: %w", want, err)
 	}
+	return r, nil
 }
 
 // slash types /finding text in #secops and waits for the answer.

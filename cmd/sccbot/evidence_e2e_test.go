@@ -56,25 +56,20 @@ func (h *respondHarness) collect(card slackfake.Message) slackfake.Message {
 		"gs://"+demoEvidenceBucket+"/evidence/")
 	h.press(req, "approval.approve", bob)
 	h.edited(req, "decided by <@U0BOB>")
-	return h.replyAfter(card, n+1, "Evidence kept")
+	return h.replyAfter(card, n, "Evidence kept")
 }
 
 // replyAfter waits for a reply in the card's thread, after its first n,
-// whose text has want.
+// whose text (edits included) has want.
 func (h *respondHarness) replyAfter(card slackfake.Message, n int, want string) slackfake.Message {
 	h.t.Helper()
-	ctx := testContext(h.t)
-	for k := n + 1; ; k++ {
-		replies, err := h.fakes.slack.WaitThread(ctx, card.Channel, card.TS, k)
-		if err != nil {
-			h.t.Fatalf("no reply with %q: %v\n%s", want, err, h.fakes.slack.Transcript(card.Channel))
-		}
-		for _, r := range replies[n:] {
-			if strings.Contains(texts(h.t, r), want) {
-				return r
-			}
-		}
+	r, err := h.fakes.slack.WaitReply(testContext(h.t), card.Channel, card.TS, func(i int, m slackfake.Message) bool {
+		return i >= n && strings.Contains(texts(h.t, m), want)
+	})
+	if err != nil {
+		h.t.Fatalf("no reply with %q: %v\n%s", want, err, h.fakes.slack.Transcript(card.Channel))
 	}
+	return r
 }
 
 func (h *respondHarness) thread(card slackfake.Message) []slackfake.Message {

@@ -98,21 +98,11 @@ func (h *respondHarness) containFrom(clicked, card slackfake.Message, action, us
 	return h.reply(card, reason)
 }
 
-// reply waits for a reply in the card's thread whose text has want.
+// reply waits for a reply in the card's thread whose text has want. A
+// request's outcome is an edit of its message, so edits count.
 func (h *respondHarness) reply(card slackfake.Message, want string) slackfake.Message {
 	h.t.Helper()
-	ctx := testContext(h.t)
-	for n := 1; ; n++ {
-		replies, err := h.fakes.slack.WaitThread(ctx, card.Channel, card.TS, n)
-		if err != nil {
-			h.t.Fatalf("no reply with %q: %v\n%s", want, err, h.fakes.slack.Transcript(card.Channel))
-		}
-		for _, r := range replies {
-			if strings.Contains(texts(h.t, r), want) {
-				return r
-			}
-		}
-	}
+	return h.replyAfter(card, 0, want)
 }
 
 // edited waits until the message's text has want.

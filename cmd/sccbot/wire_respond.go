@@ -49,15 +49,12 @@ func (a *app) respond(ctx context.Context, cfg *config.Config, e env, d deps, di
 		return nil, err
 	}
 	policy := playbooks.NewPolicy(rules(cfg.Responses), playbooks.NewGroupCache(dir, time.Minute, time.Now))
-	var flow *respond.Flow
 	a.runner = playbooks.NewRunner(a.store, policy, responders, d.scc, playbooks.RunnerOptions{
 		Logger: log.With("component", "runner"), Now: a.now, ExecTimeout: time.Duration(cfg.Responses.ExecTimeout),
-		Zone:     cfg.Display.Location(),
-		OnChange: func(ctx context.Context, req bot.ActionRequest) { flow.Changed(ctx, req) }})
+		Zone: cfg.Display.Location()})
 	fits := func(f bot.Finding) []playbooks.Response { return d.playbooks.Lookup(f).ResponsesFor(f) }
-	flow = respond.NewRespondFlow(a.store, a.outbox, a.outbox, a.runner, policy.Rule, fits, a.cards,
-		respond.Options{Owners: lookup, Logger: log.With("component", "respond")})
-	return flow, nil
+	return respond.NewRespondFlow(a.store, a.outbox, a.outbox, a.runner, policy.Rule, fits, a.cards,
+		respond.Options{Owners: lookup, Feed: a.runner.Feed(), Logger: log.With("component", "respond")}), nil
 }
 
 // responders are the adapters that carry out actions, one per product.

@@ -33,14 +33,13 @@ func TestCollectEvidenceButtonAndRequiredEvidence(t *testing.T) {
 	h := newRespondHarness(t, nil)
 	rules := map[string]playbooks.Rule{bot.ActionCollectEvidence: {}, bot.ActionDeletePod: {RequireEvidence: true}}
 	policy := playbooks.NewPolicy(rules, nil)
-	var flow *Flow
-	runner := playbooks.NewRunner(h.store, policy, []bot.Responder{h.gke, evidenceStub{}}, nil, playbooks.RunnerOptions{
-		OnChange: func(ctx context.Context, req bot.ActionRequest) { flow.Changed(ctx, req) }})
+	runner := playbooks.NewRunner(h.store, policy, []bot.Responder{h.gke, evidenceStub{}}, nil, playbooks.RunnerOptions{})
 	fits := func(bot.Finding) []playbooks.Response {
 		return []playbooks.Response{{Action: bot.ActionCollectEvidence}, {Action: bot.ActionDeletePod, Suggested: true}}
 	}
-	flow = NewRespondFlow(h.store, h.chat, h.dialogs, runner, policy.Rule, fits, handlers.NewCards(h.store, h.chat, nil, nil), Options{})
-	h.mux = handlers.NewMux(nil)
+	flow := NewRespondFlow(h.store, h.chat, h.dialogs, runner, policy.Rule, fits, handlers.NewCards(h.store, h.chat, nil, nil),
+		Options{Feed: runner.Feed()})
+	h.mux, h.flow = handlers.NewMux(nil), flow
 	flow.Register(h.mux)
 
 	if b := flow.buttons(h.f); len(b) < 2 || b[0].ActionID != handlers.ActionEvidence || b[1].ActionID != handlers.ActionContain {

@@ -11,12 +11,13 @@ import (
 // requestMessage shows a request in the card's thread: what was asked, by
 // whom and why, what it touches, who must approve, and, once decided, who
 // decided and what happened. Approve and Deny stay while it is pending.
-func (rf *Flow) requestMessage(req bot.ActionRequest, f bot.Finding, extra []string) bot.Message {
+func requestMessage(req bot.ActionRequest, f bot.Finding, extra []string,
+	previewOf func(bot.Finding, string) ([]string, error), ruleOf RuleOf) bot.Message {
 	label := playbooks.ActionLabel(req.Action)
 	m := bot.Message{Text: label + " requested for " + bot.CategoryOf(f)}
 	head := bot.R(bot.T("🛡️ "), bot.B(label), bot.T(" requested by "), bot.Mention(req.RequestedBy), bot.T(": "+req.Reason))
 	m.Blocks = append(m.Blocks, bot.Section{Text: head})
-	preview, err := rf.runner.Preview(f, req.Action)
+	preview, err := previewOf(f, req.Action)
 	if err != nil {
 		preview = []string{bot.ErrorMessage(err)}
 	}
@@ -25,7 +26,7 @@ func (rf *Flow) requestMessage(req bot.ActionRequest, f bot.Finding, extra []str
 		touch = append(touch, bot.T("\n• "+line))
 	}
 	m.Blocks = append(m.Blocks, bot.Section{Text: touch})
-	m.Blocks = append(m.Blocks, bot.Context{Elements: []bot.Rich{rf.approvalLine(req)}})
+	m.Blocks = append(m.Blocks, bot.Context{Elements: []bot.Rich{approvalLine(req, ruleOf)}})
 	if req.State == bot.RequestPending {
 		m.Blocks = append(m.Blocks, bot.Actions{Buttons: []bot.Button{
 			{ActionID: handlers.ActionApprove, Label: "Approve", Value: req.ID, Style: bot.ButtonPrimary},
@@ -41,8 +42,8 @@ func (rf *Flow) requestMessage(req bot.ActionRequest, f bot.Finding, extra []str
 }
 
 // approvalLine says who must approve and until when.
-func (rf *Flow) approvalLine(req bot.ActionRequest) bot.Rich {
-	rule, _ := rf.rule(req.Action)
+func approvalLine(req bot.ActionRequest, ruleOf RuleOf) bot.Rich {
+	rule, _ := ruleOf(req.Action)
 	line := bot.R()
 	if !rule.Approval {
 		line = append(line, bot.T("No approval required by policy"))

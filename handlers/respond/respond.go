@@ -2,7 +2,6 @@ package respond
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -52,12 +51,18 @@ type Flow struct {
 	cards   *handlers.Cards
 	owners  playbooks.OwnerLookup
 	log     *slog.Logger
+
+	presenter *Presenter
+	work      executions
 }
 
 // Options are a Flow's optional collaborators.
 type Options struct {
 	// Owners shows who will be paged before the page is requested.
 	Owners playbooks.OwnerLookup
+	// Feed is where the runner publishes request changes (Runner.Feed);
+	// the flow's presenter edits the requests' messages from it.
+	Feed   Feed
 	Logger *slog.Logger
 }
 
@@ -67,9 +72,40 @@ func NewRespondFlow(store handlers.FindingResolver, chat handlers.Chat, dialogs 
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Feed == nil {
+		opts.Feed = noFeed{}
+	}
 	return &Flow{store: store, chat: chat, dialogs: dialogs, runner: runner, rule: rule, fits: fits,
-		cards: cards, owners: opts.Owners, log: opts.Logger}
+		cards: cards, owners: opts.Owners, log: opts.Logger,
+		presenter: NewPresenter(PresenterOptions{Store: store, Chat: chat, Runner: runner, Feed: opts.Feed,
+			Rule: rule, Cards: cards, Logger: opts.Logger})}
 }
+
+// Run shows the requests' messages until ctx ends. Shutdown first waits
+// for the actions running in the background, then shows their outcomes.
+func (rf *Flow) Run(ctx context.Context) error {
+	pctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
+	shown := make(chan error, 1)
+	go func() { shown <- rf.presenter.Run(pctx) }()
+	<-ctx.Done()
+	rf.work.close()
+	stop()
+	return <-shown
+}
+
+// settle waits for the background work and shows its outcome; tests call
+// it instead of Run.
+func (rf *Flow) settle(ctx context.Context) {
+	rf.work.wg.Wait()
+	rf.presenter.flush(ctx)
+}
+
+// noFeed is the feed of a flow told of no changes.
+type noFeed struct{}
+
+func (noFeed) Ready() <-chan struct{}    { return nil }
+func (noFeed) Take() []bot.ActionRequest { return nil }
 
 // Register serves the response actions, adds the buttons that fit each
 // finding to its card, and shows the finding's requests on the card.
@@ -86,7 +122,6 @@ func (rf *Flow) Register(mux *handlers.Mux) {
 	mux.HandleAction(handlers.ActionApprove, handlers.HandlerFunc(rf.approve))
 	mux.HandleAction(handlers.ActionDeny, handlers.HandlerFunc(rf.deny))
 	rf.cards.AddButtons(rf.buttons)
-	rf.cards.AddNotes(rf.notes)
 }
 
 // Buttons are the response buttons that fit f and that the operator
@@ -122,19 +157,6 @@ func (rf *Flow) containActions(f bot.Finding) []playbooks.Response {
 	return out
 }
 
-// notes show the finding's requests on its card, newest last.
-func (rf *Flow) notes(ctx context.Context, f bot.Finding) ([]bot.Rich, error) {
-	reqs, err := rf.runner.Requests(ctx, f.Name)
-	if err != nil {
-		return nil, err
-	}
-	var out []bot.Rich
-	for _, req := range reqs {
-		out = append(out, requestLine(req))
-	}
-	return out, nil
-}
-
 // finding resolves the finding a button or dialog names.
 func (rf *Flow) finding(ctx context.Context, r handlers.Request, ref string) (bot.Finding, bool) {
 	f, err := rf.store.ResolveFinding(ctx, ref)
@@ -157,65 +179,30 @@ func (rf *Flow) tell(ctx context.Context, r handlers.Request, text string, spans
 // request asks the runner for an action and shows the request in the
 // card's thread.
 func (rf *Flow) request(ctx context.Context, r handlers.Request, f bot.Finding, action, reason string, extra []string) error {
-	req, msg, err := rf.runner.Request(ctx, f, action, r.UserID, reason)
-	if err != nil {
-		rf.tell(ctx, r, playbooks.ActionLabel(action)+": "+bot.ErrorMessage(err))
-		return nil
-	}
-	if msg == playbooks.MsgNeedsEvidence {
-		rf.refusedForEvidence(ctx, r, f, action)
-		return nil
-	}
-	if msg != "" {
-		rf.tell(ctx, r, playbooks.ActionLabel(action)+": "+msg)
-		return nil
-	}
-	ref, err := rf.postRequest(ctx, r, f, rf.requestMessage(req, f, extra))
-	if err != nil {
-		return fmt.Errorf("post request %s: %w", req.ID, err)
-	}
-	if r.Kind == handlers.RequestCommand {
-		rf.tell(ctx, r, playbooks.ActionLabel(action)+": requested; follow it in the finding's thread.")
-	}
-	if err := rf.runner.SetMessage(ctx, req.ID, ref); err != nil {
-		rf.log.Warn("request message not recorded", "request", req.ID, "err", err)
-	} else {
-		rf.catchUp(ctx, req.ID, ref, f)
-	}
-	rf.cards.Touch(f.Name)
+	rf.work.run(ctx, func(ctx context.Context) { rf.requestNow(ctx, r, f, action, reason, extra) })
 	return nil
 }
 
-// catchUp edits a request's message when the request moved while the
-// message was being posted: Changed could not edit a message it did not
-// know yet, so without this a quick approval would leave Approve and Deny
-// showing on a decided request.
-func (rf *Flow) catchUp(ctx context.Context, id string, ref bot.MessageRef, f bot.Finding) {
-	reqs, err := rf.runner.Requests(ctx, f.Name)
+// requestNow is request on a background goroutine: with no approval
+// required, the runner runs the action before it returns.
+func (rf *Flow) requestNow(ctx context.Context, r handlers.Request, f bot.Finding, action, reason string, extra []string) {
+	req, msg, err := rf.runner.Request(ctx, f, action, r.UserID, reason)
 	if err != nil {
-		rf.log.Warn("request state not rechecked", "request", id, "err", err)
+		rf.tell(ctx, r, playbooks.ActionLabel(action)+": "+bot.ErrorMessage(err))
 		return
 	}
-	for _, req := range reqs {
-		if req.ID == id && req.State != bot.RequestPending {
-			if err := rf.chat.Update(ctx, ref, rf.requestMessage(req, f, nil)); err != nil {
-				rf.log.Warn("request message not updated", "request", id, "err", err)
-			}
-		}
+	if msg == playbooks.MsgNeedsEvidence {
+		rf.refusedForEvidence(ctx, r, f, action)
+		return
 	}
-}
-
-// postRequest puts a request in the card's thread; a finding without a
-// card of its own (typed about in /finding) gets it in the channel.
-func (rf *Flow) postRequest(ctx context.Context, r handlers.Request, f bot.Finding, m bot.Message) (bot.MessageRef, error) {
-	card, ok, err := rf.store.Card(ctx, f.Name)
-	if err != nil || !ok {
-		card = bot.MessageRef{Channel: r.Channel, TS: r.MessageTS}
+	if msg != "" {
+		rf.tell(ctx, r, playbooks.ActionLabel(action)+": "+msg)
+		return
 	}
-	if card.TS == "" {
-		return rf.chat.Post(ctx, card.Channel, m)
+	rf.presenter.Requested(req, extra, bot.MessageRef{Channel: r.Channel, TS: r.MessageTS})
+	if r.Kind == handlers.RequestCommand {
+		rf.tell(ctx, r, playbooks.ActionLabel(action)+": requested; follow it in the finding's thread.")
 	}
-	return rf.chat.Reply(ctx, card, m)
 }
 
 // RequestMute is `/finding mute ID reason`: the request the card's Mute…
@@ -228,54 +215,18 @@ func (rf *Flow) RequestMute(ctx context.Context, r handlers.Request, ref, reason
 	return rf.request(ctx, r, f, bot.ActionMute, reason, nil)
 }
 
-// Changed keeps Slack current when a request moves: its message in the
-// thread is rebuilt, a final outcome is announced in the thread, and the
-// card shows it. The runner calls it after every transition.
-func (rf *Flow) Changed(ctx context.Context, req bot.ActionRequest) {
-	f, err := rf.store.ResolveFinding(ctx, req.Finding)
-	if err != nil {
-		rf.log.Warn("request changed for an unknown finding", "request", req.ID, "err", err)
-		return
-	}
-	if !req.Message.Empty() {
-		if err := rf.chat.Update(ctx, req.Message, rf.requestMessage(req, f, nil)); err != nil {
-			rf.log.Warn("request message not updated", "request", req.ID, "err", err)
-		}
-	}
-	// A request that finished before its message was posted (one that
-	// needs no approval runs at once) shows the outcome in that message.
-	if req.State.Final() && !req.Message.Empty() {
-		rf.announce(ctx, req, f)
-	}
-	rf.cards.Touch(f.Name)
-}
-
-// announce replies in the card's thread with a request's outcome, so that
-// the people following the thread are told.
-func (rf *Flow) announce(ctx context.Context, req bot.ActionRequest, f bot.Finding) {
-	card, ok, err := rf.store.Card(ctx, f.Name)
-	if err != nil || !ok {
-		card = req.Message
-	}
-	if card.Empty() {
-		return
-	}
-	line := requestLine(req)
-	m := bot.Message{Text: handlers.PlainOf(line), Blocks: []bot.Block{bot.Section{Text: line}}}
-	m.Key = "outcome/" + req.ID
-	if _, err := rf.chat.Reply(ctx, card, m); err != nil {
-		rf.log.Warn("request outcome not announced", "request", req.ID, "err", err)
-	}
-}
-
+// approve runs the approved action in the background: the click is
+// answered at once, the outcome shows in the request's message.
 func (rf *Flow) approve(ctx context.Context, r handlers.Request) error {
-	_, msg, err := rf.runner.Approve(ctx, r.Value, r.UserID)
-	switch {
-	case err != nil:
-		rf.tell(ctx, r, "Approve: "+bot.ErrorMessage(err))
-	case msg != "":
-		rf.tell(ctx, r, msg)
-	}
+	rf.work.run(ctx, func(ctx context.Context) {
+		_, msg, err := rf.runner.Approve(ctx, r.Value, r.UserID)
+		switch {
+		case err != nil:
+			rf.tell(ctx, r, "Approve: "+bot.ErrorMessage(err))
+		case msg != "":
+			rf.tell(ctx, r, msg)
+		}
+	})
 	return nil
 }
 

@@ -50,6 +50,7 @@ type respondHarness struct {
 	mux     *handlers.Mux
 	gke     *countingResponder
 	runner  *playbooks.Runner
+	flow    *Flow
 	f       bot.Finding
 }
 
@@ -71,15 +72,13 @@ func newRespondHarness(t *testing.T, rules map[string]playbooks.Rule) *respondHa
 	}
 	cards := handlers.NewCards(db, h.chat, nil, nil)
 	policy := playbooks.NewPolicy(rules, nil)
-	var flow *Flow
-	h.runner = playbooks.NewRunner(db, policy, []bot.Responder{h.gke}, nil, playbooks.RunnerOptions{
-		OnChange: func(ctx context.Context, req bot.ActionRequest) { flow.Changed(ctx, req) }})
+	h.runner = playbooks.NewRunner(db, policy, []bot.Responder{h.gke}, nil, playbooks.RunnerOptions{})
 	fits := func(bot.Finding) []playbooks.Response {
 		return []playbooks.Response{{Action: bot.ActionIsolatePod, Suggested: true, Label: "Isolate the pod"},
 			{Action: bot.ActionDeletePod, Label: "Delete the pod"}, {Action: bot.ActionPageOwner, Label: "Page"}}
 	}
-	flow = NewRespondFlow(db, h.chat, h.dialogs, h.runner, policy.Rule, fits, cards, Options{})
-	flow.Register(h.mux)
+	h.flow = NewRespondFlow(db, h.chat, h.dialogs, h.runner, policy.Rule, fits, cards, Options{Feed: h.runner.Feed()})
+	h.flow.Register(h.mux)
 	return h
 }
 
@@ -89,6 +88,7 @@ func (h *respondHarness) do(t *testing.T, r handlers.Request) {
 	if err := h.mux.Serve(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
+	h.flow.settle(context.Background())
 }
 
 func (h *respondHarness) ephemerals() []string {
@@ -141,13 +141,20 @@ func TestContainmentNeedsASecondApprover(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	h.flow.settle(context.Background())
 	if n := h.gke.runs.Load(); n != 1 {
 		t.Errorf("the action ran %d times, want exactly once", n)
 	}
+	// The outcome is shown by editing the request's message.
 	text := ""
 	for _, p := range h.chat.All() {
 		text += handlerstest.Flatten(p.Msg)
 	}
+	h.chat.Mu.Lock()
+	for _, m := range h.chat.Updates {
+		text += handlerstest.Flatten(m)
+	}
+	h.chat.Mu.Unlock()
 	if !strings.Contains(text, "✅ Isolate the pod") || !strings.Contains(text, "pod isolated") {
 		t.Errorf("the thread does not show the outcome:\n%s", text)
 	}

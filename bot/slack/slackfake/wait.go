@@ -143,3 +143,25 @@ func (s *Server) WaitViews(ctx context.Context, n int) ([]View, error) {
 	}
 	return have, nil
 }
+
+// WaitReply waits until a reply to the message ts, as it stands now
+// (edits included), satisfies match, and returns it. match gets each
+// reply with its position in the thread; it runs with the fake locked, so
+// it must only look at the message.
+func (s *Server) WaitReply(ctx context.Context, channel, ts string, match func(i int, m Message) bool) (Message, error) {
+	var found Message
+	done := func() bool {
+		for i, c := range exportMessages(s.store.replies(s.dir.lookup(channel), ts)) {
+			if match(i, c) {
+				found = c
+				return true
+			}
+		}
+		return false
+	}
+	m, err := await(ctx, s, done, func() Message { return found })
+	if err != nil {
+		return m, fmt.Errorf("slackfake: waiting for a matching reply to %s in %s: %w", ts, channel, err)
+	}
+	return m, nil
+}
