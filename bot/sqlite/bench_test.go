@@ -159,20 +159,24 @@ func seedPending(tb testing.TB, n, pending int, start time.Time) *DB {
 	return db
 }
 
-// BenchmarkPendingAcks is the deadline scan over a store of 100,000
-// findings and cards, asking for the last hour's cards (3,600 of them,
-// 50 unacknowledged): its cost follows the window, not the table.
+// BenchmarkPendingAcks is the deadline scan asking for the last hour's
+// cards (3,600 of them, 50 unacknowledged) in stores of 10,000 and
+// 100,000 findings and cards: its cost follows the window, not the table.
 func BenchmarkPendingAcks(b *testing.B) {
-	const n, pending = 100_000, 50
-	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	db := seedPending(b, n, pending, start)
-	last := start.Add(time.Duration(n-1) * time.Second)
-	ctx := b.Context()
-	b.ReportAllocs()
-	for b.Loop() {
-		got, err := db.PendingAcks(ctx, last.Add(-time.Hour))
-		if err != nil || len(got) != pending {
-			b.Fatalf("PendingAcks = %d cards, %v; want %d", len(got), err, pending)
-		}
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("findings=%d", n), func(b *testing.B) {
+			const pending = 50
+			start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+			db := seedPending(b, n, pending, start)
+			last := start.Add(time.Duration(n-1) * time.Second)
+			ctx := b.Context()
+			b.ReportAllocs()
+			for b.Loop() {
+				got, err := db.PendingAcks(ctx, last.Add(-time.Hour))
+				if err != nil || len(got) != pending {
+					b.Fatalf("PendingAcks = %d cards, %v; want %d", len(got), err, pending)
+				}
+			}
+		})
 	}
 }

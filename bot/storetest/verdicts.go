@@ -240,6 +240,14 @@ func testClaimDeadline(t *testing.T, open VerdictOpenFunc) {
 	wantCode(t, "claim without a finding", err, bot.EInvalid)
 }
 
+// claimKey is one deadline stage of one finding.
+type claimKey struct {
+	name  string
+	stage bot.DeadlineStage
+}
+
+var allStages = []bot.DeadlineStage{bot.StageReminder, bot.StageEscalation}
+
 // testClaimDeadlineRace races every claim from goroutines on two stores
 // (two processes or replicas on one database): exactly one wins each.
 func testClaimDeadlineRace(t *testing.T, open VerdictOpenFunc) {
@@ -253,36 +261,26 @@ func testClaimDeadlineRace(t *testing.T, open VerdictOpenFunc) {
 		must(t, "put finding", s.PutFinding(ctx, f))
 		names = append(names, f.Name)
 	}
-	type key struct {
-		name  string
-		stage bot.DeadlineStage
-	}
 	var mu sync.Mutex
-	wins := map[key]int{}
+	wins := map[claimKey]int{}
 	var wg sync.WaitGroup
 	for r := range racers {
-		store := stores[r%len(stores)]
 		wg.Go(func() {
-			for _, name := range names {
-				for _, stage := range []bot.DeadlineStage{bot.StageReminder, bot.StageEscalation} {
-					won, err := store.ClaimDeadline(ctx, name, stage, at(time.Duration(r)*time.Second))
-					if err != nil {
-						t.Errorf("racer %d: ClaimDeadline: %v", r, err)
-						return
-					}
-					if won {
-						mu.Lock()
-						wins[key{name, stage}]++
-						mu.Unlock()
-					}
-				}
+			won, err := claimAll(ctx, stores[r%len(stores)], names, at(time.Duration(r)*time.Second))
+			if err != nil {
+				t.Errorf("racer %d: %v", r, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, k := range won {
+				wins[k]++
 			}
 		})
 	}
 	wg.Wait()
 	for _, name := range names {
-		for _, stage := range []bot.DeadlineStage{bot.StageReminder, bot.StageEscalation} {
-			if n := wins[key{name, stage}]; n != 1 {
+		for _, stage := range allStages {
+			if n := wins[claimKey{name, stage}]; n != 1 {
 				t.Errorf("%s %s: %d racers won the claim, want exactly 1", name, stage, n)
 			}
 		}
@@ -292,6 +290,23 @@ func testClaimDeadlineRace(t *testing.T, open VerdictOpenFunc) {
 	if len(events) != 2*findings {
 		t.Errorf("DeadlineEvents after the race: %d events, want %d", len(events), 2*findings)
 	}
+}
+
+// claimAll claims every stage of every finding and returns those it won.
+func claimAll(ctx context.Context, s VerdictStore, names []string, when time.Time) ([]claimKey, error) {
+	var won []claimKey
+	for _, name := range names {
+		for _, stage := range allStages {
+			ok, err := s.ClaimDeadline(ctx, name, stage, when)
+			if err != nil {
+				return won, fmt.Errorf("ClaimDeadline: %w", err)
+			}
+			if ok {
+				won = append(won, claimKey{name, stage})
+			}
+		}
+	}
+	return won, nil
 }
 
 func testDeadlineEvents(t *testing.T, open VerdictOpenFunc) {
