@@ -73,6 +73,9 @@ func MuteRuleFor(f bot.Finding) bot.MuteRule {
 	var clauses []string
 	for _, fv := range fields {
 		r, ok := restriction(fv[0], fv[1])
+		if fv[0] == "resource.name" {
+			r, ok = workloadRestriction(fv[1])
+		}
 		if !ok {
 			// Dropping the field would widen the rule; an empty filter
 			// is refused by CreateMuteRule instead.
@@ -83,7 +86,7 @@ func MuteRuleFor(f bot.Finding) bot.MuteRule {
 	}
 	parent := muteParent(f)
 	return bot.MuteRule{
-		ID:          muteRuleID(f.Category, project, resource, parent),
+		ID:          muteRuleID(f.Category, project, cloudRunWorkload(resource), parent),
 		Parent:      parent,
 		Filter:      strings.Join(clauses, " AND "),
 		Description: muteDescription(f, project, resource),
@@ -102,6 +105,33 @@ func restriction(field, value string) (clauses []string, ok bool) {
 		clauses = append(clauses, field+" : "+bot.QuoteFilter(run))
 	}
 	return clauses, len(clauses) > 0
+}
+
+// workloadRestriction binds the rule to a Cloud Run service or job when
+// the finding names one of its revisions or executions, which come and
+// go: the service itself, or anything under it. Any other resource name
+// (a GKE cluster, a service) is required exactly.
+func workloadRestriction(name string) ([]string, bool) {
+	base := cloudRunWorkload(name)
+	if base == name || !exactlyQuotable(base) {
+		return restriction("resource.name", name)
+	}
+	return []string{"(resource.name = " + bot.QuoteFilter(base) + " OR resource.name : " + bot.QuoteFilter(base+"/") + ")"}, true
+}
+
+// cloudRunWorkload cuts //run.googleapis.com/.../services/S/revisions/R
+// to the service and .../jobs/J/executions/E to the job; other names are
+// returned as they are.
+func cloudRunWorkload(name string) string {
+	if !strings.HasPrefix(name, "//run.googleapis.com/") {
+		return name
+	}
+	for _, child := range []string{"/revisions/", "/executions/"} {
+		if base, _, ok := strings.Cut(name, child); ok {
+			return base
+		}
+	}
+	return name
 }
 
 // exactlyQuotable reports whether QuoteFilter keeps every byte of s.
@@ -130,7 +160,8 @@ func cleanRuns(s string) []string {
 }
 
 // workloadResource is the resource a container finding names (a GKE
-// cluster, a Cloud Run service or job), or "" for other findings.
+// cluster, a Cloud Run service or job, or one of their revisions or
+// executions), or "" for other findings.
 func workloadResource(f bot.Finding) string {
 	switch f.Target.Product {
 	case bot.ProductGKE, bot.ProductCloudRun:
@@ -194,7 +225,7 @@ func muteDescription(f bot.Finding, project, resource string) string {
 		d += fmt.Sprintf(" in project %q", project)
 	}
 	if resource != "" {
-		d += fmt.Sprintf(" on %s", resource)
+		d += fmt.Sprintf(" on %s", cloudRunWorkload(resource))
 		if f.Target.Product == bot.ProductGKE {
 			d += " (every namespace: mute rules cannot filter by namespace)"
 		}

@@ -53,7 +53,7 @@ func wantMatches(t *testing.T, env clientEnv, rule string, want map[string]bool)
 
 // gkeSourceOf returns the full name of the stored finding with short id.
 func gkeSourceOf(env clientEnv, id string) string {
-	for _, key := range []string{sccfake.SeedGKECompiler, sccfake.SeedCloudRunCompiler} {
+	for _, key := range []string{sccfake.SeedGKECompiler, sccfake.SeedCloudRunCompiler, sccfake.SeedCloudRunMaliciousBinary} {
 		f, _ := sccfake.SeedVariant(key, id, time.Time{})
 		if _, ok := env.fake.Finding(f.GetName()); ok {
 			return f.GetName()
@@ -104,6 +104,22 @@ func TestMuteRuleCloudRun(t *testing.T) {
 	env.add(sccfake.SeedCloudRunCompiler, "other-service", 0,
 		resourceName("//run.googleapis.com/projects/demo-web/locations/europe-west1/services/other"))
 	wantMatches(t, env, name, map[string]bool{"self": true, "same-service": true, "other-service": false})
+}
+
+// TestMuteRuleCloudRunRevision: a finding on a revision gives a rule for
+// its service, which mutes the service's other revisions and the service
+// itself, and not a service whose name merely starts the same.
+func TestMuteRuleCloudRunRevision(t *testing.T) {
+	env := newClientEnv(t, ClientOptions{})
+	const service = "//run.googleapis.com/projects/demo-web/locations/europe-west1/services/image-resizer"
+	rule, name := createRule(t, env, sccfake.SeedCloudRunMaliciousBinary)
+	if !strings.Contains(rule.Filter, `(resource.name = "`+service+`" OR resource.name : "`+service+`/")`) {
+		t.Errorf("filter %q does not bind the service", rule.Filter)
+	}
+	env.add(sccfake.SeedCloudRunMaliciousBinary, "next-revision", time.Hour, resourceName(service+"/revisions/image-resizer-00008-abc"))
+	env.add(sccfake.SeedCloudRunMaliciousBinary, "on-service", time.Hour, resourceName(service))
+	env.add(sccfake.SeedCloudRunMaliciousBinary, "prefix-service", 0, resourceName(service+"-2/revisions/image-resizer-2-00001-xyz"))
+	wantMatches(t, env, name, map[string]bool{"self": true, "next-revision": true, "on-service": true, "prefix-service": false})
 }
 
 // TestMuteRuleHostileValues: category and project values that try to
@@ -267,7 +283,11 @@ func FuzzMuteRuleFor(f *testing.F) {
 	f.Add(`Evil" OR category : "`, `p\`, `//run.googleapis.com/projects/p/locations/l/services/s"`, true)
 	f.Add("line\nOR category : \"\"", "\r\n", "\x00", false)
 	f.Add("", "", "", true)
+	f.Add("Execution: Built in Malicious Binary Executed", "demo-web",
+		"//run.googleapis.com/projects/p/locations/l/services/s\"/revisions/r\n", true)
+	f.Add("c", "p", "//run.googleapis.com/projects/p/locations/l/jobs/j/executions/e", true)
 	f.Add("bad\xffutf8\x1b", "é\u2028", "AND", false)
+	fake := sccfake.New() // one for every input: each rule is deleted after use
 	f.Fuzz(func(t *testing.T, cat, proj, resource string, run bool) {
 		key := sccfake.SeedGKECompiler
 		if run {
@@ -277,7 +297,6 @@ func FuzzMuteRuleFor(f *testing.F) {
 		if resource != "" {
 			resourceName(resource)(pf, pr)
 		}
-		fake := sccfake.New()
 		fake.AddFinding(pf, pr)
 		bf := FromProto(pf, pr)
 		rule := MuteRuleFor(bf)
@@ -299,6 +318,7 @@ func FuzzMuteRuleFor(f *testing.F) {
 		if err != nil {
 			t.Fatalf("the fake refuses filter %q: %v", rule.Filter, err)
 		}
+		defer fake.DeleteMuteConfig(context.Background(), &securitycenterpb.DeleteMuteConfigRequest{Name: created.GetName()}) //nolint:errcheck // it was just created
 		ok, err := fake.MuteRuleMatches(created.GetName(), pf.GetName())
 		if err != nil || !ok {
 			t.Fatalf("filter %q does not match its own finding (category %q, project %q, resource %q): %v",
