@@ -88,7 +88,7 @@ func testVerdictLatestWins(t *testing.T, open VerdictOpenFunc) {
 	if _, ok, err := s.VerdictOf(ctx, f.Name); err != nil || ok {
 		t.Fatalf("VerdictOf before any verdict: ok %v, err %v; want none", ok, err)
 	}
-	note := "reviewed: " + sqlInjection + " " + markup + " " + quoting + " " + unicodeText
+	note := "reviewed: " + sqlInjection + " " + markup + " " + quoting + " " + unicodeText + " " + nulBytes + control
 	first := bot.VerdictRecord{Finding: f.Name, Verdict: bot.VerdictFalsePositive, By: "U1", Note: note, At: at(2 * time.Hour)}
 	must(t, "set verdict", s.SetVerdict(ctx, first))
 	got, ok, err := s.VerdictOf(ctx, f.Name)
