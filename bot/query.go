@@ -14,6 +14,9 @@ type FindingQuery struct {
 	Products    []Product
 	// States are SCC states (ACTIVE, INACTIVE).
 	States []string
+	// Verdict selects findings whose latest verdict is this one; ""
+	// selects findings with any verdict or none.
+	Verdict Verdict
 	// Since selects findings first seen at or after it.
 	Since time.Time
 	// Limit is how many findings to return, newest first.

@@ -15,6 +15,7 @@ import (
 var CopyTables = []string{
 	"findings", "notifications", "cards", "cursors", "rejected",
 	"requests", "audit", "groups", "group_members", "silences", "acks", "digests", "post_intents",
+	"verdicts", "deadline_claims",
 }
 
 // identityTables have an identity id that a copy sets explicitly; their

@@ -82,6 +82,13 @@ func listWhere(q bot.FindingQuery) (string, pgx.NamedArgs, error) {
 		conds = append(conds, `first_seen >= @since`)
 		args["since"] = since
 	}
+	if err := storerow.ListVerdict(q.Verdict); err != nil {
+		return "", nil, err
+	}
+	if q.Verdict != "" {
+		conds = append(conds, `name IN (SELECT finding_name FROM verdicts WHERE verdict = @verdict)`)
+		args["verdict"] = string(q.Verdict)
+	}
 	if len(conds) == 0 {
 		return "", args, nil
 	}

@@ -15,6 +15,7 @@ var (
 	_ storetest.RequestStore = (*DB)(nil)
 	_ storetest.GroupStore   = (*DB)(nil)
 	_ storetest.DigestStore  = (*DB)(nil)
+	_ storetest.VerdictStore = (*DB)(nil)
 )
 
 // TestMain starts one PostgreSQL for the package; its template database is
@@ -99,5 +100,20 @@ func TestPostgresIntents(t *testing.T) {
 	storetest.RunIntents(t, func(t *testing.T, now func() time.Time) (storetest.IntentStore, func() storetest.IntentStore) {
 		db, reopen := openReopenable(t, now)
 		return db, func() storetest.IntentStore { return reopen() }
+	})
+}
+
+// TestPostgresVerdicts runs the verdict and deadline suite; another store
+// is a second replica on the same database, with its own pool.
+func TestPostgresVerdicts(t *testing.T) {
+	storetest.RunVerdicts(t, func(t *testing.T, now func() time.Time) (storetest.VerdictStore, func() storetest.VerdictStore) {
+		url := pgtest.Database(t)
+		open := func() storetest.VerdictStore {
+			db := mustOpen(t, url)
+			db.Now = now
+			t.Cleanup(func() { db.Close() })
+			return db
+		}
+		return open(), open
 	})
 }

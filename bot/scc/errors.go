@@ -39,6 +39,9 @@ type operation struct {
 	target string
 	// notFound is the user's message when SCC answers NotFound.
 	notFound string
+	// conflict is the user's message when SCC answers AlreadyExists or
+	// FailedPrecondition; calls that cannot meet them leave it empty.
+	conflict string
 }
 
 // translate turns a gRPC error into a *bot.Error whose message tells a
@@ -52,6 +55,7 @@ func translate(err error, op operation, attempts int, timeout time.Duration) err
 			op.verb, op.scope, op.role),
 		Unauthenticated: grpcerr.CredentialsRejected,
 		NotFound:        op.notFound,
+		Conflict:        op.conflict,
 		// SCC's own message may quote the filter, which holds finding
 		// text: it goes to the log, not to the channel.
 		Invalid:     fmt.Sprintf("SCC rejected the request to %s as invalid; the details are in sccbot's log", op.what),

@@ -1,12 +1,14 @@
 package sqlite
 
 import (
+	"database/sql"
 	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/storerow"
 )
 
 // benchFinding is a finding of realistic size: a Container Threat Detection
@@ -118,4 +120,63 @@ func BenchmarkIngestParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// seedPending stores n findings with a card each, posted one second apart
+// from start, every one acknowledged but the last pending. It writes in
+// one transaction with the store's own statements, as the ingest path
+// would one by one.
+func seedPending(tb testing.TB, n, pending int, start time.Time) *DB {
+	tb.Helper()
+	db, _ := openTemp(tb)
+	ctx := tb.Context()
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		putFinding, putCard := tx.StmtContext(ctx, db.stmts.upsertFinding), tx.StmtContext(ctx, db.stmts.upsertCard)
+		for i := range n {
+			now := formatTime(start.Add(time.Duration(i) * time.Second))
+			row, err := storerow.NewFinding(benchFinding(i))
+			if err != nil {
+				return err
+			}
+			if _, err := putFinding.ExecContext(ctx, findingArgs(row, now)...); err != nil {
+				return err
+			}
+			if _, err := putCard.ExecContext(ctx, sql.Named("name", row.Name), sql.Named("channel", "C1"),
+				sql.Named("ts", fmt.Sprintf("1700000000.%06d", i)), sql.Named("now", now)); err != nil {
+				return err
+			}
+			if i < n-pending {
+				if _, err := tx.ExecContext(ctx, insertAck, "U1", now, row.Name); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return db
+}
+
+// BenchmarkPendingAcks is the deadline scan asking for the last hour's
+// cards (3,600 of them, 50 unacknowledged) in stores of 10,000 and
+// 100,000 findings and cards: its cost follows the window, not the table.
+func BenchmarkPendingAcks(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("findings=%d", n), func(b *testing.B) {
+			const pending = 50
+			start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+			db := seedPending(b, n, pending, start)
+			last := start.Add(time.Duration(n-1) * time.Second)
+			ctx := b.Context()
+			b.ReportAllocs()
+			for b.Loop() {
+				got, err := db.PendingAcks(ctx, last.Add(-time.Hour))
+				if err != nil || len(got) != pending {
+					b.Fatalf("PendingAcks = %d cards, %v; want %d", len(got), err, pending)
+				}
+			}
+		})
+	}
 }

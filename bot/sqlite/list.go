@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/storerow"
 )
 
 // maxList bounds what one query returns, whatever the caller asks.
@@ -77,6 +78,13 @@ func listWhere(q bot.FindingQuery) (string, []any, error) {
 		}
 		conds = append(conds, `first_seen >= ?`)
 		args = append(args, since)
+	}
+	if err := storerow.ListVerdict(q.Verdict); err != nil {
+		return "", nil, err
+	}
+	if q.Verdict != "" {
+		conds = append(conds, `name IN (SELECT finding_name FROM verdicts WHERE verdict = ?)`)
+		args = append(args, string(q.Verdict))
 	}
 	if len(conds) == 0 {
 		return "", nil, nil

@@ -113,7 +113,14 @@ func findingField(name string) func(e *entry) string {
 func resourceField(name string) func(e *entry) string {
 	switch name {
 	case "resource.name":
-		return func(e *entry) string { return e.r.GetName() }
+		// The resource's full name; a finding stored without its
+		// resource still names it in resource_name.
+		return func(e *entry) string {
+			if n := e.r.GetName(); n != "" {
+				return n
+			}
+			return e.f.GetResourceName()
+		}
 	case "resource.type":
 		return func(e *entry) string { return e.r.GetType() }
 	case "resource.display_name":

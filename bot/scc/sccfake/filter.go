@@ -99,6 +99,9 @@ func lexString(s string) (string, int, error) {
 type parser struct {
 	toks []token
 	i    int
+	// allow, if set, limits the fields a restriction may name (a mute
+	// config's filter supports fewer than ListFindings').
+	allow func(field string) bool
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
@@ -117,12 +120,16 @@ func (p *parser) isWord(w string) bool {
 }
 
 // parseFilter compiles a filter; the empty filter matches everything.
-func parseFilter(s string) (node, error) {
+func parseFilter(s string) (node, error) { return parseFilterOf(s, nil) }
+
+// parseFilterOf compiles a filter whose restrictions name only fields
+// allow accepts (any field the evaluator knows if allow is nil).
+func parseFilterOf(s string, allow func(field string) bool) (node, error) {
 	toks, err := lex(s)
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{toks: toks}
+	p := &parser{toks: toks, allow: allow}
 	if p.peek().kind == tokEOF {
 		return matchAll{}, nil
 	}
@@ -195,6 +202,9 @@ func (p *parser) primary() (node, error) {
 func (p *parser) restriction(field token) (node, error) {
 	if field.text == "AND" || field.text == "OR" {
 		return nil, fmt.Errorf("unexpected %s at %d", field.text, field.pos)
+	}
+	if p.allow != nil && !p.allow(field.text) {
+		return nil, fmt.Errorf("field %q is not supported here", field.text)
 	}
 	op := p.next()
 	if op.kind != tokOp {

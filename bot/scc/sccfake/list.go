@@ -29,18 +29,39 @@ func (s *Server) ListFindings(_ context.Context, req *securitycenterpb.ListFindi
 	}
 	results := s.matching(q)
 	slices.SortStableFunc(results, q.compare)
-	start, end := q.offset, min(q.offset+q.size, len(results))
-	if start > len(results) {
-		return nil, status.Error(codes.InvalidArgument, "page token is past the end of the results")
+	start, end, next, err := page(q.offset, q.size, len(results), q.fingerprint)
+	if err != nil {
+		return nil, err
 	}
-	resp := &securitycenterpb.ListFindingsResponse{
+	return &securitycenterpb.ListFindingsResponse{
 		ListFindingsResults: results[start:end],
 		TotalSize:           int32(len(results)),
+		NextPageToken:       next,
+	}, nil
+}
+
+// pageSize checks a request's page size; zero is the default.
+func pageSize(size int32) (int, error) {
+	switch {
+	case size < 0 || size > maxPageSize:
+		return 0, fmt.Errorf("page_size must be between 1 and %d", maxPageSize)
+	case size == 0:
+		return defaultPageSize, nil
 	}
-	if end < len(results) {
-		resp.NextPageToken = grpcfake.PageToken(end, q.fingerprint)
+	return int(size), nil
+}
+
+// page is the slice [start, end) of total results that a page of size
+// from offset holds, and the token of the next page ("" at the end).
+func page(offset, size, total int, fingerprint string) (start, end int, next string, err error) {
+	if offset > total {
+		return 0, 0, "", status.Error(codes.InvalidArgument, "page token is past the end of the results")
 	}
-	return resp, nil
+	end = min(offset+size, total)
+	if end < total {
+		next = grpcfake.PageToken(end, fingerprint)
+	}
+	return offset, end, next, nil
 }
 
 // query is a validated ListFindings request.
@@ -66,13 +87,8 @@ func parseQuery(req *securitycenterpb.ListFindingsRequest) (query, error) {
 	if q.order, err = parseOrderBy(req.GetOrderBy()); err != nil {
 		return q, err
 	}
-	switch size := req.GetPageSize(); {
-	case size < 0 || size > maxPageSize:
-		return q, fmt.Errorf("page_size must be between 1 and %d", maxPageSize)
-	case size == 0:
-		q.size = defaultPageSize
-	default:
-		q.size = int(size)
+	if q.size, err = pageSize(req.GetPageSize()); err != nil {
+		return q, err
 	}
 	q.fingerprint = grpcfake.Fingerprint(req.GetParent(), req.GetFilter(), req.GetOrderBy())
 	if q.offset, err = grpcfake.ParsePageToken(req.GetPageToken(), q.fingerprint); err != nil {

@@ -2,8 +2,9 @@
 // gRPC API, for tests and for `sccbot demo`. It speaks the real wire
 // protocol, so the real cloud.google.com/go/securitycenter/apiv2 client
 // talks to it unchanged. It serves ListFindings (with a filter subset that
-// rejects what it does not understand), SetMute, SetFindingState and
-// UpdateSecurityMarks, records every request, and can inject latency and
+// rejects what it does not understand), SetMute, SetFindingState,
+// UpdateSecurityMarks and mute configs (create, get, list, delete, and
+// MuteRuleMatches to check what a rule would mute), records every request, and can inject latency and
 // errors per method. It also carries realistic seed notifications.
 package sccfake
 
@@ -30,7 +31,9 @@ type Server struct {
 
 	mu       sync.Mutex
 	findings map[string]*entry // by normalized finding name
-	now      func() time.Time
+	// muteRules are the mute configs, by located name.
+	muteRules map[string]*muteRule
+	now       func() time.Time
 }
 
 type entry struct {
