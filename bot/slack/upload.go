@@ -226,7 +226,7 @@ func (o *Outbox) try(ctx context.Context, method string, call func(context.Conte
 				return nil
 			}
 			o.metrics.requests.WithLabelValues(method, "refused").Inc()
-			return translate(err)
+			return uploadError(method, err)
 		}
 		if err := o.opts.Clock.Sleep(ctx, wait); err != nil {
 			return o.abandoned(err)
@@ -245,4 +245,30 @@ func (o *Outbox) checked(ctx context.Context, landed func(context.Context) bool)
 	ctx, cancel := context.WithTimeout(ctx, o.opts.RequestTimeout)
 	defer cancel()
 	return landed(ctx)
+}
+
+// fileScopes names the OAuth scope each step needs, for a missing_scope
+// answer that tells the operator what to add.
+var fileScopes = map[string]string{
+	methodUpload:   "files:write",
+	methodComplete: "files:write",
+	methodFileInfo: "files:read",
+}
+
+// uploadError translates a refusal of an upload step: the workspace's
+// file policies and a missing scope get their own words, the rest maps
+// like any Slack call.
+func uploadError(method string, err error) error {
+	var se goslack.SlackErrorResponse
+	if !errors.As(err, &se) {
+		return translate(err)
+	}
+	switch se.Err {
+	case "missing_scope":
+		scope := firstNonEmpty(se.Needed, fileScopes[method])
+		return bot.WrapError(bot.EUnauthorized, "the Slack app lacks the scope "+scope+" (needed for "+method+"); add it and reinstall the app", err)
+	case "file_uploads_disabled", "file_uploads_except_images_disabled", "file_type_not_allowed", "file_upload_size_restricted":
+		return bot.WrapError(bot.EPermission, "the Slack workspace does not allow this file ("+se.Err+")", err)
+	}
+	return translate(err)
 }

@@ -154,6 +154,25 @@ func TestUploadFileRefusals(t *testing.T) {
 	}
 }
 
+func TestUploadFileNamesWhatTheAppLacks(t *testing.T) {
+	for _, tt := range []struct {
+		method, code, want string
+		errCode            string
+	}{
+		{"files.getUploadURLExternal", "missing_scope", "files:write", bot.EUnauthorized},
+		{"files.info", "missing_scope", "files:read", bot.EUnauthorized},
+		{"files.getUploadURLExternal", "file_uploads_disabled", "does not allow", bot.EPermission},
+	} {
+		h := newOutboxHarness(t)
+		parent := postDigest(t, h)
+		h.fake.ErrorNext(tt.method, 1, tt.code)
+		_, err := h.outbox.UploadFile(t.Context(), Upload{Channel: parent.Channel, Filename: "c.png", Data: chartBytes})
+		if bot.ErrorCode(err) != tt.errCode || !strings.Contains(bot.ErrorMessage(err), tt.want) {
+			t.Errorf("%s %s: %v (message %q), want %s naming %q", tt.method, tt.code, err, bot.ErrorMessage(err), tt.errCode, tt.want)
+		}
+	}
+}
+
 func TestUploadFileKeepsTheTokenOutOfErrors(t *testing.T) {
 	fake := slackfake.New()
 	t.Cleanup(fake.Close)
