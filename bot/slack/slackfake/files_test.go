@@ -72,6 +72,10 @@ func TestUploadFileThroughTheExternalFlow(t *testing.T) {
 		len(info.Shares.Public[ch]) != 1 || info.Shares.Public[ch][0].ThreadTs != parent {
 		t.Errorf("files.info = %+v", info)
 	}
+	// The transcript (what the demo prints) shows the file under the reply.
+	if tr := f.Transcript(ch); !strings.Contains(tr, "    [file: findings 14d.png \"Findings <b>\", 5000 bytes] <"+got.Permalink+">") {
+		t.Errorf("transcript lacks the file:\n%s", tr)
+	}
 	// conversations.replies shows the file on the reply, as Slack does.
 	msgs, _, _, err := api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{ChannelID: ch, Timestamp: parent})
 	if err != nil || len(msgs) != 2 || len(msgs[1].Files) != 1 || msgs[1].Files[0].ID != got.ID {
