@@ -295,3 +295,25 @@ func BenchmarkChartEmpty(b *testing.B) {
 		}
 	}
 }
+
+// TestFindingsConcurrently: digests of several routes may render at once;
+// gonum's font cache is shared, so the bytes must still match.
+func TestFindingsConcurrently(t *testing.T) {
+	days := fortnight(map[bot.Severity]int{bot.SeverityCritical: 3, bot.SeverityLow: 9}, 2)
+	want, err := Findings(days, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := make(chan []byte, 4)
+	for range 4 {
+		go func() {
+			b, _ := Findings(days, Options{})
+			results <- b
+		}()
+	}
+	for range 4 {
+		if got := <-results; !bytes.Equal(got, want) {
+			t.Error("a concurrent rendering differs")
+		}
+	}
+}
