@@ -178,3 +178,10 @@ type MessageRef struct {
 
 // Empty reports whether the reference points nowhere.
 func (r MessageRef) Empty() bool { return r.Channel == "" || r.TS == "" }
+
+// FileRef points at a file shared in chat: its id, and the link people
+// open it with (a message can link it where the file itself is not shown).
+type FileRef struct {
+	ID        string
+	Permalink string
+}

@@ -24,6 +24,10 @@ type WebAPI interface {
 	GetConversationRepliesContext(ctx context.Context, params *goslack.GetConversationRepliesParameters) ([]goslack.Message, bool, string, error)
 	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...goslack.MsgOption) (string, error)
 	OpenViewContext(ctx context.Context, triggerID string, view goslack.ModalViewRequest) (*goslack.ViewResponse, error)
+	GetUploadURLExternalContext(ctx context.Context, params goslack.GetUploadURLExternalParameters) (*goslack.GetUploadURLExternalResponse, error)
+	UploadToURL(ctx context.Context, params goslack.UploadToURLParameters) error
+	CompleteUploadExternalContext(ctx context.Context, params goslack.CompleteUploadExternalParameters) (*goslack.CompleteUploadExternalResponse, error)
+	GetFileInfoContext(ctx context.Context, fileID string, count, page int) (*goslack.File, []goslack.Comment, *goslack.Paging, error)
 }
 
 // Outbox delivers messages to Slack the way Slack allows: each channel is a
@@ -38,8 +42,10 @@ type Outbox struct {
 	log     *slog.Logger
 	metrics *Metrics
 
-	mu     sync.Mutex
-	lanes  map[string]*lane
+	mu    sync.Mutex
+	lanes map[string]*lane
+	// files paces the files.* calls of UploadFile for the workspace.
+	files  *bucket
 	closed bool
 	// ids maps channel names ("#secops") to the IDs Slack answered with:
 	// conversations.history, which checks whether a failed post landed,
@@ -58,6 +64,10 @@ type OutboxOptions struct {
 	// (Tier 3: 50+ a minute).
 	UpdateInterval time.Duration
 	UpdateBurst    int
+	// FileInterval and FileBurst pace the files.* calls of uploads for the
+	// workspace (Tier 4: 100+ a minute).
+	FileInterval time.Duration
+	FileBurst    int
 	// RequestTimeout bounds each HTTP attempt.
 	RequestTimeout time.Duration
 	// ModalTimeout bounds views.open: a trigger dies three seconds after
@@ -93,7 +103,8 @@ var errClosed = bot.Errorf(bot.EUnavailable, "sccbot is shutting down")
 func NewOutbox(api WebAPI, opts OutboxOptions) *Outbox {
 	opts = outboxDefaults(opts)
 	return &Outbox{api: api, opts: opts, log: opts.Logger, metrics: opts.Metrics,
-		lanes: map[string]*lane{}, ids: map[string]string{}, done: make(chan struct{})}
+		lanes: map[string]*lane{}, ids: map[string]string{}, done: make(chan struct{}),
+		files: newBucket(opts.FileInterval, opts.FileBurst, opts.Clock.Now())}
 }
 
 func outboxDefaults(o OutboxOptions) OutboxOptions {
@@ -104,6 +115,7 @@ func outboxDefaults(o OutboxOptions) OutboxOptions {
 	}
 	def(&o.PostInterval, time.Second)
 	def(&o.UpdateInterval, 1200*time.Millisecond)
+	def(&o.FileInterval, 600*time.Millisecond)
 	def(&o.RequestTimeout, 10*time.Second)
 	def(&o.ModalTimeout, 2500*time.Millisecond)
 	def(&o.MaxBackoff, 30*time.Second)
@@ -113,6 +125,9 @@ func outboxDefaults(o OutboxOptions) OutboxOptions {
 	}
 	if o.UpdateBurst <= 0 {
 		o.UpdateBurst = 10
+	}
+	if o.FileBurst <= 0 {
+		o.FileBurst = 5
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

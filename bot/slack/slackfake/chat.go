@@ -260,6 +260,9 @@ func (s *Server) messageJSON(m *message, withMetadata bool) map[string]any {
 	if len(m.Reactions) > 0 {
 		out["reactions"] = reactionsJSON(m.Reactions)
 	}
+	if len(m.Files) > 0 {
+		out["files"], out["upload"] = s.filesJSON(m.Files), true
+	}
 	return out
 }
 

@@ -23,8 +23,15 @@
 // occasionally (429, 5xx, a 5xx after the message was stored, latency, a
 // dropped socket, a disconnect envelope) can be injected deterministically.
 //
+// Files go through Slack's external upload flow: files.getUploadURLExternal
+// hands out a one-time upload URL on this server (posts to it are recorded
+// as "upload_url" and take injected faults under that name),
+// files.completeUploadExternal shares the file once in a channel or thread,
+// and files.info describes it.
+//
 // Everything the bot did is recorded (calls, messages with their edits and
-// thread replies, ephemerals, response_url posts, views, envelopes and acks)
+// thread replies, ephemerals, response_url posts, shared files, views,
+// envelopes and acks)
 // and can be awaited without sleeping: every Wait method blocks until the
 // condition holds or its context ends. All accessors return copies, so tests
 // may keep and modify what they get.

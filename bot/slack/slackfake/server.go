@@ -56,6 +56,7 @@ type Server struct {
 	calls   []callRecord
 	dir     directory
 	store   store
+	files   fileStore
 	faults  faults
 	sock    socketState
 }
@@ -72,6 +73,7 @@ func New(opts ...Option) *Server {
 		changed: make(chan struct{}),
 		dir:     newDirectory(cfg),
 		store:   newStore(),
+		files:   newFileStore(),
 		faults:  newFaults(),
 		sock:    newSocketState(),
 	}
@@ -87,6 +89,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/api/", s.serveAPI)
 	mux.HandleFunc("/link/", s.serveSocket)
 	mux.HandleFunc("/response/{id}", s.serveResponseURL)
+	mux.HandleFunc("/upload/{ticket}", s.serveUpload)
 	return mux
 }
 

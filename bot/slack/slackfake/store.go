@@ -24,6 +24,9 @@ type Message struct {
 	Edits     int
 	History   []Revision
 	Reactions []string
+	// Files are the ids of the files the message shares
+	// (files.completeUploadExternal).
+	Files []string
 	// Params are the parameters of the call that created the message, token
 	// removed.
 	Params   url.Values
@@ -127,6 +130,7 @@ func (m Message) clone() Message {
 	m.Metadata = cloneRaw(m.Metadata)
 	m.Params = cloneValues(m.Params)
 	m.Reactions = cloneSlice(m.Reactions, func(s string) string { return s })
+	m.Files = cloneSlice(m.Files, func(s string) string { return s })
 	m.History = cloneSlice(m.History, func(r Revision) Revision {
 		r.Blocks, r.Metadata = cloneRaw(r.Blocks), cloneRaw(r.Metadata)
 		return r

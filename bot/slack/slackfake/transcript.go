@@ -22,8 +22,10 @@ func (s *Server) Transcript(channel string) string {
 	fmt.Fprintf(&b, "== %s ==\n", s.dir.channelLabel(id))
 	for _, m := range top {
 		writeMessage(&b, m, "")
+		s.writeFiles(&b, m, "")
 		for _, r := range s.store.replies(id, m.TS) {
 			writeMessage(&b, r, "    ")
+			s.writeFiles(&b, r, "    ")
 		}
 	}
 	for _, e := range s.store.ephemerals {
@@ -66,6 +68,16 @@ func writeMessage(b *strings.Builder, m *message, indent string) {
 	}
 	writeLines(b, indent, []string{head + " ---"})
 	writeLines(b, indent, renderContent(m.Text, m.Blocks))
+}
+
+// writeFiles shows the files a message shares, one line each:
+// "[file: name "title", N bytes] <permalink>". The caller holds mu.
+func (s *Server) writeFiles(b *strings.Builder, m *message, indent string) {
+	for _, id := range m.Files {
+		if u := s.files.byID[id]; u != nil {
+			writeLines(b, indent, []string{fmt.Sprintf("[file: %s %q, %d bytes] <%s>", u.Name, u.Title, len(u.Data), u.Permalink)})
+		}
+	}
 }
 
 func writeLines(b *strings.Builder, indent string, lines []string) {

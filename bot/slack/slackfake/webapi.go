@@ -121,6 +121,12 @@ func handlerFor(method string) handlerFunc {
 		return (*Server).viewsOpen
 	case "views.update":
 		return (*Server).viewsUpdate
+	case "files.getUploadURLExternal":
+		return (*Server).filesGetUploadURLExternal
+	case "files.completeUploadExternal":
+		return (*Server).filesCompleteUploadExternal
+	case "files.info":
+		return (*Server).filesInfo
 	}
 	return directoryHandlerFor(method)
 }
