@@ -86,7 +86,7 @@ func tuningBlocks(d Digest) []bot.Block {
 	}
 	var lines []bot.Rich
 	for _, g := range t.Groups {
-		line := bot.R(bot.T(fmt.Sprintf("\n• %d false positive, %d benign of %d  ", g.FalsePositive, g.Benign, g.Verdicts)),
+		line := bot.R(bot.T(fmt.Sprintf("\n• %d false positive, %d benign (of %d verdicts)  ", g.FalsePositive, g.Benign, g.Verdicts)),
 			bot.T(shorten(groupName(g.Category, "category"), digestNameRunes)),
 			bot.T(" · "+shorten(groupName(g.Project, "project"), digestNameRunes)))
 		lines = append(lines, line)

@@ -243,9 +243,9 @@ func TestDigestOfASeededWeek(t *testing.T) {
 			"🟠 High: p50 30 min · p90 1 h 30 min (6 acknowledged)\n🟡 Medium: p50 3 h · p90 3 h (1 acknowledged)",
 		"⏰ Acknowledgement deadlines breached: 2 (🔴 1 Critical, 🟠 1 High) · escalated: unacknowledged past the second deadline. " +
 			"3 findings past the first deadline",
-		"Tuning: marked false positive or benign\n• 4 false positive, 0 benign of 5  " + catMiner + " · prod-a\n" +
-			"• 3 false positive, 0 benign of 4  " + catCompiler + " · prod-c\n",
-		"• 0 false positive, 1 benign of 4  " + catExec + " · prod-a",
+		"Tuning: marked false positive or benign\n• 4 false positive, 0 benign (of 5 verdicts)  " + catMiner + " · prod-a\n" +
+			"• 3 false positive, 0 benign (of 4 verdicts)  " + catCompiler + " · prod-c\n",
+		"• 0 false positive, 1 benign (of 4 verdicts)  " + catExec + " · prod-a",
 		"/finding mute-rule <finding id>",
 		"\n• " + catMiner + ": 6 of 8 verdicts false positive (75 %)\n• " + catPersist + ": 3 of 5 verdicts false positive (60 %)",
 		"⏱️ Mean time to acknowledge: 39 min (12 acknowledged)",
