@@ -131,6 +131,21 @@ type Digest struct {
 	// contained in the period, with the mean time from arrival to each.
 	Acks, Containments               int
 	MeanTimeToAck, MeanTimeToContain time.Duration
+
+	// The figures of Sources (ComputeDigestWith); each is nil when its
+	// source was not given. AckTimes are most urgent severity first.
+	AckTimes  []AckPercentiles
+	Deadlines *DeadlineCounts
+	Tuning    *Tuning
+	// Chart is the chart of the last days, once the schedule made it.
+	Chart ChartLink
+}
+
+// ChartLink is the digest's chart: where it was uploaded, or that it
+// should have been and is missing. The zero value means no chart.
+type ChartLink struct {
+	Permalink string
+	Missing   bool
 }
 
 // Action is what was done of one kind, and by whom.

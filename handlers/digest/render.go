@@ -47,6 +47,7 @@ func Message(d Digest, period string, tz *time.Location) bot.Message {
 		m.Blocks = append(m.Blocks, bot.Section{Fields: severityFields(d.Severities)})
 	}
 	m.Blocks = append(m.Blocks, bot.Section{Text: sparklineText(d, tz)})
+	m.Blocks = append(m.Blocks, chartBlocks(d)...)
 	if d.Total > 0 {
 		m.Blocks = append(m.Blocks,
 			bot.Section{Text: groupList("Top categories", d.Categories, d.OtherCategories, d.OtherCategoryFindings, "category", "categories")},
@@ -56,6 +57,8 @@ func Message(d Digest, period string, tz *time.Location) bot.Message {
 		bot.Section{Text: unackedList(d, tz)},
 		bot.Section{Text: actionList(d.Actions)},
 		bot.Context{Elements: []bot.Rich{timesText(d)}})
+	m.Blocks = append(m.Blocks, ackBlocks(d)...)
+	m.Blocks = append(m.Blocks, tuningBlocks(d)...)
 	return m
 }
 

@@ -84,7 +84,15 @@ type Options struct {
 	// minute); it is retried while within Grace.
 	Retry  time.Duration
 	Limits Limits
-	Logger *slog.Logger
+	// Sources add time to acknowledge percentiles, deadline breaches
+	// and tuning to each digest; a nil one leaves its figures out.
+	Sources Sources
+	// Chart and Uploader make and share the chart of each scheduled
+	// digest; without both there is no chart.
+	Chart    Chart
+	Uploader Uploader
+	Metrics  *Metrics
+	Logger   *slog.Logger
 	// Now and After are the clock and the timer.
 	Now   func() time.Time
 	After func(time.Duration) <-chan time.Time
@@ -102,6 +110,8 @@ type Digests struct {
 	grace     time.Duration
 	retry     time.Duration
 	limits    Limits
+	sources   Sources
+	charts    *charts
 	log       *slog.Logger
 	now       func() time.Time
 	after     func(time.Duration) <-chan time.Time
@@ -110,7 +120,11 @@ type Digests struct {
 // NewDigests checks the schedules and returns Digests.
 func NewDigests(store Store, runs Runs, poster handlers.Poster, schedules []Schedule, opts Options) (*Digests, error) {
 	d := &Digests{store: store, runs: runs, poster: poster, grace: max(opts.Grace, minDigestGrace),
-		retry: cmp.Or(opts.Retry, time.Minute), limits: opts.Limits, log: opts.Logger, now: opts.Now, after: opts.After}
+		retry: cmp.Or(opts.Retry, time.Minute), limits: opts.Limits, sources: opts.Sources, log: opts.Logger, now: opts.Now, after: opts.After}
+	if opts.Chart != nil && opts.Uploader != nil {
+		d.charts = &charts{chart: opts.Chart, uploader: opts.Uploader, metrics: cmp.Or(opts.Metrics, NewMetrics(nil)),
+			done: map[string]bot.FileRef{}}
+	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
@@ -149,10 +163,11 @@ func (d *Digests) Run(ctx context.Context) error {
 }
 
 // DigestNow returns the digest of the last 24 hours, for /finding digest;
-// it records nothing.
+// it records nothing, and uploads no chart (an upload is shared in a
+// channel, and the answer to a command is for one person).
 func (d *Digests) DigestNow(ctx context.Context, tz *time.Location) (bot.Message, error) {
 	now := d.now()
-	dg, err := ComputeDigest(ctx, d.store, now.Add(-24*time.Hour), now, d.limits)
+	dg, err := ComputeDigestWith(ctx, d.store, d.sources, now.Add(-24*time.Hour), now, d.limits)
 	if err != nil {
 		return bot.Message{}, err
 	}
@@ -274,16 +289,19 @@ func (d *Digests) fire(ctx context.Context, s Schedule, run time.Time, log *slog
 
 // post computes and posts the digest of the period ending at run.
 func (d *Digests) post(ctx context.Context, s Schedule, run time.Time, log *slog.Logger) error {
-	dg, err := ComputeDigest(ctx, d.store, s.periodStart(run), run, d.limits)
+	dg, err := ComputeDigestWith(ctx, d.store, d.sources, s.periodStart(run), run, d.limits)
 	if err != nil {
 		return err
 	}
+	key := fmt.Sprintf("digest/%s/%s", s.Name, run.UTC().Format(time.RFC3339Nano))
+	dg.Chart = d.charts.link(ctx, d.store, d.sources.Deadlines, s, run, key, log)
 	m := Message(dg, s.Name, handlers.DisplayZone())
-	m.Key = fmt.Sprintf("digest/%s/%s", s.Name, run.UTC().Format(time.RFC3339Nano))
+	m.Key = key
 	ref, err := d.poster.Post(ctx, s.Channel, m)
 	if err != nil {
 		return fmt.Errorf("post digest to %s: %w", s.Channel, err)
 	}
+	d.charts.forget(key)
 	if err := d.runs.DigestPosted(ctx, s.Name, run, ref); err != nil {
 		// It is posted and claimed: it will not be posted again, only
 		// its message is not on record.
