@@ -281,3 +281,21 @@ func (t *touches) count(name string) int {
 	}
 	return n
 }
+
+// Finding and Card make memStore a handlers.CardStore, for building cards.
+func (s *memStore) Finding(_ context.Context, name string) (bot.Finding, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.cards[name]
+	if !ok {
+		return bot.Finding{}, bot.Errorf(bot.ENotFound, "no finding %s", name)
+	}
+	return p.Finding, nil
+}
+
+func (s *memStore) Card(_ context.Context, name string) (bot.MessageRef, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.cards[name]
+	return p.Card, ok, nil
+}
