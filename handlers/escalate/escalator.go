@@ -74,7 +74,9 @@ type Options struct {
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
 	Now      func() time.Time
-	// Horizon bounds how old a card can be and still be watched (8 days).
+	// Horizon bounds how old a card can be and still be watched: by
+	// default the policy's Span plus Late, so that no stage the policy
+	// can bring due is out of sight.
 	Horizon time.Duration
 	// Late: a stage that came due longer ago than this (while no
 	// escalator ran) is recorded and counted as missed, not sent (24h).
@@ -119,8 +121,8 @@ type Escalator struct {
 // pager.
 func New(store Store, poster handlers.Poster, router Router, pager Pager, opts Options) *Escalator {
 	setDefault(&opts.Every, 30*time.Second)
-	setDefault(&opts.Horizon, 8*24*time.Hour)
 	setDefault(&opts.Late, 24*time.Hour)
+	setDefault(&opts.Horizon, opts.Policy.Span()+opts.Late+opts.Every)
 	setDefault(&opts.ResumeAfter, 5*time.Minute)
 	setDefault(&opts.GiveUpAfter, time.Hour)
 	setDefault(&opts.ClockRefresh, 5*time.Minute)

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/sccbot/sccbot/bot"
 	"github.com/sccbot/sccbot/handlers/handlerstest"
 )
@@ -257,6 +259,11 @@ func TestStageGivenUp(t *testing.T) {
 	if tries := 1000 - r.poster.fail; tries != 26 {
 		t.Errorf("%d attempts to reply, want 26", tries)
 	}
+	for _, stage := range []string{"reminder", "escalation"} {
+		if n := testutil.ToFloat64(e.metrics.stages.WithLabelValues(stage, "given_up")); n != 1 {
+			t.Errorf("%s given up counted %v times, want 1", stage, n)
+		}
+	}
 	r.poster.fail = 0
 	r.run(e, 4*time.Hour)
 	// Paged once: the failing reply was retried, not the page.
@@ -285,15 +292,19 @@ func TestNoDeadline(t *testing.T) {
 func TestMissedWhileNoEscalatorRan(t *testing.T) {
 	r := newRig(t)
 	f := r.card("crit1", bot.SeverityCritical)
-	r.clock.Set(t0.Add(48 * time.Hour))
-	r.escalator().Tick(context.Background())
+	r.clock.Set(t0.Add(25 * time.Hour))
+	e := r.escalator()
+	e.Tick(context.Background())
 	r.want(0, 0, 0)
+	if n := testutil.ToFloat64(e.metrics.stages.WithLabelValues("reminder", "missed")); n != 1 {
+		t.Errorf("missed reminders counted %v, want 1", n)
+	}
 	for _, st := range []bot.DeadlineStage{bot.StageReminder, bot.StageEscalation} {
 		if _, ok := r.store.claims[claimKey(f.Name, st)]; !ok {
 			t.Errorf("stage %d not recorded as missed: it would be acted on again and again", st)
 		}
 	}
-	r.clock.Set(t0.Add(48*time.Hour + time.Minute))
+	r.clock.Set(t0.Add(25*time.Hour + time.Minute))
 	r.escalator().Tick(context.Background())
 	r.want(0, 0, 0)
 }

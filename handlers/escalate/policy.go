@@ -67,3 +67,40 @@ func (d Deadline) Of(stage bot.DeadlineStage) time.Duration {
 	}
 	return d.Remind
 }
+
+// week is the period business hours repeat over.
+const week = 7 * 24 * time.Hour
+
+// Span bounds how long after a card's post the policy's last stage can
+// come due, in wall time: a deadline's length, or, counted in business
+// hours, the whole weeks its length needs in the window plus the two
+// partial weeks at either end.
+func (p Policy) Span() time.Duration {
+	longest := time.Duration(0)
+	consider := func(d Deadline) {
+		span := max(d.Remind, d.Escalate)
+		if h := d.Hours; h != nil {
+			open := 0
+			for _, on := range h.Days {
+				if on {
+					open++
+				}
+			}
+			weekly := time.Duration(open) * (h.To - h.From)
+			if weekly <= 0 {
+				return // never opens: never due
+			}
+			span = (span/weekly + 2) * week
+		}
+		longest = max(longest, span)
+	}
+	for _, d := range p.Defaults {
+		consider(d)
+	}
+	for _, rp := range p.Routes {
+		for _, d := range rp.Deadlines {
+			consider(d)
+		}
+	}
+	return longest
+}
