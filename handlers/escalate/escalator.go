@@ -160,7 +160,8 @@ func (e *Escalator) Run(ctx context.Context) error {
 
 // Tick acts on every stage that is due: it sends what is due and not
 // claimed, finishes what a crash or a failure left half done, and redraws
-// the cards whose clock changed.
+// the cards whose clock changed. Calls to Tick must not overlap (Run
+// makes them in turn); other escalators may run at the same time.
 func (e *Escalator) Tick(ctx context.Context) {
 	now := e.opts.Now()
 	pending, err := e.store.PendingAcks(ctx, now.Add(-e.opts.Horizon))
