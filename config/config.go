@@ -51,6 +51,8 @@ type Config struct {
 	Evidence Evidence `yaml:"evidence"`
 	// Display is how the bot writes things for people.
 	Display Display `yaml:"display"`
+	// Escalation sets acknowledgement deadlines, reminders and escalation.
+	Escalation Escalation `yaml:"escalation"`
 }
 
 // Evidence configures the collect_evidence action.
@@ -334,6 +336,7 @@ func (c *Config) setDefaults() {
 		LogsLimit: 10, Timeout: Duration(time.Minute)}
 	c.Digests = Digests{Grace: Duration(2 * time.Hour), Top: 8, Unacknowledged: 10}
 	c.Evidence = Evidence{MaxBinaryBytes: 256 << 20, LogLines: 1000, DebugImage: "busybox:1.37"}
+	c.Escalation.setDefaults()
 }
 
 func (s *Slack) setDefaults() {

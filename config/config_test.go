@@ -125,6 +125,21 @@ func TestLoadProblems(t *testing.T) {
 			`routes[2].match.category: empty list: remove the key to match any value (line 18)`,
 			`routes[4]: never used: routes[3] has an empty match and takes every finding first (line 21)`,
 		}},
+		{"escalation-bad.yaml", []string{
+			`escalation.every: must be at least 5s (line 11)`,
+			`escalation.defaults.URGENT: "URGENT" is not a severity (CRITICAL, HIGH, MEDIUM, LOW) (line 13)`,
+			`escalation.defaults.CRITICAL.escalate: must come after remind (30m), or be left out for no escalation (line 14)`,
+			`escalation.defaults.HIGH.business_hours: only LOW and MEDIUM deadlines may pause outside business hours: a HIGH finding is urgent around the clock (line 15)`,
+			`escalation.routes.billing: "billing" is not a route: use a routes[].name, or "default" for findings no route matches (line 17)`,
+			`escalation.routes.payments.oncall: "@payments-oncall" is not a Slack user group id (S0123ABCD, in the group's URL) (line 20)`,
+			`escalation.routes.payments.deadlines.critical.remind: must be at least 1m (line 22)`,
+			`escalation.routes.payments.deadlines.LOW.business_hours.zone: "Europe/Pari" is not a time zone (an IANA name such as Europe/Paris) (line 25)`,
+			`escalation.routes.payments.deadlines.LOW.business_hours.days: "mon-fry" is not a list of days (sun mon tue wed thu fri sat, ranges such as mon-fri) (line 25)`,
+			`escalation.routes.payments.deadlines.LOW.business_hours.from: "9am" is not a time of day: write it like "09:00" (line 25)`,
+			`escalation.routes.payments.deadlines.MEDIUM.business_hours.zone: required: an IANA time zone such as Europe/Paris (line 28)`,
+			`escalation.routes.payments.deadlines.MEDIUM.business_hours.to: must be after from (18:00): a window does not cross midnight (line 28)`,
+			`escalation.routes.payments.deadlines.MEDIUM.hours: unknown key (line 29)`,
+		}},
 		{"digests-bad.yaml", []string{
 			`digests.grace: must be at least 1m (line 7)`,
 			`digests.top: must be between 1 and 50, got 0 (line 8)`,
@@ -232,7 +247,7 @@ func TestEveryFixtureIsCovered(t *testing.T) {
 }
 
 func TestProblemsAreInFileOrder(t *testing.T) {
-	for _, name := range []string{"routes.yaml", "types.yaml", "unknown-keys.yaml", "secrets.yaml", "five-mistakes.yaml", "digests-bad.yaml"} {
+	for _, name := range []string{"routes.yaml", "types.yaml", "unknown-keys.yaml", "secrets.yaml", "five-mistakes.yaml", "digests-bad.yaml", "escalation-bad.yaml"} {
 		_, err := config.Load(readFixture(t, name))
 		var ps config.Problems
 		if !errors.As(err, &ps) {
@@ -313,11 +328,12 @@ func TestGoodFileIsNormalised(t *testing.T) {
 		Log:   config.Log{Level: "debug", Format: "text"},
 		Investigate: config.Investigate{RelatedWindow: config.Duration(12 * time.Hour),
 			LogsWindow: config.Duration(time.Hour), LogsLimit: 20, Timeout: config.Duration(time.Minute)},
-		Playbooks: config.Playbooks{Dir: "/etc/sccbot/playbooks"},
-		Grouping:  defaultGrouping(),
-		Evidence:  config.Evidence{MaxBinaryBytes: 256 << 20, LogLines: 1000, DebugImage: "busybox:1.37"},
-		Digests:   defaultDigests(),
-		Display:   config.Display{TimeZone: "UTC"},
+		Playbooks:  config.Playbooks{Dir: "/etc/sccbot/playbooks"},
+		Grouping:   defaultGrouping(),
+		Evidence:   config.Evidence{MaxBinaryBytes: 256 << 20, LogLines: 1000, DebugImage: "busybox:1.37"},
+		Digests:    defaultDigests(),
+		Display:    config.Display{TimeZone: "UTC"},
+		Escalation: defaultEscalation(),
 		Responses: config.Responses{ExecTimeout: config.Duration(5 * time.Minute), Actions: map[string]*config.ResponseRule{
 			"isolate_pod": {Requesters: []string{"S0ONCALL1"}, Approvers: []string{"S0LEADS01", "U0CAROL01"},
 				Approval: config.ApprovalRequired, TwoPerson: true, Expiry: config.Duration(30 * time.Minute)},
@@ -327,6 +343,13 @@ func TestGoodFileIsNormalised(t *testing.T) {
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("Load(good.yaml) (-want +got):\n%s", diff)
 	}
+}
+
+func defaultEscalation() config.Escalation {
+	return config.Escalation{Every: config.Duration(30 * time.Second), Defaults: map[string]*config.Deadline{
+		"CRITICAL": {Remind: config.Duration(15 * time.Minute), Escalate: config.Duration(30 * time.Minute)},
+		"HIGH":     {Remind: config.Duration(time.Hour), Escalate: config.Duration(2 * time.Hour)},
+	}}
 }
 
 func defaultDigests() config.Digests {
@@ -453,11 +476,12 @@ func TestDefaults(t *testing.T) {
 		Log:   config.Log{Level: "info", Format: "json"},
 		Investigate: config.Investigate{RelatedWindow: config.Duration(24 * time.Hour),
 			LogsWindow: config.Duration(time.Hour), LogsLimit: 10, Timeout: config.Duration(time.Minute)},
-		Grouping:  defaultGrouping(),
-		Digests:   defaultDigests(),
-		Display:   config.Display{TimeZone: "UTC"},
-		Responses: config.Responses{ExecTimeout: config.Duration(5 * time.Minute)},
-		Evidence:  config.Evidence{MaxBinaryBytes: 256 << 20, LogLines: 1000, DebugImage: "busybox:1.37"},
+		Grouping:   defaultGrouping(),
+		Digests:    defaultDigests(),
+		Display:    config.Display{TimeZone: "UTC"},
+		Escalation: defaultEscalation(),
+		Responses:  config.Responses{ExecTimeout: config.Duration(5 * time.Minute)},
+		Evidence:   config.Evidence{MaxBinaryBytes: 256 << 20, LogLines: 1000, DebugImage: "busybox:1.37"},
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)

@@ -22,6 +22,7 @@ func validate(r *report, c *Config) {
 	validateResponses(r, &c.Responses)
 	validateEvidence(r, c)
 	validateDigests(r, &c.Digests)
+	validateEscalation(r, c)
 	checkTimeZone(r, "display.time_zone", &c.Display.TimeZone)
 }
 
