@@ -57,6 +57,7 @@ type Server struct {
 	dir     directory
 	store   store
 	faults  faults
+	early   earlyPosts
 	sock    socketState
 }
 
