@@ -287,3 +287,60 @@ func TestRandomSpreadIsSeeded(t *testing.T) {
 		t.Errorf("picks %v: want all three connections, not in turn", first)
 	}
 }
+
+// TestAckOnAnotherConnection acks an envelope on another connection of
+// the app than the one that carried it, as slack-go does with an ack
+// queued before a disconnect. By default it counts, marked Foreign; with
+// WithStrictAcks it does not, and the envelope is redelivered on the
+// other connection, where its ack counts.
+func TestAckOnAnotherConnection(t *testing.T) {
+	for _, strict := range []bool{false, true} {
+		t.Run(map[bool]string{false: "lenient", true: "strict"}[strict], func(t *testing.T) {
+			opts := []slackfake.Option{slackfake.WithPingInterval(0), slackfake.WithRedelivery(100*time.Millisecond, 1)}
+			if strict {
+				opts = append(opts, slackfake.WithStrictAcks())
+			}
+			f := newFake(t, opts...)
+			ctx := testCtx(t)
+			one, _ := dialRaw(t, ctx, f)
+			two, _ := dialRaw(t, ctx, f)
+			id, err := f.Send(ctx, "events_api", map[string]any{"type": "event_callback"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var env struct {
+				EnvelopeID   string `json:"envelope_id"`
+				RetryAttempt int    `json:"retry_attempt"`
+			}
+			if err := one.ReadJSON(&env); err != nil || env.EnvelopeID != id {
+				t.Fatalf("connection 1 read %+v, %v; want envelope %s", env, err, id)
+			}
+			if err := two.WriteJSON(map[string]string{"envelope_id": id}); err != nil {
+				t.Fatal(err)
+			}
+			ack, err := f.WaitAck(ctx, id)
+			if err != nil || !ack.Foreign || ack.Conn != 2 || f.Stats().ForeignAcks != 1 {
+				t.Fatalf("ack = %+v, %v; want a foreign ack on connection 2, counted", ack, err)
+			}
+			if !strict {
+				return
+			}
+			if err := two.ReadJSON(&env); err != nil || env.EnvelopeID != id || env.RetryAttempt != 1 {
+				t.Fatalf("connection 2 read %+v, %v; want envelope %s again, retry_attempt 1", env, err, id)
+			}
+			if err := two.WriteJSON(map[string]string{"envelope_id": id}); err != nil {
+				t.Fatal(err)
+			}
+			// The server reads a connection's frames in order: once it
+			// has seen this one close, it has recorded the ack before.
+			two.Close()
+			if err := f.WaitOpenConns(ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			acks := f.Acks()
+			if len(acks) != 2 || acks[1].Foreign || acks[1].Conn != 2 {
+				t.Errorf("acks = %+v; want the redelivery's ack on connection 2, not foreign", acks)
+			}
+		})
+	}
+}

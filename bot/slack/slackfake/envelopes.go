@@ -35,6 +35,9 @@ type Ack struct {
 	// time); zero for an envelope the server never sent.
 	Latency time.Duration
 	Conn    int // connection the ack arrived on
+	// Foreign says the ack arrived on another connection than the one that
+	// carried the envelope's latest attempt (see WithStrictAcks).
+	Foreign bool
 	At      time.Time
 }
 
@@ -245,9 +248,15 @@ func (s *Server) recordAck(c *wsConn, data []byte, at time.Time) {
 	ack := Ack{EnvelopeID: frame.EnvelopeID, Payload: cloneRaw(frame.Payload), Conn: c.id, At: s.now()}
 	if env := s.sock.pending[frame.EnvelopeID]; env != nil && !env.sent.IsZero() {
 		ack.Latency = at.Sub(env.sent)
+		ack.Foreign = env.Conn != c.id
 	}
 	s.sock.acks = append(s.sock.acks, ack)
-	s.sock.acked[ack.EnvelopeID] = true
+	if ack.Foreign {
+		s.sock.foreignAcks++
+	}
+	if !ack.Foreign || !s.cfg.strictAcks {
+		s.sock.acked[ack.EnvelopeID] = true
+	}
 	c.gotAcks = append(c.gotAcks, ack.EnvelopeID)
 }
 

@@ -26,6 +26,9 @@ type config struct {
 	// redeliverAfter is sent again, up to redeliveries times.
 	redeliverAfter time.Duration
 	redeliveries   int
+	// strictAcks ignores an ack read on another connection than the one
+	// that carried the envelope.
+	strictAcks bool
 }
 
 func defaultConfig() config {
@@ -130,3 +133,12 @@ func WithRedelivery(after time.Duration, retries int) Option {
 		c.redeliveries = retries
 	}
 }
+
+// WithStrictAcks makes an ack count only when it is read on the connection
+// that carried the envelope's latest attempt; one read on another
+// connection (slack-go writes an ack queued before a disconnect on its next
+// connection) is recorded with Foreign set but does not stop
+// WithRedelivery's retries. Slack's documentation does not say which way
+// Slack behaves; by default the fake accepts an ack on any connection of
+// the app, and this option lets a test show the bot copes with the other.
+func WithStrictAcks() Option { return func(c *config) { c.strictAcks = true } }

@@ -42,7 +42,10 @@ type socketState struct {
 	envelopes []Envelope           // written, in order
 	acks      []Ack
 	badFrames int
-	turn      int // round-robin position
+	// foreignAcks counts acks read on another connection than the one
+	// that carried the envelope's latest attempt.
+	foreignAcks int
+	turn        int // round-robin position
 }
 
 func newSocketState() socketState {
