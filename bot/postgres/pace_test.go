@@ -37,3 +37,20 @@ func BenchmarkPostgresPaceTake(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPostgresPaceTakeOneChannel races takers from the pool on one
+// key, as replicas posting to one busy channel do: they queue on its row.
+func BenchmarkPostgresPaceTakeOneChannel(b *testing.B) {
+	db := mustOpen(b, pgtest.Database(b))
+	defer db.Close()
+	ctx := b.Context()
+	now := time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := db.TakePace(ctx, "post/C1", time.Second, 3, now); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -103,7 +104,7 @@ func (s *sharedPace) result(ctx context.Context, op string, err error) bool {
 		s.mu.Unlock()
 		return true
 	}
-	if ctx.Err() != nil && context.Cause(ctx) != context.DeadlineExceeded {
+	if ctx.Err() != nil && !errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
 		return false
 	}
 	s.metrics.paceFallbacks.WithLabelValues(op).Inc()
