@@ -67,13 +67,15 @@ func pgReplicaOutbox(t *testing.T, url string, fake *slackfake.Server, interval 
 // TestPostgresReplicasSharePace runs two outboxes, each with its own pool
 // on one PostgreSQL database, posting to one channel of one fake Slack at
 // once. Each alone keeps a pace of one post per 100 ms; the fake allows
-// that pace with a burst of two, so two replicas pacing apart would soon
-// be refused. Together through the database they are never refused, and
-// a 429 given to one holds the other back until its Retry-After ends.
+// that pace with a burst of four (room for 300 ms of scheduling jitter on
+// a busy machine), so two replicas pacing apart, together twice that
+// pace, are refused within a second. Together through the database they
+// are never refused, and a 429 given to one holds the other back until its
+// Retry-After ends.
 func TestPostgresReplicasSharePace(t *testing.T) {
 	url := pgtest.Database(t)
 	const interval = 100 * time.Millisecond
-	fake := slackfake.New(slackfake.WithPostRate(interval, 2))
+	fake := slackfake.New(slackfake.WithPostRate(interval, 4))
 	t.Cleanup(fake.Close)
 	a := pgReplicaOutbox(t, url, fake, interval)
 	b := pgReplicaOutbox(t, url, fake, interval)
