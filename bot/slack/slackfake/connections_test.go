@@ -170,7 +170,7 @@ func TestThreeClientsShareTheEnvelopes(t *testing.T) {
 // retry takes each of them to a live client, which acks it, and nothing
 // is lost. What the dead client had acked is not sent again.
 func TestKilledClientsEnvelopesGoToTheOthers(t *testing.T) {
-	f := newFake(t, slackfake.WithRedelivery(time.Second, 3))
+	f := newFake(t, slackfake.WithRedelivery(2*time.Second, 3))
 	ctx := testCtx(t)
 	clients := startClients(t, ctx, f, 3)
 	victim := clients[2] // holds connection 3
