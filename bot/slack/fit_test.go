@@ -74,7 +74,7 @@ func TestBurstHoldsManyLongBriefs(t *testing.T) {
 // TestLaneTakesTurns: severe posts go first, but after one anything else
 // that waits goes next; owed cards wait for an idle lane.
 func TestLaneTakesTurns(t *testing.T) {
-	l := newLane("post/C1", newBucket(time.Second, 1, time.Now()))
+	l := newLane("post/C1", &pacer{key: "post/C1", interval: time.Second, burst: 1, local: newBucket(time.Second, 1, time.Now())})
 	now := time.Now()
 	push := func(key string, p bot.Priority) {
 		l.queue = append(l.queue, job{kind: jobPost, queued: now, msg: bot.Message{Key: key, Priority: p}})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/pace"
 )
 
 type jobKind int
@@ -50,8 +51,8 @@ type jobResult struct {
 // lane is one FIFO queue with its own pace. refs counts submitters that
 // hold it, so an idle lane is only retired when nobody is about to push.
 type lane struct {
-	key    string
-	bucket *bucket
+	key  string
+	pace *pacer
 
 	mu    sync.Mutex
 	queue []job
@@ -61,8 +62,8 @@ type lane struct {
 	lastSevere bool
 }
 
-func newLane(key string, b *bucket) *lane {
-	return &lane{key: key, bucket: b, wake: make(chan struct{}, 1)}
+func newLane(key string, p *pacer) *lane {
+	return &lane{key: key, pace: p, wake: make(chan struct{}, 1)}
 }
 
 // retain marks a submitter; it fails when the lane was retired.
@@ -213,46 +214,40 @@ func (l *lane) drain() []job {
 	return q
 }
 
-// bucket is a token bucket: one token per interval, at most burst saved,
-// and a pause that a 429 imposes.
+// bucket is this replica's own token bucket (see internal/pace): the
+// lane's pace when no store shares it, and the fallback when the store
+// cannot be reached.
 type bucket struct {
 	mu       sync.Mutex
 	interval time.Duration
 	burst    int
-	tokens   float64
-	last     time.Time
-	until    time.Time
+	state    pace.State
 }
 
 func newBucket(interval time.Duration, burst int, now time.Time) *bucket {
-	return &bucket{interval: interval, burst: burst, tokens: float64(burst), last: now}
+	return &bucket{interval: interval, burst: burst, state: pace.Fresh(burst, now)}
 }
 
 // wait takes a token and returns how long to wait before using it.
 func (b *bucket) wait(now time.Time) time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if now.Before(b.until) {
-		// Paused by a 429: the pause ends with one token available.
-		d := b.until.Sub(now)
-		b.last, b.tokens = b.until, 0
-		return d
-	}
-	b.tokens = min(float64(b.burst), b.tokens+float64(now.Sub(b.last))/float64(b.interval))
-	b.last = now
-	b.tokens--
-	if b.tokens >= 0 {
-		return 0
-	}
-	return time.Duration(-b.tokens * float64(b.interval))
+	var d time.Duration
+	b.state, d = b.state.Take(now, b.interval, b.burst)
+	return d
 }
 
-// pause stops the bucket until t and empties it.
+// pause stops the bucket until t: the next slot is at t at the earliest.
 func (b *bucket) pause(t time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if t.After(b.until) {
-		b.until = t
-	}
-	b.tokens = 0
+	b.state = b.state.Pause(t)
+}
+
+// pausedAt reports whether now falls in a pause.
+func (b *bucket) pausedAt(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, paused := b.state.PausedAt(now)
+	return paused
 }

@@ -9,6 +9,9 @@ type Metrics struct {
 	rateLimited *prometheus.CounterVec
 	outboxDepth prometheus.Gauge
 	bursts      prometheus.Counter
+	// paceFallbacks counts store calls that failed, so the lane paced on
+	// its own bucket.
+	paceFallbacks *prometheus.CounterVec
 
 	reconnects  prometheus.Counter
 	connected   prometheus.Gauge
@@ -40,6 +43,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		bursts: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sccbot_outbox_bursts_total", Help: "Burst messages naming severe findings that came faster than a channel's pace.",
 		}),
+		paceFallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sccbot_pace_store_errors_total", Help: "Calls to the shared pace store that failed, by operation (take, pause, until); the outbox paced on this replica's own bucket instead.",
+		}, []string{"op"}),
 		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sccbot_socket_reconnects_total", Help: "Socket-mode reconnections after the first connection.",
 		}),
@@ -71,7 +77,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.retries, m.rateLimited, m.outboxDepth, m.bursts, m.reconnects, m.connected,
+		reg.MustRegister(m.requests, m.retries, m.rateLimited, m.outboxDepth, m.bursts, m.paceFallbacks, m.reconnects, m.connected,
 			m.envelopes, m.ackSeconds, m.handled, m.queueDepth, m.dropped, m.refused, m.badMessages)
 	}
 	return m

@@ -53,6 +53,9 @@ type Outbox struct {
 	ids  map[string]string
 	wg   sync.WaitGroup
 	done chan struct{}
+	// shared is the pace store's link, nil when the pace is this
+	// replica's alone.
+	shared *sharedPace
 }
 
 // OutboxOptions tune an Outbox. Zero values take Slack's documented pace.
@@ -81,6 +84,9 @@ type OutboxOptions struct {
 	Metrics  *Metrics
 	// Clock is for tests; nil means real time.
 	Clock Clock
+	// Pace shares the lanes' token buckets and 429 pauses between
+	// replicas. Nil keeps them in memory, which is right for one replica.
+	Pace PaceStore
 }
 
 // Clock is time for the outbox: now and a sleep that ends early with ctx.
@@ -102,9 +108,13 @@ var errClosed = bot.Errorf(bot.EUnavailable, "sccbot is shutting down")
 // messages to flow.
 func NewOutbox(api WebAPI, opts OutboxOptions) *Outbox {
 	opts = outboxDefaults(opts)
-	return &Outbox{api: api, opts: opts, log: opts.Logger, metrics: opts.Metrics,
+	o := &Outbox{api: api, opts: opts, log: opts.Logger, metrics: opts.Metrics,
 		lanes: map[string]*lane{}, ids: map[string]string{}, done: make(chan struct{}),
 		files: newBucket(opts.FileInterval, opts.FileBurst, opts.Clock.Now())}
+	if opts.Pace != nil {
+		o.shared = &sharedPace{store: opts.Pace, log: opts.Logger, metrics: opts.Metrics}
+	}
+	return o
 }
 
 func outboxDefaults(o OutboxOptions) OutboxOptions {
@@ -203,7 +213,8 @@ func (o *Outbox) lane(key string, kind jobKind) (*lane, error) {
 	if kind == jobUpdate {
 		interval, burst = o.opts.UpdateInterval, o.opts.UpdateBurst
 	}
-	l := newLane(key, newBucket(interval, burst, o.opts.Clock.Now()))
+	l := newLane(key, &pacer{key: key, interval: interval, burst: burst,
+		local: newBucket(interval, burst, o.opts.Clock.Now()), shared: o.shared})
 	l.retain()
 	o.lanes[key] = l
 	o.wg.Add(1)
@@ -224,7 +235,7 @@ func (o *Outbox) serve(l *lane) {
 		}
 		// Wait for the lane's slot before choosing what to send: what came
 		// meanwhile may be more urgent, and a burst then names more.
-		if err := o.opts.Clock.Sleep(ctx, l.bucket.wait(o.opts.Clock.Now())); err != nil {
+		if err := o.awaitSlot(ctx, l); err != nil {
 			o.failQueued(l)
 			return
 		}
@@ -249,6 +260,21 @@ func (o *Outbox) serve(l *lane) {
 		}
 		ref, err := o.deliver(l, j)
 		j.result <- jobResult{ref: ref, err: err}
+	}
+}
+
+// awaitSlot takes a token of the lane's pace and waits for its slot. A
+// slot reserved before another replica was given a 429 is not used: the
+// lane takes again, behind the pause.
+func (o *Outbox) awaitSlot(ctx context.Context, l *lane) error {
+	for {
+		wait := l.pace.take(ctx, o.opts.Clock.Now())
+		if err := o.opts.Clock.Sleep(ctx, wait); err != nil {
+			return err
+		}
+		if wait == 0 || !l.pace.pausedAt(ctx, o.opts.Clock.Now()) {
+			return nil
+		}
 	}
 }
 
@@ -287,7 +313,7 @@ func (o *Outbox) deliver(l *lane, j job) (bot.MessageRef, error) {
 	var firstTry time.Time
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 || !j.prepaid {
-			if err := o.opts.Clock.Sleep(ctx, l.bucket.wait(o.opts.Clock.Now())); err != nil {
+			if err := o.awaitSlot(ctx, l); err != nil {
 				return bot.MessageRef{}, o.abandoned(err)
 			}
 		}
@@ -373,7 +399,7 @@ func (o *Outbox) afterFailure(ctx context.Context, l *lane, j job, err error, at
 		o.metrics.requests.WithLabelValues(method, "rate_limited").Inc()
 		o.metrics.rateLimited.WithLabelValues(method).Inc()
 		wait := retryAfter(err)
-		l.bucket.pause(o.opts.Clock.Now().Add(wait))
+		l.pace.pause(ctx, o.opts.Clock.Now().Add(wait))
 		o.log.Warn("slack rate limit; lane paused", "method", method, "lane", l.key, "retry_after", wait.String())
 		return next{}
 	case failAmbiguous:

@@ -57,15 +57,7 @@ func newOutboxHarness(t *testing.T, opts ...slackfake.Option) *outboxHarness {
 	clock := newFakeClock()
 	fake := slackfake.New(append([]slackfake.Option{slackfake.WithClock(clock.Now)}, opts...)...)
 	t.Cleanup(fake.Close)
-	api := goslack.New(fake.BotToken(), goslack.OptionAPIURL(fake.URL()))
-	o := NewOutbox(api, OutboxOptions{Clock: clock, RequestTimeout: 5 * time.Second})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- o.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	o := startOutbox(t, fake, OutboxOptions{Clock: clock})
 	return &outboxHarness{fake: fake, clock: clock, outbox: o, start: clock.Now()}
 }
 

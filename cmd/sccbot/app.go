@@ -88,7 +88,7 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 	}
 	api := slackClient(e)
 	slackMetrics := slackbot.NewMetrics(reg)
-	a.outbox = slackbot.NewOutbox(api, outboxOptions(cfg, log, slackMetrics))
+	a.outbox = slackbot.NewOutbox(api, outboxOptions(cfg, a.store, log, slackMetrics))
 	a.cards = handlers.NewCards(a.store, a.outbox, deps.attack, nil)
 	a.cards.SetLogger(log.With("component", "cards"))
 	a.cards.SetGroups(a.store)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sccbot/sccbot/bot"
 	"github.com/sccbot/sccbot/bot/postgres"
+	slackbot "github.com/sccbot/sccbot/bot/slack"
 	"github.com/sccbot/sccbot/bot/sqlite"
 	"github.com/sccbot/sccbot/config"
 )
@@ -120,6 +121,16 @@ func openStore(ctx context.Context, s config.Store, e env) (store, error) {
 		return nil, fmt.Errorf("open store %s: %w", s.Path, err)
 	}
 	return db, nil
+}
+
+// sharedPace is the store the replicas share Slack's pace through: the
+// PostgreSQL store, which several replicas use. On SQLite (one replica)
+// the outbox keeps its buckets in memory; nil says so.
+func sharedPace(st store) slackbot.PaceStore {
+	if db, ok := st.(*postgres.DB); ok {
+		return db
+	}
+	return nil
 }
 
 // openPostgres opens the PostgreSQL store: the URL in the environment, or

@@ -169,8 +169,9 @@ func slackClient(e env) *goslack.Client {
 	return goslack.New(e.slackBotToken, opts...)
 }
 
-func outboxOptions(cfg *config.Config, log *slog.Logger, m *slackbot.Metrics) slackbot.OutboxOptions {
+func outboxOptions(cfg *config.Config, st store, log *slog.Logger, m *slackbot.Metrics) slackbot.OutboxOptions {
 	return slackbot.OutboxOptions{
+		Pace:           sharedPace(st),
 		PostInterval:   time.Duration(cfg.Slack.PostInterval),
 		PostBurst:      cfg.Slack.PostBurst,
 		RequestTimeout: time.Duration(cfg.Slack.RequestTimeout),

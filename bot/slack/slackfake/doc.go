@@ -29,6 +29,13 @@
 // files.completeUploadExternal shares the file once in a channel or thread,
 // and files.info describes it.
 //
+// Socket Mode is served as Slack serves one app: up to ten connections at
+// once (the eleventh is told too_many_websockets), each envelope written to
+// one of them (in turn, or at random from a seed), an ack accepted on any
+// of them, and, with WithRedelivery, an envelope left unacked sent again on
+// another connection with retry_attempt one higher. Several replicas of a
+// bot can therefore share one fake; DropConn kills one replica's socket.
+//
 // Everything the bot did is recorded (calls, messages with their edits and
 // thread replies, ephemerals, response_url posts, shared files, views,
 // envelopes and acks)

@@ -121,17 +121,7 @@ func TestPostRate(t *testing.T) {
 	f := newFake(t, slackfake.WithClock(clock.Now), slackfake.WithPostRate(time.Second, 2))
 	api := newClient(t, f)
 	ctx := testCtx(t)
-	post := func(ch string) string {
-		_, _, err := api.PostMessageContext(ctx, ch, slack.MsgOptionText("x", false))
-		var rl *slack.RateLimitedError
-		switch {
-		case err == nil:
-			return "ok"
-		case errors.As(err, &rl):
-			return "429 " + rl.RetryAfter.String()
-		}
-		return err.Error()
-	}
+	post := poster(ctx, api)
 	var got []string
 	got = append(got, post("C1"), post("C1"), post("C1"), post("C2"))
 	clock.Advance(500 * time.Millisecond)
@@ -144,6 +134,22 @@ func TestPostRate(t *testing.T) {
 	}
 	if msgs := f.Messages("C1"); len(msgs) != 3 || msgs[0].TS != "1700000000.000000" {
 		t.Errorf("C1 messages = %d, first ts %q; want 3 with clock-derived ts", len(msgs), msgs[0].TS)
+	}
+}
+
+// poster posts "x" to a channel and says how Slack answered: "ok", "429"
+// with the Retry-After, or the error.
+func poster(ctx context.Context, api *slack.Client) func(ch string) string {
+	return func(ch string) string {
+		_, _, err := api.PostMessageContext(ctx, ch, slack.MsgOptionText("x", false))
+		var rl *slack.RateLimitedError
+		switch {
+		case err == nil:
+			return "ok"
+		case errors.As(err, &rl):
+			return "429 " + rl.RetryAfter.String()
+		}
+		return err.Error()
 	}
 }
 

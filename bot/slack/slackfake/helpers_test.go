@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,6 +67,10 @@ type socketClient struct {
 	wg     sync.WaitGroup
 	runErr error
 
+	// mute stops the acks (the events are still recorded): a replica
+	// that hangs, or dies with envelopes in hand.
+	mute atomic.Bool
+
 	mu      sync.Mutex
 	events  []socketmode.Event
 	changed chan struct{}
@@ -103,7 +108,7 @@ func (sc *socketClient) loop(ctx context.Context, ackPayload func(socketmode.Eve
 		case <-ctx.Done():
 			return
 		case evt := <-sc.sm.Events:
-			if evt.Request != nil && evt.Request.EnvelopeID != "" {
+			if evt.Request != nil && evt.Request.EnvelopeID != "" && !sc.mute.Load() {
 				var payload any
 				if ackPayload != nil {
 					payload = ackPayload(evt)

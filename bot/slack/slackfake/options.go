@@ -18,6 +18,17 @@ type config struct {
 	postBurst        int
 	triggerTTL       time.Duration
 	responseURLLimit int
+	// randomSpread picks connections at random from seed; otherwise they
+	// take turns.
+	randomSpread bool
+	seed         uint64
+	// redeliverAfter and redeliveries: an envelope not acked within
+	// redeliverAfter is sent again, up to redeliveries times.
+	redeliverAfter time.Duration
+	redeliveries   int
+	// strictAcks ignores an ack read on another connection than the one
+	// that carried the envelope.
+	strictAcks bool
 }
 
 func defaultConfig() config {
@@ -95,3 +106,39 @@ func WithTriggerTTL(d time.Duration) Option { return func(c *config) { c.trigger
 // (default 5, as in Slack); later posts get {"ok":false,"error":"used_url"}.
 // Zero or less removes the limit.
 func WithResponseURLLimit(n int) Option { return func(c *config) { c.responseURLLimit = n } }
+
+// WithRandomSpread sends each envelope to one open Socket Mode connection
+// picked at random, from a source seeded with seed so that a test can
+// replay it, as Slack picks "1 random connection". Without it envelopes go
+// to the open connections in turn (round robin). With one connection
+// either way is the same.
+func WithRandomSpread(seed uint64) Option {
+	return func(c *config) {
+		c.randomSpread = true
+		c.seed = seed
+	}
+}
+
+// WithRedelivery makes the server send an envelope again when no ack for
+// it arrived within after of writing it: the same envelope id, retry_attempt
+// one higher and retry_reason "timeout", on another open connection when
+// there is one, at most retries times. Slack does this for Events API
+// envelopes (3 s, up to 3 retries); the fake does it for every type, so
+// that tests can show a redelivered click is handled once. An ack on any
+// connection of the app counts. Off by default: tests that leave
+// envelopes unacked on purpose see no retries they did not ask for.
+func WithRedelivery(after time.Duration, retries int) Option {
+	return func(c *config) {
+		c.redeliverAfter = after
+		c.redeliveries = retries
+	}
+}
+
+// WithStrictAcks makes an ack count only when it is read on the connection
+// that carried the envelope's latest attempt; one read on another
+// connection (slack-go writes an ack queued before a disconnect on its next
+// connection) is recorded with Foreign set but does not stop
+// WithRedelivery's retries. Slack's documentation does not say which way
+// Slack behaves; by default the fake accepts an ack on any connection of
+// the app, and this option lets a test show the bot copes with the other.
+func WithStrictAcks() Option { return func(c *config) { c.strictAcks = true } }

@@ -103,8 +103,9 @@ type Stats struct {
 	Errors      map[string]int
 	// Socket Mode: successful WebSocket upgrades, PING frames sent, PONG
 	// frames received, envelopes written, acks received, client frames that
-	// were not valid acks.
-	Dials, Pings, Pongs, Envelopes, Acks, BadFrames int
+	// were not valid acks, connections refused over the app's limit of 10,
+	// acks read on another connection than their envelope's (Ack.Foreign).
+	Dials, Pings, Pongs, Envelopes, Acks, BadFrames, Refused, ForeignAcks int
 }
 
 // Stats returns counters for calls and the socket.
@@ -130,6 +131,7 @@ func (s *Server) Stats() Stats {
 	}
 	st.Dials, st.Pings, st.Pongs = s.sock.dials, s.sock.pings, s.sock.pongs
 	st.Envelopes, st.Acks, st.BadFrames = len(s.sock.envelopes), len(s.sock.acks), s.sock.badFrames
+	st.Refused, st.ForeignAcks = s.sock.refused, s.sock.foreignAcks
 	return st
 }
 

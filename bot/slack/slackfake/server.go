@@ -3,6 +3,7 @@ package slackfake
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -58,7 +59,15 @@ type Server struct {
 	store   store
 	files   fileStore
 	faults  faults
+	early   earlyPosts
 	sock    socketState
+	spread  spread
+}
+
+// spread is how envelopes are shared among connections: in turn, or at
+// random from a seeded source (WithRandomSpread). Guarded by mu.
+type spread struct {
+	rand *rand.Rand
 }
 
 // New starts a fake Slack on a random port of 127.0.0.1.
@@ -76,6 +85,9 @@ func New(opts ...Option) *Server {
 		files:   newFileStore(),
 		faults:  newFaults(),
 		sock:    newSocketState(),
+	}
+	if cfg.randomSpread {
+		s.spread.rand = rand.New(rand.NewPCG(cfg.seed, cfg.seed^0x5ccb07))
 	}
 	// The real client sends Origin https://api.slack.com, which gorilla's
 	// default same-origin check rejects.

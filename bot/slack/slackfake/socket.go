@@ -23,23 +23,33 @@ const (
 	writeWait = 10 * time.Second
 	// outQueue is how many frames may wait for a connection's writer.
 	outQueue = 256
+	// maxConns is how many Socket Mode connections Slack lets one app hold
+	// at once; one more is told "too_many_websockets" and closed.
+	maxConns = 10
 )
 
 // socketState is the Socket Mode side of the Server, guarded by its mu.
 type socketState struct {
 	conns     []*wsConn       // live connections, oldest first
+	all       []*wsConn       // every connection accepted, by id - 1
 	tickets   map[string]bool // issued by apps.connections.open; true once used
 	dials     int
+	refused   int // connections over maxConns
 	pings     int
 	pongs     int
 	pending   map[string]*envelope // by envelope id: the latest attempt
+	acked     map[string]bool      // envelope ids acked at least once
 	envelopes []Envelope           // written, in order
 	acks      []Ack
 	badFrames int
+	// foreignAcks counts acks read on another connection than the one
+	// that carried the envelope's latest attempt.
+	foreignAcks int
+	turn        int // round-robin position
 }
 
 func newSocketState() socketState {
-	return socketState{tickets: map[string]bool{}, pending: map[string]*envelope{}}
+	return socketState{tickets: map[string]bool{}, pending: map[string]*envelope{}, acked: map[string]bool{}}
 }
 
 func (st *socketState) liveConns() []*wsConn { return slices.Clone(st.conns) }
@@ -56,6 +66,37 @@ func (st *socketState) current() *wsConn {
 	return nil
 }
 
+// open returns the connections envelopes may go to: live and not being
+// retired, oldest first.
+func (st *socketState) open() []*wsConn {
+	var out []*wsConn
+	for _, c := range st.conns {
+		if !c.retired {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// pick chooses the connection for an envelope among the open ones, as
+// the Server's spread says, avoiding the one that carried the previous
+// attempt (avoid, 0 for none) when there is another. Nil if none is open.
+func (st *socketState) pick(sp spread, avoid int) *wsConn {
+	open := st.open()
+	if len(open) > 1 && avoid != 0 {
+		open = slices.DeleteFunc(open, func(c *wsConn) bool { return c.id == avoid })
+	}
+	if len(open) == 0 {
+		return nil
+	}
+	if sp.rand != nil {
+		return open[sp.rand.IntN(len(open))]
+	}
+	c := open[st.turn%len(open)]
+	st.turn++
+	return c
+}
+
 // wsConn is one client connection. Its writer goroutine is the only one that
 // writes data frames; pings use WriteControl, which gorilla allows
 // concurrently with the writer.
@@ -66,7 +107,11 @@ type wsConn struct {
 	quit       chan struct{} // closed by stop
 	writerDone chan struct{} // closed when the writer has returned
 	once       sync.Once
-	retired    bool // guarded by Server.mu: no new envelopes go here
+	// Guarded by Server.mu:
+	retired bool     // no new envelopes go here
+	closed  bool     // unregistered
+	carried []string // envelope ids written here, one per attempt
+	gotAcks []string // envelope ids acked here
 }
 
 type frame struct {
@@ -126,7 +171,10 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // Upgrade has answered the client
 	}
-	c := s.register(ws)
+	c, full := s.register(ws)
+	if full {
+		refuse(ws)
+	}
 	if c == nil {
 		_ = ws.Close()
 		return
@@ -134,26 +182,44 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 	s.readLoop(c)
 }
 
-// register makes the connection current, starts its writer and pinger and
-// queues hello as its first frame.
-func (s *Server) register(ws *websocket.Conn) *wsConn {
+// refuse tells a connection over the app's limit why it is closed, as
+// Slack does.
+func refuse(ws *websocket.Conn) {
+	data, _ := json.Marshal(map[string]any{
+		"type": "disconnect", "reason": "too_many_websockets", "debug_info": map[string]any{"host": "applink-fake"},
+	})
+	_ = ws.SetWriteDeadline(time.Now().Add(writeWait))
+	_ = ws.WriteMessage(websocket.TextMessage, data)
+}
+
+// register adds the connection to the open ones, starts its writer and
+// pinger and queues hello as its first frame. full says the app already
+// holds maxConns connections (those being retired count until they close,
+// as a crashed replica's do at Slack): the connection is refused.
+func (s *Server) register(ws *websocket.Conn) (c *wsConn, full bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil
+		return nil, false
+	}
+	if len(s.sock.conns) >= maxConns {
+		s.sock.refused++
+		s.bump()
+		return nil, true
 	}
 	s.sock.dials++
-	c := &wsConn{
+	c = &wsConn{
 		id: s.sock.dials, ws: ws, out: make(chan frame, outQueue),
 		quit: make(chan struct{}), writerDone: make(chan struct{}),
 	}
 	s.sock.conns = append(s.sock.conns, c)
+	s.sock.all = append(s.sock.all, c)
 	c.out <- frame{data: helloFrame(len(s.sock.conns))}
 	s.wg.Add(2)
 	go s.writeLoop(c)
 	go s.pingLoop(c)
 	s.bump()
-	return c
+	return c, false
 }
 
 func helloFrame(conns int) []byte {
@@ -173,6 +239,7 @@ func (s *Server) unregister(c *wsConn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sock.conns = slices.DeleteFunc(s.sock.conns, func(x *wsConn) bool { return x == c })
+	c.closed = true
 	s.bump()
 }
 
