@@ -17,6 +17,7 @@ import (
 	"github.com/sccbot/sccbot/config"
 	"github.com/sccbot/sccbot/handlers"
 	"github.com/sccbot/sccbot/handlers/digest"
+	"github.com/sccbot/sccbot/handlers/escalate"
 	"github.com/sccbot/sccbot/handlers/intake"
 	"github.com/sccbot/sccbot/handlers/investigate"
 	"github.com/sccbot/sccbot/handlers/respond"
@@ -52,6 +53,7 @@ type app struct {
 	runner   *playbooks.Runner
 	flow     *respond.Flow
 	digest   *digest.Digests
+	deadline *escalate.Escalator
 	sources  []source
 	ops      *ops.Server
 	closers  []func() error
@@ -115,9 +117,10 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 	// These buttons open a dialog first thing: they are served ahead of
 	// slow work so that the click's trigger is used within its 3 seconds.
 	mux.MarkDialogs(handlers.ActionContain, handlers.ActionMute, handlers.ActionSilence)
-	if a.digest, err = a.digests(cfg, log); err != nil {
+	if a.digest, err = a.digests(cfg, log, reg); err != nil {
 		return nil, err
 	}
+	a.deadline = a.escalator(cfg, log, reg)
 	a.commands(cfg, deps, inv, flow, mux, log)
 	a.bot = slackbot.NewBot(api, mux, botOptions(cfg, log, slackMetrics, mux))
 	a.addSources(cfg, deps, log, reg)
@@ -180,6 +183,7 @@ func (a *app) Run(ctx context.Context) error {
 	g.Go(func() error { return a.silences.Run(outboxCtx) })
 	g.Go(func() error { return a.runner.Run(outboxCtx) })
 	g.Go(func() error { return a.digest.Run(outboxCtx) })
+	g.Go(func() error { return a.deadline.Run(outboxCtx) })
 	// The responses stop once nothing can ask for one, and before the
 	// outbox: their last outcomes still edit the requests' messages.
 	respondCtx, stopRespond := context.WithCancel(context.WithoutCancel(ctx))

@@ -227,6 +227,9 @@ func TestDemoCommand(t *testing.T) {
 		"storage     gs://sccbot-demo-evidence/evidence/7c2b9d4e1f3a4b6c8d0e2f4a6b8c0d1e/", "/binary (1076928 bytes)",
 		"✅ Page the project owner: 1 owner paged", "pagerduty   triggered incident",
 		"*3 findings match*", "# SCC digest: last 24 hours", "🛡️ Contained *1*",
+		"⏰ @S0ONCALL nobody has acknowledged this *Critical* finding for 16 min",
+		"⏫ Escalated: nobody acknowledged this *Critical* finding in 31 min", "⏱ Unacknowledged for 31 min",
+		"[file: sccbot-digest-", "Acknowledgement deadlines breached: 1*",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q\n%s", want, out)

@@ -51,6 +51,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 type demo struct {
+	clock  demoClock
 	fakes  *fakes
 	app    *app
 	reg    *prometheus.Registry
@@ -78,7 +79,7 @@ func newDemo(ctx context.Context, verbose bool, stderr io.Writer) (*demo, error)
 		log = newLogger(stderr, "debug", "text")
 	}
 	d.addPeople()
-	if d.app, err = newApp(ctx, cfg, d.fakes.env(), log, d.reg); err != nil {
+	if d.app, err = newApp(ctx, cfg, d.fakes.env(), log, d.reg, withClock(d.clock.Now)); err != nil {
 		d.close()
 		return nil, err
 	}
@@ -105,6 +106,9 @@ func (d *demo) play(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	if err := d.respond(ctx); err != nil {
+		return err
+	}
+	if err := d.deadlines(ctx); err != nil {
 		return err
 	}
 	d.printTranscript(stdout, findings)
@@ -186,6 +190,9 @@ func (d *demo) printTranscript(w io.Writer, findings []demoFinding) {
 	fmt.Fprintln(w, "bob approved both. On the urgent Cloud Run")
 	fmt.Fprintln(w, "card alice paged the project's owners. Then alice typed /finding list since=24h and")
 	fmt.Fprintln(w, "/finding digest in #secops: the answers, shown to her alone, are at the end of #secops.")
+	fmt.Fprintln(w, "Nobody acknowledged the urgent CRITICAL card: the demo's clock skipped 16 minutes (the")
+	fmt.Fprintln(w, "escalator reminded the on-call group in its thread) and 15 more (it escalated and paged the")
+	fmt.Fprintln(w, "owner); the card shows its clock. Last, the weekday digest was posted in #secops with its chart.")
 	for _, ch := range []string{"#secops-gke", "#secops-urgent", "#secops"} {
 		fmt.Fprintln(w)
 		fmt.Fprint(w, d.fakes.slack.Transcript(d.fakes.slack.ChannelID(ch)))

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sccbot/sccbot/bot/scc"
 	"github.com/sccbot/sccbot/config"
 	"github.com/sccbot/sccbot/handlers"
@@ -14,15 +15,17 @@ import (
 )
 
 // digests builds the scheduled digests from the configuration.
-func (a *app) digests(cfg *config.Config, log *slog.Logger) (*digest.Digests, error) {
+func (a *app) digests(cfg *config.Config, log *slog.Logger, reg prometheus.Registerer) (*digest.Digests, error) {
 	var scheds []digest.Schedule
 	for _, s := range cfg.Digests.Schedules {
 		scheds = append(scheds, digest.Schedule{Name: s.Name, Channel: s.Channel, Spec: s.Schedule(),
 			Location: s.Location(), Period: time.Duration(s.Period)})
 	}
 	d, err := digest.NewDigests(a.store, a.store, a.outbox, scheds, digest.Options{
-		Grace:  time.Duration(cfg.Digests.Grace),
-		Limits: digest.Limits{Top: cfg.Digests.Top, Unacknowledged: cfg.Digests.Unacknowledged},
+		Grace:   time.Duration(cfg.Digests.Grace),
+		Limits:  digest.Limits{Top: cfg.Digests.Top, Unacknowledged: cfg.Digests.Unacknowledged},
+		Sources: digest.Sources{AckTimes: a.store, Verdicts: a.store, Deadlines: a.store},
+		Chart:   digestChart{}, Uploader: digestUploader{a.outbox}, Metrics: digest.NewMetrics(reg),
 		Logger: log.With("component", "digests")})
 	if err != nil {
 		return nil, fmt.Errorf("digests: %w", err)

@@ -108,6 +108,9 @@ type Escalator struct {
 	phases   map[string]phase     // clocks drawn at the last tick
 	redrawAt map[string]time.Time
 
+	// tickMu makes Ticks take turns: Run's and one asked for by hand (the
+	// demo, an operator's test) may come at the same moment.
+	tickMu sync.Mutex
 	// Stages in doubt, kept by Tick only: when each was last tried, so a
 	// failing one is retried every ResumeAfter, not every tick; and the
 	// escalations whose page went out while their reply did not, so a
@@ -160,9 +163,11 @@ func (e *Escalator) Run(ctx context.Context) error {
 
 // Tick acts on every stage that is due: it sends what is due and not
 // claimed, finishes what a crash or a failure left half done, and redraws
-// the cards whose clock changed. Calls to Tick must not overlap (Run
-// makes them in turn); other escalators may run at the same time.
+// the cards whose clock changed. Calls take turns; other escalators may
+// run at the same time (the store's claims keep them from doubling).
 func (e *Escalator) Tick(ctx context.Context) {
+	e.tickMu.Lock()
+	defer e.tickMu.Unlock()
 	now := e.opts.Now()
 	pending, err := e.store.PendingAcks(ctx, now.Add(-e.opts.Horizon))
 	if err != nil {

@@ -73,7 +73,7 @@ func NewPresenter(opts PresenterOptions) *Presenter {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	p := &Presenter{store: opts.Store, chat: opts.Chat, runner: opts.Runner, feed: opts.Feed, rule: opts.Rule,
-		cards: opts.Cards, log: opts.Logger, flushed: 10 * time.Second,
+		cards: opts.Cards, log: opts.Logger, flushed: 30 * time.Second,
 		wake: make(chan struct{}, 1), shown: map[string]shownRequest{}}
 	p.cards.AddNotes(p.notes)
 	return p
@@ -105,7 +105,11 @@ func (p *Presenter) Run(ctx context.Context) error {
 		case <-p.wake:
 		case <-p.feed.Ready():
 		}
-		p.flush(ctx)
+		// A flush under way finishes even if shutdown begins: what it
+		// took from the feed is shown, not dropped half way.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.flushed)
+		p.flush(fctx)
+		cancel()
 	}
 }
 
@@ -149,6 +153,8 @@ func (p *Presenter) show(ctx context.Context, req bot.ActionRequest, in *intro) 
 	} else if req.State != s.state {
 		if err := p.chat.Update(ctx, s.msg, p.message(req, f, nil)); err != nil {
 			p.log.Warn("request message not updated", "request", req.ID, "err", err)
+			p.shown[req.ID] = s
+			return
 		}
 	}
 	if !s.msg.Empty() {

@@ -165,3 +165,23 @@ func (s *Server) WaitReply(ctx context.Context, channel, ts string, match func(i
 	}
 	return m, nil
 }
+
+// WaitMessage waits until the message ts, as it stands now (edits
+// included), satisfies match, and returns it. match runs with the fake
+// locked, so it must only look at the message.
+func (s *Server) WaitMessage(ctx context.Context, channel, ts string, match func(Message) bool) (Message, error) {
+	var found Message
+	done := func() bool {
+		m := s.store.find(s.dir.lookup(channel), ts)
+		if m == nil {
+			return false
+		}
+		found = m.clone()
+		return match(found)
+	}
+	m, err := await(ctx, s, done, func() Message { return found })
+	if err != nil {
+		return m, fmt.Errorf("slackfake: waiting for message %s in %s to match: %w", ts, channel, err)
+	}
+	return m, nil
+}
