@@ -38,19 +38,34 @@ type Cards struct {
 	locks   KeyedMutex
 	log     *slog.Logger
 
-	Mu     sync.Mutex
-	Dirty  []string        // cards to refresh, oldest first
+	mu     sync.Mutex
+	dirty  []string        // cards to refresh, oldest first
 	queued map[string]bool // names in dirty
 	wake   chan struct{}
 }
 
-// NewCards returns Cards. attack may be nil (technique names are omitted).
-func NewCards(store CardStore, chat Updater, attack AttackCatalog, tracker *Tracker) *Cards {
-	if tracker == nil {
-		tracker = NewTracker()
+// CardsOptions are the optional collaborators of Cards.
+type CardsOptions struct {
+	// Attack names techniques on cards; nil leaves their names out.
+	Attack AttackCatalog
+	// Tracker is the work in progress cards show; nil starts an empty one.
+	Tracker *Tracker
+	// Groups makes the cards of group representatives show their group.
+	Groups GroupReader
+	// Logger is where refresh failures are logged.
+	Logger *slog.Logger
+}
+
+// NewCards returns Cards writing through chat.
+func NewCards(store CardStore, chat Updater, opts CardsOptions) *Cards {
+	if opts.Tracker == nil {
+		opts.Tracker = NewTracker()
 	}
-	return &Cards{store: store, chat: chat, attack: attack, tracker: tracker,
-		log: slog.New(slog.DiscardHandler), queued: map[string]bool{}, wake: make(chan struct{}, 1)}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Cards{store: store, chat: chat, attack: opts.Attack, tracker: opts.Tracker, groups: opts.Groups,
+		log: opts.Logger, queued: map[string]bool{}, wake: make(chan struct{}, 1)}
 }
 
 // GroupReader finds the group a finding belongs to.
@@ -58,11 +73,12 @@ type GroupReader interface {
 	GroupOf(ctx context.Context, findingName string) (bot.Group, bool, error)
 }
 
-// SetGroups makes cards of group representatives show their group.
-func (c *Cards) SetGroups(g GroupReader) { c.groups = g }
-
-// SetLogger sets where refresh failures are logged.
-func (c *Cards) SetLogger(l *slog.Logger) { c.log = l }
+// Pending is how many cards wait for a refresh.
+func (c *Cards) Pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.dirty)
+}
 
 // Touch asks for the card of the named finding to be refreshed soon. It
 // never blocks: card updates are cosmetic, Slack allows about 50 a minute,
@@ -70,12 +86,12 @@ func (c *Cards) SetLogger(l *slog.Logger) { c.log = l }
 // that is already waiting merges into that refresh, which will show the
 // state at the time it runs.
 func (c *Cards) Touch(findingName string) {
-	c.Mu.Lock()
+	c.mu.Lock()
 	if !c.queued[findingName] {
 		c.queued[findingName] = true
-		c.Dirty = append(c.Dirty, findingName)
+		c.dirty = append(c.dirty, findingName)
 	}
-	c.Mu.Unlock()
+	c.mu.Unlock()
 	select {
 	case c.wake <- struct{}{}:
 	default:
@@ -101,13 +117,13 @@ func (c *Cards) Run(ctx context.Context) error {
 }
 
 func (c *Cards) next() (string, bool) {
-	c.Mu.Lock()
-	defer c.Mu.Unlock()
-	if len(c.Dirty) == 0 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.dirty) == 0 {
 		return "", false
 	}
-	name := c.Dirty[0]
-	c.Dirty = c.Dirty[1:]
+	name := c.dirty[0]
+	c.dirty = c.dirty[1:]
 	delete(c.queued, name)
 	return name, true
 }

@@ -296,7 +296,7 @@ func TestRequireEvidence(t *testing.T) {
 	store, now := newMemStore(), evidenceTime
 	ev := newEvidence(store, &fakeCollector{binary: bin}, &now)
 	runner := func(rules map[string]Rule) *Runner {
-		return NewRunner(h.store, NewPolicy(rules, h.groups), []bot.Responder{h.resp, ev}, nil,
+		return NewRunner(h.store, NewPolicy(rules, h.groups), []bot.Responder{h.resp, ev},
 			RunnerOptions{Now: h.clock.Now})
 	}
 	r := runner(map[string]Rule{bot.ActionIsolatePod: {RequireEvidence: true}, bot.ActionCollectEvidence: {DryRun: true}})

@@ -35,12 +35,22 @@ type PageResponder struct {
 	log    *slog.Logger
 }
 
-// NewPageResponder returns a PageResponder; pager or dm may be nil.
-func NewPageResponder(owners OwnerLookup, pager Pager, dm Messenger, log *slog.Logger) *PageResponder {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// PageResponderOptions are the optional collaborators of a PageResponder.
+type PageResponderOptions struct {
+	// Pager raises the page (PagerDuty); nil pages through direct
+	// messages only.
+	Pager Pager
+	// Messenger sends each owner a direct message; nil sends none.
+	Messenger Messenger
+	Logger    *slog.Logger
+}
+
+// NewPageResponder returns a PageResponder finding owners with owners.
+func NewPageResponder(owners OwnerLookup, opts PageResponderOptions) *PageResponder {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &PageResponder{owners: owners, pager: pager, dm: dm, log: log}
+	return &PageResponder{owners: owners, pager: opts.Pager, dm: opts.Messenger, log: opts.Logger}
 }
 
 // Actions implements bot.Responder.

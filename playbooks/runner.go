@@ -46,6 +46,9 @@ type Marker interface {
 // RunnerOptions are the Runner's optional settings; zero values get
 // defaults.
 type RunnerOptions struct {
+	// Marks records outcomes on the findings as SCC security marks; nil
+	// sets none.
+	Marks Marker
 	// Logger receives the audit lines and faults (default: discard).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
@@ -111,8 +114,9 @@ type Runner struct {
 
 // NewRunner returns a runner. responders are indexed by the actions they
 // list; when two list the same action the first is used and the clash is
-// logged. marks may be nil (no security marks are set).
-func NewRunner(store RequestStore, policy *Policy, responders []bot.Responder, marks Marker, opts RunnerOptions) *Runner {
+// logged.
+func NewRunner(store RequestStore, policy *Policy, responders []bot.Responder, opts RunnerOptions) *Runner {
+	marks := opts.Marks
 	r := &Runner{
 		store: store, policy: policy, marks: marks, responders: map[string]bot.Responder{},
 		log: opts.Logger, now: opts.Now, newID: opts.NewID,

@@ -190,7 +190,8 @@ func newHarness(t *testing.T, rules map[string]Rule, wrap func(RequestStore) Req
 // newRunner is another runner on the same store, as after a restart.
 func (h *harness) newRunner(rules map[string]Rule) *Runner {
 	var ids atomic.Int64
-	r := NewRunner(h.store, NewPolicy(rules, h.groups), []bot.Responder{h.resp}, h.marks, RunnerOptions{
+	r := NewRunner(h.store, NewPolicy(rules, h.groups), []bot.Responder{h.resp}, RunnerOptions{
+		Marks:       h.marks,
 		Logger:      slog.New(slog.NewJSONHandler(h.logs, nil)),
 		Now:         h.clock.Now,
 		NewID:       func() string { return fmt.Sprintf("req-%d", ids.Add(1)) },

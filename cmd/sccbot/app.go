@@ -91,15 +91,14 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 	api := slackClient(e)
 	slackMetrics := slackbot.NewMetrics(reg)
 	a.outbox = slackbot.NewOutbox(api, outboxOptions(cfg, a.store, log, slackMetrics))
-	a.cards = handlers.NewCards(a.store, a.outbox, deps.attack, nil)
-	a.cards.SetLogger(log.With("component", "cards"))
-	a.cards.SetGroups(a.store)
+	a.cards = handlers.NewCards(a.store, a.outbox, handlers.CardsOptions{Attack: deps.attack, Groups: a.store,
+		Logger: log.With("component", "cards")})
 	intakeMetrics := intake.NewMetrics(reg)
 	a.lister = intake.NewLister(a.store, a.outbox, intake.ListerOptions{Fits: slackbot.Fits,
 		Logger: log.With("component", "lister"), Metrics: intakeMetrics})
 	a.owed = intake.NewOwed(a.store, a.outbox, a.cards, intake.OwedOptions{
 		Logger: log.With("component", "owed"), Metrics: intakeMetrics})
-	a.silences = intake.NewSilences(a.store, a.store, log.With("component", "silences"), nil)
+	a.silences = intake.NewSilences(a.store, intake.SilencesOptions{Audit: a.store, Logger: log.With("component", "silences")})
 	a.intake = intake.NewIntake(a.store, a.outbox, router(cfg), a.cards, intake.Options{
 		Groups: a.store, Silences: a.silences, Logger: log, Metrics: intakeMetrics})
 	dir := slackbot.NewDirectory(api, a.outbox, slackbot.DirectoryOptions{Logger: log.With("component", "directory")})
@@ -111,8 +110,9 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 	// The card's buttons, in this order: investigate, silence, respond.
 	mux := handlers.NewMux(log)
 	inv := investigationTasks(cfg, deps, flow.Buttons)
-	registerButtons(mux, investigate.NewTasks(a.store, a.outbox, a.cards, time.Duration(cfg.Investigate.Timeout), log), inv)
-	respond.NewSilenceFlow(a.store, a.outbox, a.outbox, a.silences, log).Register(mux, a.cards)
+	registerButtons(mux, investigate.NewTasks(a.store, a.outbox, a.cards,
+		investigate.TasksOptions{Timeout: time.Duration(cfg.Investigate.Timeout), Logger: log}), inv)
+	respond.NewSilenceFlow(a.store, a.outbox, a.outbox, a.silences, respond.SilenceFlowOptions{Logger: log}).Register(mux, a.cards)
 	flow.Register(mux)
 	// These buttons open a dialog first thing: they are served ahead of
 	// slow work so that the click's trigger is used within its 3 seconds.

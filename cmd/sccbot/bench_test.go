@@ -56,7 +56,7 @@ func benchIntake(b *testing.B, store store) *intake.Intake {
 		b.Fatal(err)
 	}
 	cfg := testConfig(&testing.T{}, "unused.db", "")
-	cards := handlers.NewCards(store, nil, attack, nil)
+	cards := handlers.NewCards(store, nil, handlers.CardsOptions{Attack: attack})
 	return intake.NewIntake(store, &renderingPoster{}, router(cfg), cards, intake.Options{})
 }
 

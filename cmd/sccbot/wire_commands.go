@@ -35,7 +35,7 @@ func (a *app) digests(cfg *config.Config, log *slog.Logger, reg prometheus.Regis
 
 // commands wires the Acknowledge button and /finding.
 func (a *app) commands(cfg *config.Config, d deps, inv investigations, flow *respond.Flow, mux *handlers.Mux, log *slog.Logger) {
-	acks := respond.NewAckFlow(a.store, a.store, a.outbox, a.store, log.With("component", "ack"))
+	acks := respond.NewAckFlow(a.store, a.store, a.outbox, a.store, respond.AckOptions{Logger: log.With("component", "ack")})
 	acks.Register(mux, a.cards)
 	commands.NewCommands(commands.CommandDeps{
 		Store: a.store, Stats: a.store, Chat: a.outbox, Cards: a.cards,

@@ -49,7 +49,7 @@ func (a *app) respond(ctx context.Context, cfg *config.Config, e env, d deps, di
 		return nil, err
 	}
 	policy := playbooks.NewPolicy(rules(cfg.Responses), playbooks.NewGroupCache(dir, time.Minute, time.Now))
-	a.runner = playbooks.NewRunner(a.store, policy, responders, d.scc, playbooks.RunnerOptions{
+	a.runner = playbooks.NewRunner(a.store, policy, responders, playbooks.RunnerOptions{Marks: d.scc,
 		Logger: log.With("component", "runner"), Now: a.now, ExecTimeout: time.Duration(cfg.Responses.ExecTimeout),
 		Zone: cfg.Display.Location()})
 	fits := func(f bot.Finding) []playbooks.Response { return d.playbooks.Lookup(f).ResponsesFor(f) }
@@ -71,7 +71,8 @@ func (a *app) responders(ctx context.Context, cfg *config.Config, e env, d deps,
 	}
 	out := []bot.Responder{gke, run, playbooks.NewSCCResponder(d.scc, pager, a.store)}
 	if lookup != nil {
-		out = append(out, playbooks.NewPageResponder(lookup, pager, dir, log.With("component", "page")))
+		out = append(out, playbooks.NewPageResponder(lookup, playbooks.PageResponderOptions{Pager: pager, Messenger: dir,
+			Logger: log.With("component", "page")}))
 	}
 	if cfg.Responses.Actions[bot.ActionCollectEvidence] == nil {
 		return out, nil

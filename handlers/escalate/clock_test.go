@@ -15,7 +15,7 @@ import (
 // replica's cards do, and returns its deadline lines.
 func cardFoot(t *testing.T, r *rig, e *Escalator, name string) string {
 	t.Helper()
-	cards := handlers.NewCards(r.store, &handlerstest.FakeChat{}, nil, nil)
+	cards := handlers.NewCards(r.store, &handlerstest.FakeChat{}, handlers.CardsOptions{})
 	cards.AddNotes(e.Note)
 	f, err := r.store.Finding(context.Background(), name)
 	if err != nil {

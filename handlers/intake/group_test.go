@@ -35,9 +35,8 @@ func newGroupHarness(t *testing.T, rule GroupRule) *groupHarness {
 	}
 	t.Cleanup(func() { db.Close() })
 	h := &groupHarness{store: db, chat: &handlerstest.FakeChat{Updated: make(chan bot.Message, 1000)}, now: g0}
-	cards := handlers.NewCards(db, h.chat, nil, nil)
-	cards.SetGroups(db)
-	h.silences = NewSilences(db, nil, nil, h.clock)
+	cards := handlers.NewCards(db, h.chat, handlers.CardsOptions{Groups: db})
+	h.silences = NewSilences(db, SilencesOptions{Now: h.clock})
 	router := NewGroupingRouter("C-default", rule, nil)
 	h.intake = NewIntake(db, h.chat, router, cards, Options{Groups: db, Silences: h.silences, Now: h.clock})
 	h.lister = NewLister(db, h.chat, ListerOptions{Every: time.Hour})

@@ -14,7 +14,7 @@ import (
 
 func newTestIntake(store Store, p handlers.Poster) *Intake {
 	router := NewRouter("C-default", []Route{{Name: "gke", Channel: "C-gke", Match: Match{Products: []bot.Product{bot.ProductGKE}}}})
-	return NewIntake(store, p, router, handlers.NewCards(nil, nil, nil, nil), Options{})
+	return NewIntake(store, p, router, handlers.NewCards(nil, nil, handlers.CardsOptions{}), Options{})
 }
 
 func TestIntakePostsOnceAndThreadsRecurrences(t *testing.T) {

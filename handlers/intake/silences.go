@@ -53,15 +53,24 @@ type Silences struct {
 	loaded time.Time
 }
 
-// NewSilences returns Silences.
-func NewSilences(store SilenceStore, audit handlers.Auditor, log *slog.Logger, now func() time.Time) *Silences {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// SilencesOptions are the optional collaborators of Silences.
+type SilencesOptions struct {
+	// Audit records who created and removed silences; nil records nothing.
+	Audit  handlers.Auditor
+	Logger *slog.Logger
+	// Now is the clock silences expire by (default time.Now).
+	Now func() time.Time
+}
+
+// NewSilences returns Silences kept in store.
+func NewSilences(store SilenceStore, opts SilencesOptions) *Silences {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if now == nil {
-		now = time.Now
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
-	return &Silences{store: store, audit: audit, log: log, now: now}
+	return &Silences{store: store, audit: opts.Audit, log: opts.Logger, now: opts.Now}
 }
 
 // Matching returns the active silence that matches f, if any.

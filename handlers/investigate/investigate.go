@@ -27,15 +27,23 @@ type Tasks struct {
 	now       func() time.Time
 }
 
-// NewTasks returns Tasks whose work is bounded by timeout.
-func NewTasks(store handlers.FindingResolver, chat handlers.Chat, cards *handlers.Cards, timeout time.Duration, log *slog.Logger) *Tasks {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// TasksOptions are the settings of Tasks.
+type TasksOptions struct {
+	// Timeout bounds each task's work (default a minute).
+	Timeout time.Duration
+	Logger  *slog.Logger
+}
+
+// NewTasks returns Tasks answering in the cards' threads.
+func NewTasks(store handlers.FindingResolver, chat handlers.Chat, cards *handlers.Cards, opts TasksOptions) *Tasks {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if timeout <= 0 {
-		timeout = time.Minute
+	if opts.Timeout <= 0 {
+		opts.Timeout = time.Minute
 	}
-	return &Tasks{store: store, chat: chat, cards: cards, timeout: timeout, showAfter: time.Second, log: log, now: time.Now}
+	return &Tasks{store: store, chat: chat, cards: cards, timeout: opts.Timeout, showAfter: time.Second,
+		log: opts.Logger, now: time.Now}
 }
 
 // Handler returns the handler of a card button whose work is task.

@@ -29,12 +29,12 @@ func newTaskHarness(t *testing.T) *taskHarness {
 	h.card = bot.MessageRef{Channel: "C-gke", TS: "1700000000.000042"}
 	h.store.Findings[h.f.Name] = h.f
 	h.store.Cards[h.f.Name] = h.card
-	cards := handlers.NewCards(h.store, h.chat, nil, nil)
+	cards := handlers.NewCards(h.store, h.chat, handlers.CardsOptions{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- cards.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	h.tasks = NewTasks(h.store, h.chat, cards, time.Second, nil)
+	h.tasks = NewTasks(h.store, h.chat, cards, TasksOptions{Timeout: time.Second})
 	h.tasks.showAfter = 0
 	h.mux = handlers.NewMux(nil)
 	return h

@@ -39,12 +39,19 @@ type AckFlow struct {
 	log      *slog.Logger
 }
 
-// NewAckFlow returns an AckFlow.
-func NewAckFlow(store AckStore, findings handlers.FindingResolver, chat handlers.Chat, audit handlers.Auditor, log *slog.Logger) *AckFlow {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// AckOptions are the optional collaborators of an AckFlow.
+type AckOptions struct {
+	Logger *slog.Logger
+}
+
+// NewAckFlow returns an AckFlow that records acknowledgements in store and
+// in the audit log.
+func NewAckFlow(store AckStore, findings handlers.FindingResolver, chat handlers.Chat, audit handlers.Auditor,
+	opts AckOptions) *AckFlow {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &AckFlow{store: store, findings: findings, chat: chat, audit: audit, log: log}
+	return &AckFlow{store: store, findings: findings, chat: chat, audit: audit, log: opts.Logger}
 }
 
 // Register serves the button, puts it on every card and shows the

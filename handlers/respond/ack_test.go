@@ -42,13 +42,13 @@ func newAckHarness(t *testing.T) *ackHarness {
 	if err := h.db.PutCard(ctx, h.f.Name, bot.MessageRef{Channel: "C-gke", TS: "1700000000.000042"}); err != nil {
 		t.Fatal(err)
 	}
-	h.cards = handlers.NewCards(h.db, h.chat, nil, nil)
+	h.cards = handlers.NewCards(h.db, h.chat, handlers.CardsOptions{})
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error)
 	go func() { done <- h.cards.Run(runCtx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	h.mux = handlers.NewMux(nil)
-	NewAckFlow(h.db, h.db, h.chat, h.db, nil).Register(h.mux, h.cards)
+	NewAckFlow(h.db, h.db, h.chat, h.db, AckOptions{}).Register(h.mux, h.cards)
 	return h
 }
 
@@ -71,9 +71,7 @@ func (h *ackHarness) click(t *testing.T, user, value string) string {
 }
 
 func (h *ackHarness) pendingRefreshes() int {
-	h.cards.Mu.Lock()
-	defer h.cards.Mu.Unlock()
-	return len(h.cards.Dirty)
+	return h.cards.Pending()
 }
 
 func TestAckButtonOnEveryCard(t *testing.T) {
@@ -150,7 +148,7 @@ func assertOneAckAudit(t *testing.T, h *ackHarness, user, via string) {
 
 func TestAckByCommandIsAuditedAsTheCommand(t *testing.T) {
 	h := newAckHarness(t)
-	flow := NewAckFlow(h.db, h.db, h.chat, h.db, nil)
+	flow := NewAckFlow(h.db, h.db, h.chat, h.db, AckOptions{})
 	flow.Register(handlers.NewMux(nil), h.cards)
 	r := handlers.Request{Kind: handlers.RequestCommand, UserID: "U0BOB", Channel: "C-gke"}
 	for range 2 {
@@ -175,7 +173,7 @@ func TestAckNoteUnderAMinute(t *testing.T) {
 	h := newAckHarness(t)
 	h.clock.Set(time.Date(2026, 11, 20, 10, 0, 40, 0, time.UTC))
 	h.click(t, "U0ALICE", h.f.ShortID())
-	notes, err := NewAckFlow(h.db, h.db, h.chat, h.db, nil).Note(context.Background(), h.f)
+	notes, err := NewAckFlow(h.db, h.db, h.chat, h.db, AckOptions{}).Note(context.Background(), h.f)
 	if err != nil || len(notes) != 1 {
 		t.Fatalf("notes = %v, %v", notes, err)
 	}

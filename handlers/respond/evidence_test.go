@@ -33,11 +33,11 @@ func TestCollectEvidenceButtonAndRequiredEvidence(t *testing.T) {
 	h := newRespondHarness(t, nil)
 	rules := map[string]playbooks.Rule{bot.ActionCollectEvidence: {}, bot.ActionDeletePod: {RequireEvidence: true}}
 	policy := playbooks.NewPolicy(rules, nil)
-	runner := playbooks.NewRunner(h.store, policy, []bot.Responder{h.gke, evidenceStub{}}, nil, playbooks.RunnerOptions{})
+	runner := playbooks.NewRunner(h.store, policy, []bot.Responder{h.gke, evidenceStub{}}, playbooks.RunnerOptions{})
 	fits := func(bot.Finding) []playbooks.Response {
 		return []playbooks.Response{{Action: bot.ActionCollectEvidence}, {Action: bot.ActionDeletePod, Suggested: true}}
 	}
-	flow := NewRespondFlow(h.store, h.chat, h.dialogs, runner, policy.Rule, fits, handlers.NewCards(h.store, h.chat, nil, nil),
+	flow := NewRespondFlow(h.store, h.chat, h.dialogs, runner, policy.Rule, fits, handlers.NewCards(h.store, h.chat, handlers.CardsOptions{}),
 		Options{Feed: runner.Feed()})
 	h.mux, h.flow = handlers.NewMux(nil), flow
 	flow.Register(h.mux)

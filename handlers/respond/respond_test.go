@@ -70,9 +70,9 @@ func newRespondHarness(t *testing.T, rules map[string]playbooks.Rule) *respondHa
 	if err := db.PutCard(context.Background(), h.f.Name, bot.MessageRef{Channel: "C-gke", TS: "1700000000.000001"}); err != nil {
 		t.Fatal(err)
 	}
-	cards := handlers.NewCards(db, h.chat, nil, nil)
+	cards := handlers.NewCards(db, h.chat, handlers.CardsOptions{})
 	policy := playbooks.NewPolicy(rules, nil)
-	h.runner = playbooks.NewRunner(db, policy, []bot.Responder{h.gke}, nil, playbooks.RunnerOptions{})
+	h.runner = playbooks.NewRunner(db, policy, []bot.Responder{h.gke}, playbooks.RunnerOptions{})
 	fits := func(bot.Finding) []playbooks.Response {
 		return []playbooks.Response{{Action: bot.ActionIsolatePod, Suggested: true, Label: "Isolate the pod"},
 			{Action: bot.ActionDeletePod, Label: "Delete the pod"}, {Action: bot.ActionPageOwner, Label: "Page"}}
@@ -173,7 +173,7 @@ func TestDenyAndCardButtons(t *testing.T) {
 	h := newRespondHarness(t, map[string]playbooks.Rule{
 		bot.ActionIsolatePod: {Approval: true, Approvers: []string{"U0CAROL"}},
 	})
-	cards := handlers.NewCards(h.store, h.chat, nil, nil)
+	cards := handlers.NewCards(h.store, h.chat, handlers.CardsOptions{})
 	flow := NewRespondFlow(h.store, h.chat, h.dialogs, h.runner, playbooks.NewPolicy(map[string]playbooks.Rule{
 		bot.ActionIsolatePod: {Approval: true, Approvers: []string{"U0CAROL"}}}, nil).Rule,
 		func(bot.Finding) []playbooks.Response { return nil }, cards, Options{})

@@ -47,12 +47,18 @@ type SilenceFlow struct {
 	log      *slog.Logger
 }
 
-// NewSilenceFlow returns a SilenceFlow.
-func NewSilenceFlow(store handlers.FindingResolver, chat handlers.Chat, dialogs Dialogs, silences *intake.Silences, log *slog.Logger) *SilenceFlow {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// SilenceFlowOptions are the optional collaborators of a SilenceFlow.
+type SilenceFlowOptions struct {
+	Logger *slog.Logger
+}
+
+// NewSilenceFlow returns a SilenceFlow creating silences in silences.
+func NewSilenceFlow(store handlers.FindingResolver, chat handlers.Chat, dialogs Dialogs, silences *intake.Silences,
+	opts SilenceFlowOptions) *SilenceFlow {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &SilenceFlow{store: store, chat: chat, dialogs: dialogs, silences: silences, log: log}
+	return &SilenceFlow{store: store, chat: chat, dialogs: dialogs, silences: silences, log: opts.Logger}
 }
 
 // Register serves the flow's actions and puts its button on every card.
