@@ -149,6 +149,9 @@ func (p *Presenter) show(ctx context.Context, req bot.ActionRequest, in *intro) 
 		s.msg = req.Message
 	}
 	if s.msg.Empty() {
+		s.msg = p.recorded(ctx, req)
+	}
+	if s.msg.Empty() {
 		s.msg = p.post(ctx, req, f, s.intro)
 	} else if req.State != s.state {
 		if err := p.chat.Update(ctx, s.msg, p.message(req, f, nil)); err != nil {
@@ -165,6 +168,23 @@ func (p *Presenter) show(ctx context.Context, req bot.ActionRequest, in *intro) 
 		defer delete(p.shown, req.ID)
 	}
 	p.cards.Touch(f.Name)
+}
+
+// recorded is the message the store has for req: an intro can come after
+// the request finished and was forgotten here, carrying the request as it
+// was before its message was posted.
+func (p *Presenter) recorded(ctx context.Context, req bot.ActionRequest) bot.MessageRef {
+	reqs, err := p.runner.Requests(ctx, req.Finding)
+	if err != nil {
+		p.log.Warn("request message not looked up", "request", req.ID, "err", err)
+		return bot.MessageRef{}
+	}
+	for _, q := range reqs {
+		if q.ID == req.ID {
+			return q.Message
+		}
+	}
+	return bot.MessageRef{}
 }
 
 // post puts a request's message in its card's thread, or where it was
