@@ -114,6 +114,9 @@ const (
 	AuditStarted   = "started"
 	AuditSucceeded = "succeeded"
 	AuditFailed    = "failed"
+	// AuditVerdict records the verdict a resolve gave (its detail is the
+	// verdict's value, then the note).
+	AuditVerdict = "verdict"
 )
 
 // Responder carries out response actions on a finding's workload. Each

@@ -59,6 +59,8 @@ type store interface {
 	AppendAudit(ctx context.Context, ev bot.AuditEvent) error
 	Audit(ctx context.Context, since time.Time, fn func(bot.AuditEvent) error) error
 	AuditForFinding(ctx context.Context, finding string) ([]bot.AuditEvent, error)
+	SetVerdict(ctx context.Context, r bot.VerdictRecord) error
+	VerdictOf(ctx context.Context, finding string) (bot.VerdictRecord, bool, error)
 
 	CreateGroup(ctx context.Context, g bot.Group) error
 	SetGroupCard(ctx context.Context, groupID string, ref bot.MessageRef) error

@@ -54,7 +54,7 @@ func (a *app) respond(ctx context.Context, cfg *config.Config, e env, d deps, di
 		Zone: cfg.Display.Location()})
 	fits := func(f bot.Finding) []playbooks.Response { return d.playbooks.Lookup(f).ResponsesFor(f) }
 	return respond.NewRespondFlow(a.store, a.outbox, a.outbox, a.runner, policy.Rule, fits, a.cards,
-		respond.Options{Owners: lookup, Feed: a.runner.Feed(), Logger: log.With("component", "respond")}), nil
+		respond.Options{Owners: lookup, Feed: a.runner.Feed(), Verdicts: a.store, Logger: log.With("component", "respond")}), nil
 }
 
 // responders are the adapters that carry out actions, one per product.
@@ -69,7 +69,9 @@ func (a *app) responders(ctx context.Context, cfg *config.Config, e env, d deps,
 	if err != nil {
 		return nil, err
 	}
-	out := []bot.Responder{gke, run, playbooks.NewSCCResponder(d.scc, pager, a.store)}
+	sccResp := playbooks.NewSCCResponder(d.scc, playbooks.SCCOptions{Pager: pager, Stored: a.store,
+		Marks: d.scc, Verdicts: a.store, Now: a.now, Logger: log.With("component", "scc-responder")})
+	out := []bot.Responder{gke, run, sccResp}
 	if lookup != nil {
 		out = append(out, playbooks.NewPageResponder(lookup, pager, dir, log.With("component", "page")))
 	}

@@ -62,8 +62,10 @@ type Options struct {
 	Owners playbooks.OwnerLookup
 	// Feed is where the runner publishes request changes (Runner.Feed);
 	// the flow's presenter edits the requests' messages from it.
-	Feed   Feed
-	Logger *slog.Logger
+	Feed Feed
+	// Verdicts shows a resolved finding's verdict on its card.
+	Verdicts VerdictReader
+	Logger   *slog.Logger
 }
 
 // NewRespondFlow returns a Flow.
@@ -78,7 +80,7 @@ func NewRespondFlow(store handlers.FindingResolver, chat handlers.Chat, dialogs 
 	return &Flow{store: store, chat: chat, dialogs: dialogs, runner: runner, rule: rule, fits: fits,
 		cards: cards, owners: opts.Owners, log: opts.Logger,
 		presenter: NewPresenter(PresenterOptions{Store: store, Chat: chat, Runner: runner, Feed: opts.Feed,
-			Rule: rule, Cards: cards, Logger: opts.Logger})}
+			Rule: rule, Cards: cards, Verdicts: opts.Verdicts, Logger: opts.Logger})}
 }
 
 // Run shows the requests' messages until ctx ends. Shutdown first waits
@@ -116,7 +118,12 @@ func (rf *Flow) Register(mux *handlers.Mux) {
 	mux.HandleAction(handlers.ActionMute, handlers.HandlerFunc(rf.openMute))
 	mux.ValidateSubmit(handlers.CallbackMute, validateReason)
 	mux.HandleSubmit(handlers.CallbackMute, handlers.HandlerFunc(rf.submitMute))
-	mux.HandleAction(handlers.ActionResolve, handlers.HandlerFunc(rf.resolve))
+	mux.HandleAction(handlers.ActionResolve, handlers.HandlerFunc(rf.openResolve))
+	mux.ValidateSubmit(handlers.CallbackResolve, validateResolve)
+	mux.HandleSubmit(handlers.CallbackResolve, handlers.HandlerFunc(rf.submitResolve))
+	// Resolve opens its dialog first thing, so it is served ahead of slow
+	// work, within the trigger's 3 seconds.
+	mux.MarkDialogs(handlers.ActionResolve)
 	mux.HandleAction(handlers.ActionPageOwner, handlers.HandlerFunc(rf.page))
 	mux.HandleAction(handlers.ActionEvidence, handlers.HandlerFunc(rf.collect))
 	mux.HandleAction(handlers.ActionApprove, handlers.HandlerFunc(rf.approve))

@@ -1,0 +1,119 @@
+package respond
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/handlers"
+	"github.com/sccbot/sccbot/handlers/handlerstest"
+	"github.com/sccbot/sccbot/playbooks"
+)
+
+// stateSetter is SCC as the resolve needs it: the finding goes INACTIVE.
+type stateSetter struct{ resolved []string }
+
+func (s *stateSetter) SetMute(_ context.Context, name string, _ bool) (bot.Finding, error) {
+	return bot.Finding{Name: name}, nil
+}
+
+func (s *stateSetter) SetState(_ context.Context, name string, _ bool) (bot.Finding, error) {
+	s.resolved = append(s.resolved, name)
+	return bot.Finding{Name: name, State: "INACTIVE"}, nil
+}
+
+type markSink struct{ marks map[string]map[string]string }
+
+func (m *markSink) SetMarks(_ context.Context, name string, marks map[string]string) error {
+	m.marks[name] = marks
+	return nil
+}
+
+// resolveHarness is the respond harness whose resolve runs the real SCC
+// responder on fakes of SCC, with verdicts in the store and on the card.
+func resolveHarness(t *testing.T, rule playbooks.Rule) (*respondHarness, *stateSetter, *markSink) {
+	h := newRespondHarness(t, nil)
+	sccAPI, marks := &stateSetter{}, &markSink{marks: map[string]map[string]string{}}
+	policy := playbooks.NewPolicy(map[string]playbooks.Rule{bot.ActionResolve: rule}, nil)
+	resp := playbooks.NewSCCResponder(sccAPI, playbooks.SCCOptions{Stored: h.store, Marks: marks, Verdicts: h.store})
+	h.runner = playbooks.NewRunner(h.store, policy, []bot.Responder{resp}, nil, playbooks.RunnerOptions{})
+	cards := handlers.NewCards(h.store, h.chat, nil, nil)
+	h.mux = handlers.NewMux(nil)
+	h.flow = NewRespondFlow(h.store, h.chat, h.dialogs, h.runner, policy.Rule,
+		func(bot.Finding) []playbooks.Response { return nil }, cards, Options{Feed: h.runner.Feed(), Verdicts: h.store})
+	h.flow.Register(h.mux)
+	return h, sccAPI, marks
+}
+
+func TestResolveDialogAsksForAVerdict(t *testing.T) {
+	h, sccAPI, _ := resolveHarness(t, playbooks.Rule{})
+	click := handlers.Request{Kind: handlers.RequestAction, ActionID: handlers.ActionResolve, Value: h.f.ShortID(), UserID: "U0ALICE", TriggerID: "t1"}
+	if !h.mux.OpensDialog(click) {
+		t.Error("Resolve is not marked as opening a dialog: its trigger could expire behind slow work")
+	}
+	h.do(t, click)
+	if len(h.dialogs.opened) != 1 {
+		t.Fatal("Resolve did not open a dialog")
+	}
+	if len(sccAPI.resolved) != 0 {
+		t.Fatal("Resolve acted before the dialog was submitted")
+	}
+	m := h.dialogs.opened[0]
+	verdict := m.Inputs[0]
+	if m.CallbackID != handlers.CallbackResolve || verdict.ID != "verdict" || verdict.Kind != bot.InputSelect || verdict.Optional || verdict.Initial != "" {
+		t.Errorf("dialog %+v: want a required verdict select with no default", m)
+	}
+	var got []string
+	for _, o := range verdict.Options {
+		got = append(got, o.Value)
+	}
+	if strings.Join(got, ",") != "true_positive,false_positive,benign,duplicate,test" {
+		t.Errorf("verdict options %q", got)
+	}
+	if note := m.Inputs[1]; note.ID != "note" || !note.Optional || note.MaxLength != bot.MaxVerdictNote {
+		t.Errorf("note input %+v: want optional, at most %d characters", note, bot.MaxVerdictNote)
+	}
+	for _, values := range []map[string]string{{}, {"verdict": "maybe"}, {"verdict": "test", "note": strings.Repeat("x", bot.MaxVerdictNote+1)}} {
+		if problems := h.mux.Validate(handlers.Request{Kind: handlers.RequestSubmit, CallbackID: handlers.CallbackResolve, Values: values}); len(problems) == 0 {
+			t.Errorf("submission %v accepted", values)
+		}
+	}
+	// A forged submission the dialog would refuse does nothing.
+	h.do(t, handlers.Request{Kind: handlers.RequestSubmit, CallbackID: handlers.CallbackResolve, PrivateMetadata: h.f.ShortID(),
+		UserID: "U0ALICE", Values: map[string]string{"verdict": "maybe"}})
+	if len(sccAPI.resolved) != 0 {
+		t.Error("a submission without a valid verdict resolved the finding")
+	}
+}
+
+func TestResolveSubmissionRecordsTheVerdict(t *testing.T) {
+	h, sccAPI, marks := resolveHarness(t, playbooks.Rule{})
+	hostile := "<!channel> *bold* `x` <http://x|y> \u202eevil"
+	h.do(t, handlers.Request{Kind: handlers.RequestSubmit, CallbackID: handlers.CallbackResolve, PrivateMetadata: h.f.ShortID(),
+		UserID: "U0ALICE", Values: map[string]string{"verdict": "false_positive", "note": hostile}})
+	if len(sccAPI.resolved) != 1 {
+		t.Fatalf("finding resolved %d times, want once", len(sccAPI.resolved))
+	}
+	if got := marks.marks[h.f.Name]; got[bot.MarkVerdict] != "false_positive" || got[bot.MarkVerdictBy] != "U0ALICE" {
+		t.Errorf("marks %v", got)
+	}
+	notes, err := h.flow.presenter.notes(context.Background(), h.f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := notes[len(notes)-1]
+	text := handlerstest.Flatten(bot.Message{Blocks: []bot.Block{bot.Section{Text: last}}})
+	if !strings.Contains(text, "Resolved as false positive by") || !strings.Contains(text, ": "+hostile) {
+		t.Errorf("card note %q: want the verdict, who and the note", text)
+	}
+	for _, s := range last {
+		if strings.Contains(s.Text, hostile) && (s.URL != "" || s.User != "" || s.Style != 0) {
+			t.Errorf("the note travels in a span that is not plain text: %+v", s)
+		}
+	}
+	posts := h.chat.All()
+	if len(posts) == 0 || !strings.Contains(handlerstest.Flatten(posts[0].Msg), "requested by  as false positive: "+hostile) {
+		t.Errorf("request message does not show the verdict: %+v", posts)
+	}
+}
