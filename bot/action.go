@@ -16,6 +16,9 @@ const (
 	ActionPageOwner               = "page_owner"
 	ActionMute                    = "mute"
 	ActionResolve                 = "resolve"
+	// ActionMuteRule creates an SCC mute rule proposed from a finding; it
+	// follows the mute policy unless configured on its own.
+	ActionMuteRule = "mute_rule"
 )
 
 // RequestState is where an action request is in its life.

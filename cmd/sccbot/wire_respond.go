@@ -16,6 +16,7 @@ import (
 	"github.com/sccbot/sccbot/bot"
 	"github.com/sccbot/sccbot/bot/evidence"
 	"github.com/sccbot/sccbot/bot/owners"
+	"github.com/sccbot/sccbot/bot/scc"
 	slackbot "github.com/sccbot/sccbot/bot/slack"
 	"github.com/sccbot/sccbot/config"
 	"github.com/sccbot/sccbot/handlers/respond"
@@ -71,7 +72,7 @@ func (a *app) responders(ctx context.Context, cfg *config.Config, e env, d deps,
 	}
 	sccResp := playbooks.NewSCCResponder(d.scc, playbooks.SCCOptions{Pager: pager, Stored: a.store,
 		Marks: d.scc, Verdicts: a.store, Now: a.now, Logger: log.With("component", "scc-responder")})
-	out := []bot.Responder{gke, run, sccResp}
+	out := []bot.Responder{gke, run, sccResp, playbooks.NewMuteRuleResponder(d.scc, scc.MuteRuleFor)}
 	if lookup != nil {
 		out = append(out, playbooks.NewPageResponder(lookup, pager, dir, log.With("component", "page")))
 	}
@@ -135,7 +136,9 @@ func (a *app) ownerLookup(ctx context.Context, e env, log *slog.Logger) (playboo
 	}, nil
 }
 
-// rules turns the configured actions into the policy's rules.
+// rules turns the configured actions into the policy's rules. mute_rule
+// mutes findings wholesale, so without a rule of its own it takes mute's:
+// enabled, requested and approved exactly as mute is.
 func rules(rs config.Responses) map[string]playbooks.Rule {
 	out := map[string]playbooks.Rule{}
 	for action, r := range rs.Actions {
@@ -145,6 +148,9 @@ func rules(rs config.Responses) map[string]playbooks.Rule {
 		out[action] = playbooks.Rule{Requesters: r.Requesters, Approvers: r.Approvers,
 			Approval: r.Approval == config.ApprovalRequired, TwoPerson: r.TwoPerson,
 			Expiry: time.Duration(r.Expiry), DryRun: r.DryRun, RequireEvidence: r.RequireEvidence}
+	}
+	if mute, ok := out[bot.ActionMute]; ok && rs.Actions[bot.ActionMuteRule] == nil {
+		out[bot.ActionMuteRule] = mute
 	}
 	return out
 }

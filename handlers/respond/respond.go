@@ -222,6 +222,38 @@ func (rf *Flow) RequestMute(ctx context.Context, r handlers.Request, ref, reason
 	return rf.request(ctx, r, f, bot.ActionMute, reason, nil)
 }
 
+// RequestMuteRule is `/finding mute-rule ID [reason]`. Without a reason it
+// only shows the person the rule it would propose (what it matches, and
+// where): nothing is requested. With one it requests the rule under the
+// policy, and the request in the finding's thread shows the rule again
+// for the approvers.
+func (rf *Flow) RequestMuteRule(ctx context.Context, r handlers.Request, ref, reason string) error {
+	f, ok := rf.finding(ctx, r, ref)
+	if !ok {
+		return nil
+	}
+	label := playbooks.ActionLabel(bot.ActionMuteRule)
+	if _, ok := rf.rule(bot.ActionMuteRule); !ok {
+		rf.tell(ctx, r, label+": not enabled (responses.actions has no mute_rule or mute).")
+		return nil
+	}
+	lines, err := rf.runner.Preview(f, bot.ActionMuteRule)
+	if err != nil {
+		rf.tell(ctx, r, label+": "+bot.ErrorMessage(err))
+		return nil
+	}
+	if reason != "" {
+		return rf.request(ctx, r, f, bot.ActionMuteRule, reason, nil)
+	}
+	text := "Proposed for finding " + f.ShortID() + ", not created:"
+	for _, l := range lines {
+		text += "\n• " + l
+	}
+	rf.tell(ctx, r, text, bot.T("\nTo request it (under the mute policy), add a reason: "),
+		bot.M("/finding mute-rule "+f.ShortID()+" <reason>"))
+	return nil
+}
+
 // approve runs the approved action in the background: the click is
 // answered at once, the outcome shows in the request's message.
 func (rf *Flow) approve(ctx context.Context, r handlers.Request) error {
