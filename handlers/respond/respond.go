@@ -143,7 +143,7 @@ func (rf *Flow) buttons(f bot.Finding) []bot.Button {
 	for _, b := range []struct{ action, id, label string }{
 		{bot.ActionPageOwner, handlers.ActionPageOwner, "Page owner"},
 		{bot.ActionMute, handlers.ActionMute, "Mute…"},
-		{bot.ActionResolve, handlers.ActionResolve, "Resolve"},
+		{bot.ActionResolve, handlers.ActionResolve, "Resolve…"},
 	} {
 		if _, ok := rf.rule(b.action); ok {
 			out = append(out, bot.Button{ActionID: b.id, Label: b.label, Value: f.ShortID()})
