@@ -138,8 +138,10 @@ func TestE2EVerdictHostileNote(t *testing.T) {
 	done := h.reply(card, "✅")
 	updated := h.edited(card, "Resolved as *benign or expected*")
 	for what, m := range map[string]slackfake.Message{"thread": done, "card": updated} {
-		raw := string(m.Blocks) + m.Text
-		for _, live := range []string{"<!channel>", "<http://evil", "\u202e"} {
+		// The mrkdwn as Slack reads it (decoded from the JSON, where < would
+		// be \u003c anyway), and the message's fallback text.
+		raw := texts(t, m) + "\n" + m.Text
+		for _, live := range []string{"<!channel>", "<http://evil", "\u202e", "`tick`"} {
 			if strings.Contains(raw, live) {
 				t.Errorf("the %s carries %q live: %s", what, live, raw)
 			}
@@ -156,7 +158,7 @@ func TestE2EVerdictHostileNote(t *testing.T) {
 	long := h.slash("resolve "+id+" verdict=test "+strings.Repeat("B", 5000), alice, card.Channel)
 	wantAll(t, "a 5000-byte command", long.Text, "the most /finding takes")
 	typed := h.slash("resolve "+id+" verdict=false_positive "+hostile, alice, card.Channel)
-	if raw := typed.Text + string(typed.Blocks); strings.Contains(raw, "<!channel>") {
+	if raw := typed.Text + texts(t, slackfake.Message{Blocks: typed.Blocks}); strings.Contains(raw, "<!channel>") {
 		t.Errorf("/finding resolve answered with live markup: %s", raw)
 	}
 	h.waitVerdictMarks(name, bot.VerdictFalsePositive)
