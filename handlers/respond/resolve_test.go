@@ -117,3 +117,46 @@ func TestResolveSubmissionRecordsTheVerdict(t *testing.T) {
 		t.Errorf("request message does not show the verdict: %+v", posts)
 	}
 }
+
+// muteRules creates nothing but records what it was asked to create.
+type muteRules struct{ created []bot.MuteRule }
+
+func (m *muteRules) CreateMuteRule(_ context.Context, r bot.MuteRule) (string, error) {
+	m.created = append(m.created, r)
+	return r.Parent + "/muteConfigs/" + r.ID, nil
+}
+
+func TestMuteRuleIsShownBeforeItIsRequested(t *testing.T) {
+	h := newRespondHarness(t, nil)
+	created := &muteRules{}
+	propose := func(f bot.Finding) bot.MuteRule {
+		return bot.MuteRule{ID: "sccbot-r-1", Parent: "organizations/1/locations/global", Type: bot.MuteRuleDynamic,
+			Filter: `category = "<!channel>"`, Description: "d"}
+	}
+	policy := playbooks.NewPolicy(map[string]playbooks.Rule{bot.ActionMuteRule: {Approval: true, Approvers: []string{"U0BOB"}}}, nil)
+	h.runner = playbooks.NewRunner(h.store, policy, []bot.Responder{playbooks.NewMuteRuleResponder(created, propose)}, nil, playbooks.RunnerOptions{})
+	h.flow = NewRespondFlow(h.store, h.chat, h.dialogs, h.runner, policy.Rule,
+		func(bot.Finding) []playbooks.Response { return nil }, handlers.NewCards(h.store, h.chat, nil, nil), Options{Feed: h.runner.Feed()})
+	ctx := context.Background()
+	r := handlers.Request{Kind: handlers.RequestCommand, UserID: "U0ALICE", Channel: "C-gke"}
+
+	if err := h.flow.RequestMuteRule(ctx, r, h.f.ShortID(), ""); err != nil {
+		t.Fatal(err)
+	}
+	h.flow.settle(ctx)
+	if e := h.ephemerals(); len(e) != 1 || !strings.Contains(e[0], "not created") || !strings.Contains(e[0], "dynamic") ||
+		!strings.Contains(e[0], `filter: category = "<!channel>"`) || !strings.Contains(e[0], "organizations/1/locations/global") {
+		t.Errorf("proposal = %q; want the rule shown, not created", e)
+	}
+	if reqs, _ := h.runner.Requests(ctx, h.f.Name); len(reqs) != 0 {
+		t.Fatalf("the proposal made requests: %+v", reqs)
+	}
+	if err := h.flow.RequestMuteRule(ctx, r, h.f.ShortID(), "CI compiles here"); err != nil {
+		t.Fatal(err)
+	}
+	h.flow.settle(ctx)
+	reqs, _ := h.runner.Requests(ctx, h.f.Name)
+	if len(reqs) != 1 || reqs[0].Action != bot.ActionMuteRule || reqs[0].State != bot.RequestPending || len(created.created) != 0 {
+		t.Errorf("requests %+v, created %+v; want one pending mute_rule request and nothing created", reqs, created.created)
+	}
+}
