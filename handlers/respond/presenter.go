@@ -82,8 +82,9 @@ func NewPresenter(opts PresenterOptions) *Presenter {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	p := &Presenter{store: opts.Store, chat: opts.Chat, runner: opts.Runner, feed: opts.Feed, rule: opts.Rule,
-		cards: opts.Cards, verdicts: opts.Verdicts, log: opts.Logger, flushed: 10 * time.Second,
+		cards: opts.Cards, log: opts.Logger, flushed: 10 * time.Second,
 		wake: make(chan struct{}, 1), shown: map[string]shownRequest{}}
+	p.verdicts = opts.Verdicts
 	p.cards.AddNotes(p.notes)
 	return p
 }
