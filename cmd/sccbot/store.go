@@ -59,8 +59,6 @@ type store interface {
 	AppendAudit(ctx context.Context, ev bot.AuditEvent) error
 	Audit(ctx context.Context, since time.Time, fn func(bot.AuditEvent) error) error
 	AuditForFinding(ctx context.Context, finding string) ([]bot.AuditEvent, error)
-	SetVerdict(ctx context.Context, r bot.VerdictRecord) error
-	VerdictOf(ctx context.Context, finding string) (bot.VerdictRecord, bool, error)
 
 	CreateGroup(ctx context.Context, g bot.Group) error
 	SetGroupCard(ctx context.Context, groupID string, ref bot.MessageRef) error
@@ -99,6 +97,18 @@ type store interface {
 	DigestPosted(ctx context.Context, schedule string, runAt time.Time, ref bot.MessageRef) error
 	ReleaseDigest(ctx context.Context, schedule string, runAt time.Time) error
 	LastDigest(ctx context.Context, schedule string) (time.Time, bool, error)
+	AckPercentiles(ctx context.Context, from, to time.Time) ([]struct {
+		Severity string
+		Acks     int
+		P50, P90 time.Duration
+	}, error)
+
+	SetVerdict(ctx context.Context, r bot.VerdictRecord) error
+	VerdictOf(ctx context.Context, finding string) (bot.VerdictRecord, bool, error)
+	VerdictCounts(ctx context.Context, since, until time.Time) ([]bot.VerdictCount, error)
+	ClaimDeadline(ctx context.Context, finding string, stage bot.DeadlineStage, at time.Time) (bool, error)
+	DeadlineEvents(ctx context.Context, since, until time.Time) ([]bot.DeadlineEvent, error)
+	PendingAcks(ctx context.Context, postedAfter time.Time) ([]bot.PendingAck, error)
 	DigestRun(ctx context.Context, schedule string, runAt time.Time) (bot.MessageRef, bool, error)
 }
 
