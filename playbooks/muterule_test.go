@@ -2,7 +2,6 @@ package playbooks
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -28,9 +27,7 @@ func TestMuteRuleNeedsApprovalLikeMute(t *testing.T) {
 	h := newHarness(t, nil, nil)
 	rules := &fakeMuteRules{}
 	two := Rule{Approvers: []string{"S0SEC"}, Approval: true, TwoPerson: true}
-	r := NewRunner(h.db, NewPolicy(map[string]Rule{bot.ActionMuteRule: two}, h.groups),
-		[]bot.Responder{NewMuteRuleResponder(rules, proposeForTest)}, h.marks,
-		RunnerOptions{Logger: slog.New(slog.NewJSONHandler(h.logs, nil)), Now: h.clock.Now})
+	r := runnerFor(h, map[string]Rule{bot.ActionMuteRule: two}, NewMuteRuleResponder(rules, proposeForTest))
 
 	lines, err := r.Preview(h.finding, bot.ActionMuteRule)
 	if err != nil {
@@ -67,8 +64,7 @@ func TestMuteRuleNeedsApprovalLikeMute(t *testing.T) {
 func TestMuteRuleRefusedWithoutASafeFilter(t *testing.T) {
 	h := newHarness(t, nil, nil)
 	rules := &fakeMuteRules{}
-	r := NewRunner(h.db, NewPolicy(map[string]Rule{bot.ActionMuteRule: {}}, h.groups),
-		[]bot.Responder{NewMuteRuleResponder(rules, proposeForTest)}, nil, RunnerOptions{Now: h.clock.Now})
+	r := runnerFor(h, map[string]Rule{bot.ActionMuteRule: {}}, NewMuteRuleResponder(rules, proposeForTest))
 	f := h.finding
 	f.Category = ""
 	if _, _, err := r.Request(t.Context(), f, bot.ActionMuteRule, alice, "x"); bot.ErrorCode(err) != bot.EInvalid {

@@ -26,7 +26,13 @@ func (s *fakeSCC) SetState(_ context.Context, name string, active bool) (bot.Fin
 // verdicts in the harness's store and marks in its marker.
 func verdictRunner(h *harness, sccAPI *fakeSCC, rule Rule) *Runner {
 	resp := NewSCCResponder(sccAPI, SCCOptions{Stored: h.db, Marks: h.marks, Verdicts: h.db, Now: h.clock.Now})
-	return NewRunner(h.db, NewPolicy(map[string]Rule{bot.ActionResolve: rule}, h.groups), []bot.Responder{resp}, h.marks,
+	return runnerFor(h, map[string]Rule{bot.ActionResolve: rule}, resp)
+}
+
+// runnerFor is a runner on the harness's store, marks and clock whose one
+// responder is resp.
+func runnerFor(h *harness, rules map[string]Rule, resp bot.Responder) *Runner {
+	return NewRunner(h.db, NewPolicy(rules, h.groups), []bot.Responder{resp}, h.marks,
 		RunnerOptions{Logger: slog.New(slog.NewJSONHandler(h.logs, nil)), Now: h.clock.Now})
 }
 

@@ -37,13 +37,18 @@ func resolveHarness(t *testing.T, rule playbooks.Rule) (*respondHarness, *stateS
 	sccAPI, marks := &stateSetter{}, &markSink{marks: map[string]map[string]string{}}
 	policy := playbooks.NewPolicy(map[string]playbooks.Rule{bot.ActionResolve: rule}, nil)
 	resp := playbooks.NewSCCResponder(sccAPI, playbooks.SCCOptions{Stored: h.store, Marks: marks, Verdicts: h.store})
-	h.runner = playbooks.NewRunner(h.store, policy, []bot.Responder{resp}, nil, playbooks.RunnerOptions{})
+	h.runner = runnerOf(h, policy, resp)
 	cards := handlers.NewCards(h.store, h.chat, nil, nil)
 	h.mux = handlers.NewMux(nil)
 	h.flow = NewRespondFlow(h.store, h.chat, h.dialogs, h.runner, policy.Rule,
 		func(bot.Finding) []playbooks.Response { return nil }, cards, Options{Feed: h.runner.Feed(), Verdicts: h.store})
 	h.flow.Register(h.mux)
 	return h, sccAPI, marks
+}
+
+// runnerOf is a runner on the harness's store whose one responder is resp.
+func runnerOf(h *respondHarness, policy *playbooks.Policy, resp bot.Responder) *playbooks.Runner {
+	return playbooks.NewRunner(h.store, policy, []bot.Responder{resp}, nil, playbooks.RunnerOptions{})
 }
 
 func TestResolveDialogAsksForAVerdict(t *testing.T) {
@@ -134,7 +139,7 @@ func TestMuteRuleIsShownBeforeItIsRequested(t *testing.T) {
 			Filter: `category = "<!channel>"`, Description: "d"}
 	}
 	policy := playbooks.NewPolicy(map[string]playbooks.Rule{bot.ActionMuteRule: {Approval: true, Approvers: []string{"U0BOB"}}}, nil)
-	h.runner = playbooks.NewRunner(h.store, policy, []bot.Responder{playbooks.NewMuteRuleResponder(created, propose)}, nil, playbooks.RunnerOptions{})
+	h.runner = runnerOf(h, policy, playbooks.NewMuteRuleResponder(created, propose))
 	h.flow = NewRespondFlow(h.store, h.chat, h.dialogs, h.runner, policy.Rule,
 		func(bot.Finding) []playbooks.Response { return nil }, handlers.NewCards(h.store, h.chat, nil, nil), Options{Feed: h.runner.Feed()})
 	ctx := context.Background()
