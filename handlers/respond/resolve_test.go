@@ -38,13 +38,16 @@ func resolveHarness(t *testing.T, rule playbooks.Rule) (*respondHarness, *stateS
 	policy := playbooks.NewPolicy(map[string]playbooks.Rule{bot.ActionResolve: rule}, nil)
 	resp := playbooks.NewSCCResponder(sccAPI, playbooks.SCCOptions{Stored: h.store, Marks: marks, Verdicts: h.store})
 	h.runner = runnerOf(h, policy, resp)
-	cards := handlers.NewCards(h.store, h.chat, nil, nil)
+	cards := cardsOf(h)
 	h.mux = handlers.NewMux(nil)
 	h.flow = NewRespondFlow(h.store, h.chat, h.dialogs, h.runner, policy.Rule,
 		func(bot.Finding) []playbooks.Response { return nil }, cards, Options{Feed: h.runner.Feed(), Verdicts: h.store})
 	h.flow.Register(h.mux)
 	return h, sccAPI, marks
 }
+
+// cardsOf are cards on the harness's store and chat.
+func cardsOf(h *respondHarness) *handlers.Cards { return handlers.NewCards(h.store, h.chat, nil, nil) }
 
 // runnerOf is a runner on the harness's store whose one responder is resp.
 func runnerOf(h *respondHarness, policy *playbooks.Policy, resp bot.Responder) *playbooks.Runner {
@@ -141,7 +144,7 @@ func TestMuteRuleIsShownBeforeItIsRequested(t *testing.T) {
 	policy := playbooks.NewPolicy(map[string]playbooks.Rule{bot.ActionMuteRule: {Approval: true, Approvers: []string{"U0BOB"}}}, nil)
 	h.runner = runnerOf(h, policy, playbooks.NewMuteRuleResponder(created, propose))
 	h.flow = NewRespondFlow(h.store, h.chat, h.dialogs, h.runner, policy.Rule,
-		func(bot.Finding) []playbooks.Response { return nil }, handlers.NewCards(h.store, h.chat, nil, nil), Options{Feed: h.runner.Feed()})
+		func(bot.Finding) []playbooks.Response { return nil }, cardsOf(h), Options{Feed: h.runner.Feed()})
 	ctx := context.Background()
 	r := handlers.Request{Kind: handlers.RequestCommand, UserID: "U0ALICE", Channel: "C-gke"}
 
