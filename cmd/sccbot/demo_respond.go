@@ -28,11 +28,17 @@ func (d *demo) addPeople() {
 	d.fakes.slack.SetUserGroup("S0LEADS", demoResponder, demoApprover)
 }
 
-// respond plays a containment on the GKE card (alice collects evidence,
-// then requests isolation; bob approves both), pages the owner of the
-// urgent Cloud Run finding, resolves the other Cloud Run finding as a false
-// positive, and types /finding commands.
+// respond resolves the Cloud Run compiler finding as a false positive,
+// plays a containment on the GKE card (alice collects evidence, then
+// requests isolation; bob approves both), pages the owner of the urgent
+// Cloud Run finding, and types /finding commands. The resolve goes first:
+// its card's edit waits its turn in Slack's workspace-wide chat.update
+// pace while the rest plays, instead of after it.
 func (d *demo) respond(ctx context.Context) error {
+	resolved, err := d.resolve(ctx, "false_positive", "the build step of checkout-api compiles its plugins: expected")
+	if err != nil {
+		return err
+	}
 	gke := d.fakes.slack.Messages(d.fakes.slack.ChannelID("#secops-gke"))[0]
 	if err := d.collectEvidence(ctx, gke); err != nil {
 		return err
@@ -47,15 +53,12 @@ func (d *demo) respond(ctx context.Context) error {
 	if _, err := d.replyWith(ctx, urgent, " paged at "); err != nil {
 		return err
 	}
-	if err := d.resolve(ctx, "false_positive", "the build step of checkout-api compiles its plugins: expected"); err != nil {
-		return err
-	}
 	for _, text := range []string{"list since=24h", "list verdict=false_positive", "digest"} {
 		if err := d.slash(ctx, text); err != nil {
 			return err
 		}
 	}
-	return nil
+	return d.cardShows(ctx, resolved, "Resolved as")
 }
 
 // collectEvidence has alice press Collect evidence and bob approve it,
@@ -92,8 +95,9 @@ func (d *demo) contain(ctx context.Context, card slackfake.Message, action, reas
 }
 
 // resolve has alice resolve the Cloud Run compiler finding (its card is in
-// #secops) from the Resolve dialog, with a verdict and a note.
-func (d *demo) resolve(ctx context.Context, verdict, note string) error {
+// #secops) from the Resolve dialog, with a verdict and a note, and returns
+// the card.
+func (d *demo) resolve(ctx context.Context, verdict, note string) (slackfake.Message, error) {
 	var card slackfake.Message
 	for _, m := range d.fakes.slack.Messages(d.fakes.slack.ChannelID("#secops")) {
 		if strings.Contains(string(m.Blocks), handlers.ActionResolve) {
@@ -102,15 +106,13 @@ func (d *demo) resolve(ctx context.Context, verdict, note string) error {
 		}
 	}
 	if card.TS == "" {
-		return fmt.Errorf("no card with a Resolve button in #secops")
+		return card, fmt.Errorf("no card with a Resolve button in #secops")
 	}
 	if err := d.fillDialog(ctx, card, handlers.ActionResolve, map[string]string{"verdict": verdict, "note": note}); err != nil {
-		return err
+		return card, err
 	}
-	if _, err := d.replyWith(ctx, card, "✅ "+playbooks.ActionLabel(playbooks.ActionResolve)); err != nil {
-		return err
-	}
-	return d.cardShows(ctx, card, "Resolved as")
+	_, err := d.replyWith(ctx, card, "✅ "+playbooks.ActionLabel(playbooks.ActionResolve))
+	return card, err
 }
 
 // fillDialog has alice click the card's button that opens a dialog and
