@@ -16,6 +16,9 @@ const (
 	ActionPageOwner               = "page_owner"
 	ActionMute                    = "mute"
 	ActionResolve                 = "resolve"
+	// ActionMuteRule creates an SCC mute rule proposed from a finding; it
+	// follows the mute policy unless configured on its own.
+	ActionMuteRule = "mute_rule"
 )
 
 // RequestState is where an action request is in its life.
@@ -114,6 +117,9 @@ const (
 	AuditStarted   = "started"
 	AuditSucceeded = "succeeded"
 	AuditFailed    = "failed"
+	// AuditVerdict records the verdict a resolve gave (its detail is the
+	// verdict's value, then the note).
+	AuditVerdict = "verdict"
 )
 
 // Responder carries out response actions on a finding's workload. Each

@@ -103,3 +103,41 @@ func cut(s string, n int) string {
 	}
 	return fmt.Sprintf("%s…", string(r[:n]))
 }
+
+// MaxVerdictNote bounds a verdict's note, in runes: the dialog's field and
+// the typed command both stop there.
+const MaxVerdictNote = 500
+
+// verdictReasonPrefix starts the reason of a resolve request that carries
+// a verdict.
+const verdictReasonPrefix = "verdict="
+
+// VerdictReason is the reason of a resolve request that carries verdict v
+// and note: the request's reason is stored, audited and shown with it, so
+// the verdict needs no column of its own. The note is kept to one line of
+// at most MaxVerdictNote runes.
+func VerdictReason(v Verdict, note string) string {
+	note = strings.Join(strings.Fields(note), " ")
+	if r := []rune(note); len(r) > MaxVerdictNote {
+		note = string(r[:MaxVerdictNote-1]) + "…"
+	}
+	if note == "" {
+		return verdictReasonPrefix + string(v)
+	}
+	return verdictReasonPrefix + string(v) + ": " + note
+}
+
+// ParseVerdictReason reads back what VerdictReason wrote; ok is false for
+// any other reason (a resolve requested before verdicts existed).
+func ParseVerdictReason(reason string) (v Verdict, note string, ok bool) {
+	rest, ok := strings.CutPrefix(reason, verdictReasonPrefix)
+	if !ok {
+		return "", "", false
+	}
+	value, note, _ := strings.Cut(rest, ": ")
+	v = Verdict(value)
+	if !v.Valid() {
+		return "", "", false
+	}
+	return v, note, true
+}

@@ -81,3 +81,28 @@ func TestPendingAckClaimed(t *testing.T) {
 		t.Error("Valid is wrong")
 	}
 }
+
+func TestVerdictReasonRoundTrip(t *testing.T) {
+	long := strings.Repeat("é", 10_000)
+	cases := []struct {
+		v          bot.Verdict
+		note, want string
+	}{
+		{bot.VerdictFalsePositive, "", ""},
+		{bot.VerdictBenign, "  CI   builds\n compile here ", "CI builds compile here"},
+		{bot.VerdictTest, "a: b: c", "a: b: c"},
+		{bot.VerdictDuplicate, long, strings.Repeat("é", bot.MaxVerdictNote-1) + "…"},
+	}
+	for _, c := range cases {
+		reason := bot.VerdictReason(c.v, c.note)
+		v, note, ok := bot.ParseVerdictReason(reason)
+		if !ok || v != c.v || note != c.want {
+			t.Errorf("ParseVerdictReason(VerdictReason(%q, %.20q)) = %q, %.20q, %v; want %q, %.20q", c.v, c.note, v, note, ok, c.v, c.want)
+		}
+	}
+	for _, reason := range []string{"", "resolved from Slack", "verdict=", "verdict=fp: x", "Verdict=test"} {
+		if v, _, ok := bot.ParseVerdictReason(reason); ok {
+			t.Errorf("ParseVerdictReason(%q) = %q, ok; want not a verdict", reason, v)
+		}
+	}
+}

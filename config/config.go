@@ -118,7 +118,8 @@ type DigestSchedule struct {
 type Responses struct {
 	// Actions maps an action (collect_evidence, isolate_pod, delete_pod, cordon_node,
 	// cloudrun_rollback, cloudrun_cancel_execution, page_owner, mute,
-	// resolve) to its rule.
+	// mute_rule, resolve) to its rule. mute_rule without a rule of its own
+	// takes mute's.
 	Actions map[string]*ResponseRule `yaml:"actions,omitempty"`
 	// ExecTimeout bounds one execution of an action.
 	ExecTimeout Duration `yaml:"exec_timeout"`

@@ -108,7 +108,7 @@ func TestLoadProblems(t *testing.T) {
 			`responses.actions.isolate_pod.approvers[0]: "@leads" is not a Slack user id (U…) or user group id (S…) (line 10)`,
 			`responses.actions.delete_pod.approval: "maybe" is not a valid approval policy (required, none) (line 13)`,
 			`responses.actions.mute.two_person: needs approval: required (line 16)`,
-			`responses.actions.nuke_cluster: "nuke_cluster" is not an action (collect_evidence, isolate_pod, delete_pod, cordon_node, cloudrun_rollback, cloudrun_cancel_execution, page_owner, mute, resolve) (line 17)`,
+			`responses.actions.nuke_cluster: "nuke_cluster" is not an action (collect_evidence, isolate_pod, delete_pod, cordon_node, cloudrun_rollback, cloudrun_cancel_execution, page_owner, mute, mute_rule, resolve) (line 17)`,
 			`responses.actions.cordon_node.approvers: required when approval is required; or set approval: none (line 19)`,
 		}},
 		{"routes.yaml", []string{

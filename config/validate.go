@@ -28,7 +28,7 @@ func validate(r *report, c *Config) {
 
 var (
 	responseActions = []string{"collect_evidence", "isolate_pod", "delete_pod", "cordon_node", "cloudrun_rollback",
-		"cloudrun_cancel_execution", "page_owner", "mute", "resolve"}
+		"cloudrun_cancel_execution", "page_owner", "mute", "mute_rule", "resolve"}
 	principal = regexp.MustCompile(`^[UWS][A-Z0-9]{6,}$`)
 )
 

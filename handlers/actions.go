@@ -33,6 +33,7 @@ const (
 	ActionDeny      = "approval.deny"
 	CallbackContain = "contain.request"
 	CallbackMute    = "mute.request"
+	CallbackResolve = "resolve.request"
 )
 
 // ActionAck is the card's Acknowledge button.

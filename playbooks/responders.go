@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/sccbot/sccbot/bot"
 )
@@ -137,19 +138,49 @@ type FindingWriter interface {
 	PutFinding(ctx context.Context, f bot.Finding) error
 }
 
-// SCCResponder carries out mute and resolve in Security Command Center, and
-// resolves the finding's page when it is resolved.
-type SCCResponder struct {
-	scc    FindingUpdater
-	pager  Pager
-	stored FindingWriter
+// VerdictRecorder keeps a finding's verdict and writes the audit log; the
+// store does both.
+type VerdictRecorder interface {
+	SetVerdict(ctx context.Context, r bot.VerdictRecord) error
+	AppendAudit(ctx context.Context, ev bot.AuditEvent) error
 }
 
-// NewSCCResponder returns an SCCResponder; pager may be nil. stored keeps
-// the card current: it gets the new state as soon as SCC confirms it,
-// before SCC's own notification of the change arrives.
-func NewSCCResponder(scc FindingUpdater, pager Pager, stored FindingWriter) *SCCResponder {
-	return &SCCResponder{scc: scc, pager: pager, stored: stored}
+// SCCOptions are an SCCResponder's optional collaborators.
+type SCCOptions struct {
+	// Pager resolves the finding's page when it is resolved.
+	Pager Pager
+	// Stored keeps the card current: it gets the new state as soon as SCC
+	// confirms it, before SCC's own notification of the change arrives.
+	Stored FindingWriter
+	// Marks and Verdicts record a resolve's verdict: as SCC security
+	// marks, and in the store and its audit log. Without them a verdict
+	// is not recorded (and the result says so).
+	Marks    Marker
+	Verdicts VerdictRecorder
+	// Now is the clock of the verdict's time (default time.Now).
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// SCCResponder carries out mute and resolve in Security Command Center,
+// resolves the finding's page when it is resolved, and records the verdict
+// a resolve carries.
+type SCCResponder struct {
+	scc  FindingUpdater
+	opts SCCOptions
+}
+
+var _ RequestResponder = (*SCCResponder)(nil)
+
+// NewSCCResponder returns an SCCResponder.
+func NewSCCResponder(scc FindingUpdater, opts SCCOptions) *SCCResponder {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &SCCResponder{scc: scc, opts: opts}
 }
 
 // StoreChange records what SCC answered on the stored finding. Only state
@@ -197,13 +228,13 @@ func (s *SCCResponder) Execute(ctx context.Context, f bot.Finding, action string
 		return bot.ActionResult{}, err
 	}
 	res := bot.ActionResult{Summary: "finding muted in Security Command Center", Details: lines}
-	if err := StoreChange(ctx, s.stored, f, updated); err != nil {
+	if err := StoreChange(ctx, s.opts.Stored, f, updated); err != nil {
 		res.Details = append(res.Details, "the card may show the old state until SCC's notification: "+bot.ErrorMessage(err))
 	}
 	if action == bot.ActionResolve {
 		res.Summary = "finding set INACTIVE in Security Command Center"
-		if s.pager != nil {
-			if err := s.pager.ResolveFinding(ctx, f); err != nil {
+		if s.opts.Pager != nil {
+			if err := s.opts.Pager.ResolveFinding(ctx, f); err != nil {
 				res.Details = append(res.Details, "the PagerDuty alert was not resolved: "+bot.ErrorMessage(err))
 			} else {
 				res.Details = append(res.Details, "the PagerDuty alert for the finding was resolved")
@@ -211,6 +242,58 @@ func (s *SCCResponder) Execute(ctx context.Context, f bot.Finding, action string
 		}
 	}
 	return res, nil
+}
+
+// ExecuteRequest implements RequestResponder: a resolve whose reason
+// carries a verdict (bot.VerdictReason) resolves, then records the
+// verdict; anything else is Execute.
+func (s *SCCResponder) ExecuteRequest(ctx context.Context, f bot.Finding, req bot.ActionRequest) (bot.ActionResult, error) {
+	v, note, ok := bot.ParseVerdictReason(req.Reason)
+	if req.Action != bot.ActionResolve || !ok {
+		return s.Execute(ctx, f, req.Action, req.DryRun)
+	}
+	res, err := s.Execute(ctx, f, req.Action, req.DryRun)
+	if err != nil {
+		return res, err
+	}
+	if req.DryRun {
+		res.Details = append(res.Details, "the verdict "+v.Label()+" would be recorded")
+		return res, nil
+	}
+	rec := bot.VerdictRecord{Finding: f.Name, Verdict: v, By: req.RequestedBy, Note: note, At: s.opts.Now()}
+	res.Summary += "; verdict: " + v.Label()
+	res.Details = append(res.Details, s.recordVerdict(ctx, req, rec)...)
+	return res, nil
+}
+
+// recordVerdict writes the verdict as security marks, to the store and to
+// the audit log. The finding is resolved whatever happens here, so a
+// failure is logged and noted in the result, not returned.
+func (s *SCCResponder) recordVerdict(ctx context.Context, req bot.ActionRequest, rec bot.VerdictRecord) []string {
+	var notes []string
+	fail := func(what string, err error) {
+		s.opts.Logger.Warn("verdict not recorded "+what, "request", req.ID, "finding", rec.Finding, "err", err)
+		notes = append(notes, "the verdict was not recorded "+what+": "+bot.ErrorMessage(err))
+	}
+	if s.opts.Marks == nil {
+		notes = append(notes, "no security marks are written: the verdict is not on the finding in SCC")
+	} else if err := s.opts.Marks.SetMarks(ctx, rec.Finding, rec.Marks()); err != nil {
+		fail("as security marks", err)
+	} else {
+		notes = append(notes, "security marks "+bot.MarkVerdict+"="+string(rec.Verdict)+" and "+bot.MarkVerdictBy+" set")
+	}
+	if s.opts.Verdicts == nil {
+		return append(notes, "no store records verdicts: the card and the digest will not show it")
+	}
+	if err := s.opts.Verdicts.SetVerdict(ctx, rec); err != nil {
+		fail("in the store", err)
+	}
+	ev := bot.AuditEvent{At: rec.At, Event: bot.AuditVerdict, Request: req.ID, Finding: rec.Finding, Action: req.Action,
+		Actor: rec.By, Detail: joinDetail(string(rec.Verdict), rec.Note)}
+	if err := s.opts.Verdicts.AppendAudit(ctx, ev); err != nil {
+		fail("in the audit log", err)
+	}
+	return notes
 }
 
 // DescribeOwners names the owners a page would reach, with where each was found.

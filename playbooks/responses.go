@@ -53,6 +53,8 @@ func ActionLabel(action string) string {
 		return "Mute the finding (expected activity)"
 	case ActionResolve:
 		return "Resolve the finding (handled)"
+	case bot.ActionMuteRule:
+		return "Create an SCC mute rule for findings like this one"
 	}
 	return action
 }

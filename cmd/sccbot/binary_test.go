@@ -226,6 +226,7 @@ func TestDemoCommand(t *testing.T) {
 		"Evidence kept: binary 1.0 MiB, SHA-256 ✅ matches the finding", `kubernetes  exec ["cat" "--" "/usr/bin/gcc"]`,
 		"storage     gs://sccbot-demo-evidence/evidence/7c2b9d4e1f3a4b6c8d0e2f4a6b8c0d1e/", "/binary (1076928 bytes)",
 		"✅ Page the project owner: 1 owner paged", "pagerduty   triggered incident",
+		"🏁 Resolved as *false positive* by @U0ALICE: the build step", "marks sccbot_verdict=false_positive sccbot_verdict_by=U0ALICE",
 		"*3 findings match*", "# SCC digest: last 24 hours", "🛡️ Contained *1*",
 		"⏰ @S0ONCALL nobody has acknowledged this *Critical* finding for 16 min",
 		"⏫ Escalated: nobody acknowledged this *Critical* finding in 31 min", "⏱ Unacknowledged for 31 min",

@@ -263,7 +263,7 @@ func TestE2EPageOwnerThenResolve(t *testing.T) {
 		t.Errorf("a second page made %+v; want the same incident triggered again", in)
 	}
 
-	h.press(card, "finding.resolve", alice)
+	h.submitResolve(h.openResolve(card, alice), alice, "true_positive", "")
 	h.edited(card, "INACTIVE")
 	if f, _ := h.fakes.scc.Finding(name); f.GetState() != securitycenterpb.Finding_INACTIVE {
 		t.Errorf("SCC state = %v, want INACTIVE", f.GetState())

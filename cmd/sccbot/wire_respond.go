@@ -16,6 +16,7 @@ import (
 	"github.com/sccbot/sccbot/bot"
 	"github.com/sccbot/sccbot/bot/evidence"
 	"github.com/sccbot/sccbot/bot/owners"
+	"github.com/sccbot/sccbot/bot/scc"
 	slackbot "github.com/sccbot/sccbot/bot/slack"
 	"github.com/sccbot/sccbot/config"
 	"github.com/sccbot/sccbot/handlers/respond"
@@ -54,7 +55,7 @@ func (a *app) respond(ctx context.Context, cfg *config.Config, e env, d deps, di
 		Zone: cfg.Display.Location()})
 	fits := func(f bot.Finding) []playbooks.Response { return d.playbooks.Lookup(f).ResponsesFor(f) }
 	return respond.NewRespondFlow(a.store, a.outbox, a.outbox, a.runner, policy.Rule, fits, a.cards,
-		respond.Options{Owners: lookup, Feed: a.runner.Feed(), Logger: log.With("component", "respond")}), nil
+		respond.Options{Owners: lookup, Feed: a.runner.Feed(), Verdicts: a.store, Logger: log.With("component", "respond")}), nil
 }
 
 // responders are the adapters that carry out actions, one per product.
@@ -69,7 +70,9 @@ func (a *app) responders(ctx context.Context, cfg *config.Config, e env, d deps,
 	if err != nil {
 		return nil, err
 	}
-	out := []bot.Responder{gke, run, playbooks.NewSCCResponder(d.scc, pager, a.store)}
+	sccResp := playbooks.NewSCCResponder(d.scc, playbooks.SCCOptions{Pager: pager, Stored: a.store,
+		Marks: d.scc, Verdicts: a.store, Now: a.now, Logger: log.With("component", "scc-responder")})
+	out := []bot.Responder{gke, run, sccResp, playbooks.NewMuteRuleResponder(d.scc, scc.MuteRuleFor)}
 	if lookup != nil {
 		out = append(out, playbooks.NewPageResponder(lookup, playbooks.PageResponderOptions{Pager: pager, Messenger: dir,
 			Logger: log.With("component", "page")}))
@@ -134,7 +137,9 @@ func (a *app) ownerLookup(ctx context.Context, e env, log *slog.Logger) (playboo
 	}, nil
 }
 
-// rules turns the configured actions into the policy's rules.
+// rules turns the configured actions into the policy's rules. mute_rule
+// mutes findings wholesale, so without a rule of its own it takes mute's:
+// enabled, requested and approved exactly as mute is.
 func rules(rs config.Responses) map[string]playbooks.Rule {
 	out := map[string]playbooks.Rule{}
 	for action, r := range rs.Actions {
@@ -144,6 +149,9 @@ func rules(rs config.Responses) map[string]playbooks.Rule {
 		out[action] = playbooks.Rule{Requesters: r.Requesters, Approvers: r.Approvers,
 			Approval: r.Approval == config.ApprovalRequired, TwoPerson: r.TwoPerson,
 			Expiry: time.Duration(r.Expiry), DryRun: r.DryRun, RequireEvidence: r.RequireEvidence}
+	}
+	if mute, ok := out[bot.ActionMute]; ok && rs.Actions[bot.ActionMuteRule] == nil {
+		out[bot.ActionMuteRule] = mute
 	}
 	return out
 }

@@ -69,7 +69,7 @@ func (c *Commands) tell(ctx context.Context, r handlers.Request, text string) er
 // list shows the newest findings the filters select, one a line.
 func (c *Commands) list(ctx context.Context, fl findingcmd.ListFilters) (bot.Message, error) {
 	q := bot.FindingQuery{Severities: fl.Severities, MinSeverity: fl.MinSeverity, Categories: fl.Categories,
-		Projects: fl.Projects, Products: fl.Products, States: fl.States, Since: fl.From(c.d.Now()), Limit: fl.Limit}
+		Projects: fl.Projects, Products: fl.Products, States: fl.States, Verdict: fl.Verdict, Since: fl.From(c.d.Now()), Limit: fl.Limit}
 	if q.Limit == 0 {
 		q.Limit = findingcmd.DefaultListLimit
 	}

@@ -129,6 +129,10 @@ func (c *Commands) run(ctx context.Context, r handlers.Request, cmd findingcmd.C
 		return c.mitre(cmd.Technique), nil
 	case findingcmd.CommandMute:
 		return c.mute(ctx, r, cmd)
+	case findingcmd.CommandMuteRule:
+		return bot.Message{}, c.d.Respond.RequestMuteRule(ctx, r, cmd.Finding, cmd.Reason)
+	case findingcmd.CommandResolve:
+		return bot.Message{}, c.d.Respond.RequestResolve(ctx, r, cmd.Finding, cmd.Verdict, cmd.Reason)
 	case findingcmd.CommandUnmute:
 		return c.unmute(ctx, r, cmd.Finding)
 	case findingcmd.CommandAck:

@@ -22,18 +22,20 @@ const (
 
 // Names of the /finding subcommands: the allow-list of ParseCommand.
 const (
-	CommandHelp    = "help"
-	CommandShow    = "show"
-	CommandList    = "list"
-	CommandRelated = "related"
-	CommandLogs    = "logs"
-	CommandMitre   = "mitre"
-	CommandMute    = "mute"
-	CommandUnmute  = "unmute"
-	CommandAck     = "ack"
-	CommandDigest  = "digest"
-	CommandStats   = "stats"
-	CommandSilence = "silence"
+	CommandHelp     = "help"
+	CommandShow     = "show"
+	CommandList     = "list"
+	CommandRelated  = "related"
+	CommandLogs     = "logs"
+	CommandMitre    = "mitre"
+	CommandMute     = "mute"
+	CommandMuteRule = "mute-rule"
+	CommandResolve  = "resolve"
+	CommandUnmute   = "unmute"
+	CommandAck      = "ack"
+	CommandDigest   = "digest"
+	CommandStats    = "stats"
+	CommandSilence  = "silence"
 )
 
 // Command is a /finding command, parsed and validated: every field holds a
@@ -51,9 +53,12 @@ type Command struct {
 	// Technique is an ATT&CK technique id (T1027.004) or an SCC enum in
 	// upper snake case (COMPILE_AFTER_DELIVERY), for mitre.
 	Technique string
-	// Reason is why a finding is muted or a silence created: one line of
-	// at most MaxReasonRunes runes, without control characters.
+	// Reason is why a finding is muted, a mute rule requested or a silence
+	// created, or resolve's note: one line of at most MaxReasonRunes runes,
+	// without control characters.
 	Reason string
+	// Verdict is resolve's verdict; always one of bot.Verdicts there.
+	Verdict bot.Verdict
 	// Filters are list's filters and stats' since.
 	Filters ListFilters
 	// Silence holds what silence does, when Name is CommandSilence.
@@ -76,6 +81,8 @@ type ListFilters struct {
 	// RFC 3339 time, in UTC); at most one is set. Use From to get a time.
 	Since     time.Duration
 	SinceTime time.Time
+	// Verdict selects the findings whose latest verdict it is (list only).
+	Verdict bot.Verdict
 	// Limit is how many findings list shows: DefaultListLimit unless
 	// given, at most MaxListLimit; zero for other commands.
 	Limit int
@@ -219,6 +226,10 @@ func parseArgs(c *Command, args []token) error {
 		return parseMitre(c, args)
 	case CommandMute:
 		return parseMute(c, args)
+	case CommandMuteRule:
+		return parseMuteRule(c, args)
+	case CommandResolve:
+		return parseResolve(c, args)
 	case CommandDigest:
 		if len(args) == 0 || len(args) == 1 && strings.EqualFold(args[0].text, "now") && !args[0].link {
 			return nil
@@ -261,8 +272,23 @@ func parseFindingOnly(c *Command, args []token) error {
 }
 
 func parseMute(c *Command, args []token) error {
+	err := parseFindingReason(c, args, "`mute` needs a finding id and a reason")
+	if err == nil && c.Reason == "" {
+		err = fail("`mute` needs a reason after the finding id: muting hides the finding from everyone, so say why")
+	}
+	return err
+}
+
+// parseMuteRule reads mute-rule <id> [reason]: without a reason the rule
+// is only proposed; with one it is requested.
+func parseMuteRule(c *Command, args []token) error {
+	return parseFindingReason(c, args, "`mute-rule` needs a finding id: the rule is proposed from that finding's fields")
+}
+
+// parseFindingReason reads <id> [reason]; noID is the error without an id.
+func parseFindingReason(c *Command, args []token, noID string) error {
 	if len(args) == 0 {
-		return fail("`mute` needs a finding id and a reason")
+		return fail("%s", noID)
 	}
 	ref, err := findingRef(args[0])
 	if err != nil {
@@ -270,10 +296,56 @@ func parseMute(c *Command, args []token) error {
 	}
 	c.Finding = ref
 	c.Reason, err = reasonOf(args[1:])
-	if err == nil && c.Reason == "" {
-		err = fail("`mute` needs a reason after the finding id: muting hides the finding from everyone, so say why")
-	}
 	return err
+}
+
+// parseResolve reads resolve <id> verdict=<v> [note]: the verdict is
+// required, as in the card's dialog.
+func parseResolve(c *Command, args []token) error {
+	const usage = "`resolve` needs a finding id and a verdict, as in resolve <id> verdict=false_positive"
+	if len(args) == 0 {
+		return fail(usage)
+	}
+	ref, err := findingRef(args[0])
+	if err != nil {
+		return err
+	}
+	c.Finding = ref
+	if len(args) < 2 {
+		return fail("%s; the verdicts are %s", usage, verdictList())
+	}
+	fw, ok := splitFilter(args[1])
+	if key, _ := canonicalKey(fw.key); !ok || key != "verdict" || fw.op != "=" && fw.op != ":" || fw.link {
+		if v, err := bot.ParseVerdict(args[1].text); err == nil && !args[1].link {
+			return fail("`%s` is not a verdict= — did you mean `verdict=%s`?", shown(args[1].text), v)
+		}
+		return fail("%s; `%s` is not a verdict=", usage, shown(args[1].text))
+	}
+	if c.Verdict, err = verdictOf(fw.values); err != nil {
+		return err
+	}
+	c.Reason, err = reasonOf(args[2:])
+	return err
+}
+
+// verdictOf reads the one value of verdict=.
+func verdictOf(values []string) (bot.Verdict, error) {
+	if len(values) != 1 {
+		return "", fail("`verdict` takes one value, one of %s", verdictList())
+	}
+	v, err := bot.ParseVerdict(values[0])
+	if err != nil {
+		return "", fail("verdict `%s` is not one of %s", shown(values[0]), verdictList())
+	}
+	return v, nil
+}
+
+func verdictList() string {
+	var vs []string
+	for _, v := range bot.Verdicts() {
+		vs = append(vs, string(v))
+	}
+	return strings.Join(vs, ", ")
 }
 
 func parseMitre(c *Command, args []token) error {

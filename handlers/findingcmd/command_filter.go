@@ -14,12 +14,12 @@ import (
 
 // filterKeys are every filter and matcher key.
 func filterKeys() []string {
-	return []string{"severity", "category", "project", "product", "state", "since", "limit",
+	return []string{"severity", "category", "project", "product", "state", "since", "limit", "verdict",
 		"cluster", "service", "job", "namespace", "pod", "image", "for"}
 }
 
 func listKeys() []string {
-	return []string{"severity", "category", "project", "product", "state", "since", "limit"}
+	return []string{"severity", "category", "project", "product", "state", "verdict", "since", "limit"}
 }
 
 // canonicalKey folds case, plurals and short forms people type.
@@ -32,7 +32,7 @@ func canonicalKey(k string) (string, bool) {
 		return "category", true
 	case "ns", "namespaces":
 		return "namespace", true
-	case "projects", "products", "states", "clusters", "services", "jobs", "pods", "images":
+	case "projects", "products", "states", "verdicts", "clusters", "services", "jobs", "pods", "images":
 		return strings.TrimSuffix(k, "s"), true
 	}
 	return k, slices.Contains(filterKeys(), k)
@@ -115,6 +115,8 @@ func bareWordError(cmd string, t token, allowed []string) error {
 		guess = "product=" + string(p)
 	} else if s := strings.ToUpper(t.text); s == "ACTIVE" || s == "INACTIVE" {
 		guess = "state=" + s
+	} else if v, err := bot.ParseVerdict(t.text); err == nil {
+		guess = "verdict=" + string(v)
 	}
 	if guess != "" && slices.Contains(allowed, strings.SplitN(guess, "=", 2)[0]) {
 		return fail("`%s` is not a filter — did you mean `%s`?", shown(t.text), guess)
@@ -175,6 +177,11 @@ func (st *filterState) set(key string, fw filterWord) error {
 		err = setProducts(f, fw.values)
 	case "state":
 		err = setStates(f, fw.values)
+	case "verdict":
+		if f.Verdict != "" {
+			return fail("`verdict` is given twice")
+		}
+		f.Verdict, err = verdictOf(fw.values)
 	default:
 		err = st.setOnce(key, fw.values)
 	}

@@ -41,6 +41,7 @@ func worstCases() []string {
 		"silence " + strings.Repeat("s", MaxCommandBytes-20) + " x",
 		"mute abc \"" + strings.Repeat(`\"`, (MaxCommandBytes-12)/2) + "\"",
 		"list" + strings.Repeat(" a", 2000),
+		"resolve abc verdict=test " + strings.Repeat("<!channel>", (MaxCommandBytes-30)/10),
 	}
 }
 
@@ -52,7 +53,8 @@ func FuzzParseCommand(f *testing.F) {
 		f.Add(s)
 	}
 	for _, s := range []string{"&lt;@U1&gt;", "show <@U1", "list severity&gt;=LOW,HIGH", "silence remove “sil-1”",
-		"mute x \\\"", "list category=\"a\"b,c", "help help", "list since=9999d", "silence pod=?? for=1w x"} {
+		"mute x \\\"", "list category=\"a\"b,c", "help help", "list since=9999d", "silence pod=?? for=1w x",
+		"resolve x verdict=\"false positive\" <@U1>", "resolve x verdict=<http://a|b>", "list verdict=,", "mute-rule x “\u202e”"} {
 		f.Add(s)
 	}
 	o := newOracle()
@@ -121,12 +123,16 @@ func (o oracle) checkCommand(t *testing.T, text string, c Command) {
 	if c.Topic != "" && (c.Name != CommandHelp || c.Topic == CommandHelp || !slices.Contains(names, c.Topic)) {
 		fail("bad topic", c)
 	}
-	needsFinding := slices.Contains([]string{CommandShow, CommandRelated, CommandLogs, CommandMute, CommandUnmute, CommandAck}, c.Name)
+	needsFinding := slices.Contains([]string{CommandShow, CommandRelated, CommandLogs, CommandMute, CommandUnmute, CommandAck,
+		CommandResolve, CommandMuteRule}, c.Name)
 	if validRef := o.shortID.MatchString(c.Finding) || o.findingName.MatchString(c.Finding); needsFinding != validRef {
 		fail("finding", c.Finding)
 	}
 	if (c.Name == CommandMitre) != o.technique.MatchString(c.Technique) {
 		fail("technique", c.Technique)
+	}
+	if (c.Name == CommandResolve) != c.Verdict.Valid() {
+		fail("verdict", c.Verdict)
 	}
 	checkReason(t, text, c)
 	checkFilters(t, text, c)
@@ -136,7 +142,8 @@ func (o oracle) checkCommand(t *testing.T, text string, c Command) {
 func checkReason(t *testing.T, text string, c Command) {
 	t.Helper()
 	needs := c.Name == CommandMute || c.Name == CommandSilence && c.Silence.Op == SilenceCreate
-	if needs == (c.Reason == "") {
+	optional := c.Name == CommandResolve || c.Name == CommandMuteRule
+	if !optional && needs == (c.Reason == "") {
 		t.Errorf("ParseCommand(%q): reason %q for %s", text, c.Reason, c.Name)
 	}
 	bad := strings.ContainsFunc(c.Reason, func(r rune) bool {
@@ -182,6 +189,9 @@ func checkFilters(t *testing.T, text string, c Command) {
 		if _, ok := bot.ParseProduct(string(p)); !ok {
 			fail("product")
 		}
+	}
+	if f.Verdict != "" && !f.Verdict.Valid() {
+		fail("verdict")
 	}
 	if f.Since < 0 || f.Since > 0 && !f.SinceTime.IsZero() {
 		fail("since")

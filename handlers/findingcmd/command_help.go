@@ -27,7 +27,8 @@ func commandDocs() []commandDoc {
 		{name: CommandList, usage: "list [filters]",
 			summary: "Lists findings, most recent first.",
 			details: "Filters: severity=HIGH,CRITICAL or severity>=HIGH · category=\"…\" · project=my-project · " +
-				"product=gke or cloud_run · state=ACTIVE or INACTIVE · since=24h, 7d, 2026-11-20 or an RFC 3339 time · " +
+				"product=gke or cloud_run · state=ACTIVE or INACTIVE · verdict=false_positive (one of true_positive, " +
+				"false_positive, benign, duplicate, test: the latest verdict given on resolve) · since=24h, 7d, 2026-11-20 or an RFC 3339 time · " +
 				"limit=1 to 100 (default 20). A comma list or a repeated filter matches any of its values; " +
 				"different filters must all match. key:value works too.",
 			example: "list severity>=HIGH since=24h category=\"Execution: Added Binary Executed\""},
@@ -43,6 +44,15 @@ func commandDocs() []commandDoc {
 		{name: CommandMute, usage: "mute <id> <reason>",
 			summary: "Mutes the finding in SCC. The reason is required: muting hides the finding from everyone.",
 			example: "mute " + id + " expected: CI builds compile in this container"},
+		{name: CommandMuteRule, usage: "mute-rule <id> [reason]",
+			summary: "Proposes an SCC mute rule that mutes findings like this one (same category and project, same cluster, " +
+				"service or job), and shows it. With a reason it requests the rule, under the mute policy.",
+			details: "The rule is dynamic: it mutes matching findings, present and future, until someone deletes it in SCC.",
+			example: "mute-rule " + id + " CI builds compile in this cluster every night"},
+		{name: CommandResolve, usage: "resolve <id> verdict=<verdict> [note]",
+			summary: "Resolves the finding (INACTIVE in SCC) with a verdict: true_positive, false_positive, benign, " +
+				"duplicate or test; the note is optional. As the card's Resolve button.",
+			example: "resolve " + id + " verdict=false_positive the CI image compiles its plugins"},
 		{name: CommandUnmute, usage: "unmute <id>",
 			summary: "Unmutes the finding.",
 			example: "unmute " + id},

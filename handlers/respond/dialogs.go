@@ -2,7 +2,9 @@ package respond
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sccbot/sccbot/bot"
 	"github.com/sccbot/sccbot/handlers"
@@ -124,12 +126,63 @@ func (rf *Flow) submitMute(ctx context.Context, r handlers.Request) error {
 	return rf.request(ctx, r, f, bot.ActionMute, joinReasons(r.Values["reason"]), nil)
 }
 
-func (rf *Flow) resolve(ctx context.Context, r handlers.Request) error {
+// openResolve opens the resolve dialog: a verdict (required, no default:
+// the responder must choose) and an optional note.
+func (rf *Flow) openResolve(ctx context.Context, r handlers.Request) error {
 	f, ok := rf.finding(ctx, r, r.Value)
 	if !ok {
 		return nil
 	}
-	return rf.request(ctx, r, f, bot.ActionResolve, "resolved from Slack", nil)
+	if err := rf.dialogs.OpenModal(ctx, r.TriggerID, resolveModal(handlers.DialogMetadata(f, r))); err != nil {
+		rf.tell(ctx, r, "Resolve: "+bot.ErrorMessage(err))
+	}
+	return nil
+}
+
+func resolveModal(meta string) bot.Modal {
+	options := make([]bot.Option, 0, len(bot.Verdicts()))
+	for _, v := range bot.Verdicts() {
+		options = append(options, bot.Option{Value: string(v), Label: v.Label()})
+	}
+	return bot.Modal{CallbackID: handlers.CallbackResolve, Title: "Resolve finding", Submit: "Resolve", Close: "Cancel",
+		Metadata: meta,
+		Blocks: []bot.Block{bot.Section{Text: bot.R(bot.T("Resolving sets the finding INACTIVE in Security Command Center. " +
+			"The verdict is written to the finding as security marks, to the audit log and to the card."))}},
+		Inputs: []bot.Input{
+			{ID: "verdict", Kind: bot.InputSelect, Label: "Verdict", Options: options},
+			{ID: "note", Kind: bot.InputMultiline, Label: "Note", Optional: true, MaxLength: bot.MaxVerdictNote,
+				Hint: "What you found, for whoever reads the finding next."},
+		}}
+}
+
+func validateResolve(r handlers.Request) map[string]string {
+	problems := map[string]string{}
+	if _, err := bot.ParseVerdict(r.Values["verdict"]); err != nil || r.Values["verdict"] == "" {
+		problems["verdict"] = "Choose a verdict."
+	}
+	if utf8.RuneCountInString(r.Values["note"]) > bot.MaxVerdictNote {
+		problems["note"] = fmt.Sprintf("Keep the note to %d characters.", bot.MaxVerdictNote)
+	}
+	return problems
+}
+
+func (rf *Flow) submitResolve(ctx context.Context, r handlers.Request) error {
+	if len(validateResolve(r)) > 0 {
+		return nil // the dialog refused it; a forged submission gets nothing
+	}
+	v, _ := bot.ParseVerdict(r.Values["verdict"])
+	ref, r := handlers.FromDialog(r)
+	return rf.RequestResolve(ctx, r, ref, v, r.Values["note"])
+}
+
+// RequestResolve is `/finding resolve ID verdict=V note` and the resolve
+// dialog's submission: a resolve request carrying the verdict and note.
+func (rf *Flow) RequestResolve(ctx context.Context, r handlers.Request, ref string, v bot.Verdict, note string) error {
+	f, ok := rf.finding(ctx, r, ref)
+	if !ok {
+		return nil
+	}
+	return rf.request(ctx, r, f, bot.ActionResolve, bot.VerdictReason(v, note), nil)
 }
 
 // page looks the owners up first, so that the request shows who will be

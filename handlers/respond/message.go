@@ -15,7 +15,15 @@ func requestMessage(req bot.ActionRequest, f bot.Finding, extra []string,
 	previewOf func(bot.Finding, string) ([]string, error), ruleOf RuleOf) bot.Message {
 	label := playbooks.ActionLabel(req.Action)
 	m := bot.Message{Text: label + " requested for " + bot.CategoryOf(f)}
-	head := bot.R(bot.T("🛡️ "), bot.B(label), bot.T(" requested by "), bot.Mention(req.RequestedBy), bot.T(": "+req.Reason))
+	head := bot.R(bot.T("🛡️ "), bot.B(label), bot.T(" requested by "), bot.Mention(req.RequestedBy))
+	if v, note, ok := bot.ParseVerdictReason(req.Reason); ok && req.Action == bot.ActionResolve {
+		head = append(head, bot.T(" as "), bot.B(strings.ToLower(v.Label())))
+		if note != "" {
+			head = append(head, bot.T(": "+note))
+		}
+	} else {
+		head = append(head, bot.T(": "+req.Reason))
+	}
 	m.Blocks = append(m.Blocks, bot.Section{Text: head})
 	preview, err := previewOf(f, req.Action)
 	if err != nil {

@@ -3,6 +3,7 @@ package respond
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,14 +25,15 @@ type Feed interface {
 // arrive on one goroutine, so a quick approval can never race the post of
 // the message it edits.
 type Presenter struct {
-	store   handlers.FindingResolver
-	chat    handlers.Chat
-	runner  Responses
-	feed    Feed
-	rule    RuleOf
-	cards   *handlers.Cards
-	log     *slog.Logger
-	flushed time.Duration
+	store    handlers.FindingResolver
+	chat     handlers.Chat
+	runner   Responses
+	feed     Feed
+	rule     RuleOf
+	cards    *handlers.Cards
+	verdicts VerdictReader
+	log      *slog.Logger
+	flushed  time.Duration
 
 	mu     sync.Mutex
 	intros []intro
@@ -63,7 +65,14 @@ type PresenterOptions struct {
 	Feed   Feed
 	Rule   RuleOf
 	Cards  *handlers.Cards
-	Logger *slog.Logger
+	// Verdicts, when set, puts a resolved finding's verdict on its card.
+	Verdicts VerdictReader
+	Logger   *slog.Logger
+}
+
+// VerdictReader reads a finding's latest verdict.
+type VerdictReader interface {
+	VerdictOf(ctx context.Context, finding string) (bot.VerdictRecord, bool, error)
 }
 
 // NewPresenter returns a Presenter; Run must be running for it to show
@@ -75,6 +84,7 @@ func NewPresenter(opts PresenterOptions) *Presenter {
 	p := &Presenter{store: opts.Store, chat: opts.Chat, runner: opts.Runner, feed: opts.Feed, rule: opts.Rule,
 		cards: opts.Cards, log: opts.Logger, flushed: 30 * time.Second,
 		wake: make(chan struct{}, 1), shown: map[string]shownRequest{}}
+	p.verdicts = opts.Verdicts
 	p.cards.AddNotes(p.notes)
 	return p
 }
@@ -229,7 +239,29 @@ func (p *Presenter) notes(ctx context.Context, f bot.Finding) ([]bot.Rich, error
 	for _, req := range reqs {
 		out = append(out, requestLine(req))
 	}
+	if p.verdicts == nil {
+		return out, nil
+	}
+	rec, ok, err := p.verdicts.VerdictOf(ctx, f.Name)
+	if err != nil {
+		// The requests still show; the verdict will at the next refresh.
+		p.log.Warn("verdict not shown on the card", "finding", f.Name, "err", err)
+		return out, nil
+	}
+	if ok {
+		out = append(out, verdictLine(rec))
+	}
 	return out, nil
+}
+
+// verdictLine is "Resolved as false positive by @alice: note". The note is
+// user text and travels as a text span, which the chat adapter escapes.
+func verdictLine(rec bot.VerdictRecord) bot.Rich {
+	line := bot.R(bot.T("🏁 Resolved as "), bot.B(strings.ToLower(rec.Verdict.Label())), bot.T(" by "), bot.Mention(rec.By))
+	if rec.Note != "" {
+		line = append(line, bot.T(": "+rec.Note))
+	}
+	return line
 }
 
 // message is the request's message as it stands.

@@ -62,8 +62,10 @@ type Options struct {
 	Owners playbooks.OwnerLookup
 	// Feed is where the runner publishes request changes (Runner.Feed);
 	// the flow's presenter edits the requests' messages from it.
-	Feed   Feed
-	Logger *slog.Logger
+	Feed Feed
+	// Verdicts shows a resolved finding's verdict on its card.
+	Verdicts VerdictReader
+	Logger   *slog.Logger
 }
 
 // NewRespondFlow returns a Flow.
@@ -78,7 +80,7 @@ func NewRespondFlow(store handlers.FindingResolver, chat handlers.Chat, dialogs 
 	return &Flow{store: store, chat: chat, dialogs: dialogs, runner: runner, rule: rule, fits: fits,
 		cards: cards, owners: opts.Owners, log: opts.Logger,
 		presenter: NewPresenter(PresenterOptions{Store: store, Chat: chat, Runner: runner, Feed: opts.Feed,
-			Rule: rule, Cards: cards, Logger: opts.Logger})}
+			Rule: rule, Cards: cards, Verdicts: opts.Verdicts, Logger: opts.Logger})}
 }
 
 // Run shows the requests' messages until ctx ends. Shutdown first waits
@@ -116,7 +118,12 @@ func (rf *Flow) Register(mux *handlers.Mux) {
 	mux.HandleAction(handlers.ActionMute, handlers.HandlerFunc(rf.openMute))
 	mux.ValidateSubmit(handlers.CallbackMute, validateReason)
 	mux.HandleSubmit(handlers.CallbackMute, handlers.HandlerFunc(rf.submitMute))
-	mux.HandleAction(handlers.ActionResolve, handlers.HandlerFunc(rf.resolve))
+	mux.HandleAction(handlers.ActionResolve, handlers.HandlerFunc(rf.openResolve))
+	mux.ValidateSubmit(handlers.CallbackResolve, validateResolve)
+	mux.HandleSubmit(handlers.CallbackResolve, handlers.HandlerFunc(rf.submitResolve))
+	// Resolve opens its dialog first thing, so it is served ahead of slow
+	// work, within the trigger's 3 seconds.
+	mux.MarkDialogs(handlers.ActionResolve)
 	mux.HandleAction(handlers.ActionPageOwner, handlers.HandlerFunc(rf.page))
 	mux.HandleAction(handlers.ActionEvidence, handlers.HandlerFunc(rf.collect))
 	mux.HandleAction(handlers.ActionApprove, handlers.HandlerFunc(rf.approve))
@@ -136,7 +143,7 @@ func (rf *Flow) buttons(f bot.Finding) []bot.Button {
 	for _, b := range []struct{ action, id, label string }{
 		{bot.ActionPageOwner, handlers.ActionPageOwner, "Page owner"},
 		{bot.ActionMute, handlers.ActionMute, "Mute…"},
-		{bot.ActionResolve, handlers.ActionResolve, "Resolve"},
+		{bot.ActionResolve, handlers.ActionResolve, "Resolve…"},
 	} {
 		if _, ok := rf.rule(b.action); ok {
 			out = append(out, bot.Button{ActionID: b.id, Label: b.label, Value: f.ShortID()})
@@ -213,6 +220,38 @@ func (rf *Flow) RequestMute(ctx context.Context, r handlers.Request, ref, reason
 		return nil
 	}
 	return rf.request(ctx, r, f, bot.ActionMute, reason, nil)
+}
+
+// RequestMuteRule is `/finding mute-rule ID [reason]`. Without a reason it
+// only shows the person the rule it would propose (what it matches, and
+// where): nothing is requested. With one it requests the rule under the
+// policy, and the request in the finding's thread shows the rule again
+// for the approvers.
+func (rf *Flow) RequestMuteRule(ctx context.Context, r handlers.Request, ref, reason string) error {
+	f, ok := rf.finding(ctx, r, ref)
+	if !ok {
+		return nil
+	}
+	label := playbooks.ActionLabel(bot.ActionMuteRule)
+	if _, ok := rf.rule(bot.ActionMuteRule); !ok {
+		rf.tell(ctx, r, label+": not enabled (responses.actions has no mute_rule or mute).")
+		return nil
+	}
+	lines, err := rf.runner.Preview(f, bot.ActionMuteRule)
+	if err != nil {
+		rf.tell(ctx, r, label+": "+bot.ErrorMessage(err))
+		return nil
+	}
+	if reason != "" {
+		return rf.request(ctx, r, f, bot.ActionMuteRule, reason, nil)
+	}
+	text := "Proposed for finding " + f.ShortID() + ", not created:"
+	for _, l := range lines {
+		text += "\n• " + l
+	}
+	rf.tell(ctx, r, text, bot.T("\nTo request it (under the mute policy), add a reason: "),
+		bot.M("/finding mute-rule "+f.ShortID()+" <reason>"))
+	return nil
 }
 
 // approve runs the approved action in the background: the click is
