@@ -32,8 +32,8 @@ func verdictRunner(h *harness, sccAPI *fakeSCC, rule Rule) *Runner {
 // runnerFor is a runner on the harness's store, marks and clock whose one
 // responder is resp.
 func runnerFor(h *harness, rules map[string]Rule, resp bot.Responder) *Runner {
-	return NewRunner(h.db, NewPolicy(rules, h.groups), []bot.Responder{resp}, h.marks,
-		RunnerOptions{Logger: slog.New(slog.NewJSONHandler(h.logs, nil)), Now: h.clock.Now})
+	return NewRunner(h.db, NewPolicy(rules, h.groups), []bot.Responder{resp},
+		RunnerOptions{Marks: h.marks, Logger: slog.New(slog.NewJSONHandler(h.logs, nil)), Now: h.clock.Now})
 }
 
 func TestResolveRecordsVerdict(t *testing.T) {

@@ -47,11 +47,13 @@ func resolveHarness(t *testing.T, rule playbooks.Rule) (*respondHarness, *stateS
 }
 
 // cardsOf are cards on the harness's store and chat.
-func cardsOf(h *respondHarness) *handlers.Cards { return handlers.NewCards(h.store, h.chat, nil, nil) }
+func cardsOf(h *respondHarness) *handlers.Cards {
+	return handlers.NewCards(h.store, h.chat, handlers.CardsOptions{})
+}
 
 // runnerOf is a runner on the harness's store whose one responder is resp.
 func runnerOf(h *respondHarness, policy *playbooks.Policy, resp bot.Responder) *playbooks.Runner {
-	return playbooks.NewRunner(h.store, policy, []bot.Responder{resp}, nil, playbooks.RunnerOptions{})
+	return playbooks.NewRunner(h.store, policy, []bot.Responder{resp}, playbooks.RunnerOptions{})
 }
 
 func TestResolveDialogAsksForAVerdict(t *testing.T) {
