@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -41,6 +43,7 @@ type Cards struct {
 	mu     sync.Mutex
 	dirty  []string        // cards to refresh, oldest first
 	queued map[string]bool // names in dirty
+	shown  map[string][sha256.Size]byte
 	wake   chan struct{}
 }
 
@@ -184,8 +187,41 @@ func (c *Cards) Refresh(ctx context.Context, findingName string) error {
 		return err
 	}
 	m.Key = bot.CardKey(findingName)
+	sum, same := c.unchanged(findingName, m)
+	if same {
+		return nil
+	}
 	if err := c.chat.Update(ctx, ref, m); err != nil {
 		return fmt.Errorf("update card of %s: %w", findingName, err)
 	}
+	c.remember(findingName, sum)
 	return nil
+}
+
+// maxRemembered bounds the cards whose last content is remembered; past
+// it the memory starts afresh (a card then gets one update it did not
+// need).
+const maxRemembered = 10_000
+
+// unchanged reports whether m is what this process last wrote on the
+// finding's card: chat.update has about 50 calls a minute for the whole
+// workspace, and a touch that changes nothing must not spend one.
+func (c *Cards) unchanged(findingName string, m bot.Message) ([sha256.Size]byte, bool) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return [sha256.Size]byte{}, false
+	}
+	sum := sha256.Sum256(b)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return sum, c.shown[findingName] == sum
+}
+
+func (c *Cards) remember(findingName string, sum [sha256.Size]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.shown == nil || len(c.shown) >= maxRemembered {
+		c.shown = map[string][sha256.Size]byte{}
+	}
+	c.shown[findingName] = sum
 }
