@@ -21,7 +21,7 @@ func (db *DB) BeginIntent(ctx context.Context, in bot.PostIntent) (bot.PostInten
 		return bot.PostIntent{}, false, err
 	}
 	res, err := db.write.ExecContext(ctx, `INSERT INTO post_intents (`+storerow.IntentColumns+`)
-VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`, r.Key, r.Channel, r.Thread, r.Finding, r.Names, r.Owed, r.Created)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`, r.Key, r.Channel, r.Thread, r.Finding, r.Names, r.Owed, r.Created, r.Holder)
 	if err != nil {
 		return bot.PostIntent{}, false, fmt.Errorf("record intent %q: %w", in.Key, err)
 	}

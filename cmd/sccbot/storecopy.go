@@ -15,8 +15,9 @@ import (
 )
 
 // sqliteBookkeeping are SQLite tables a copy leaves behind: the migration
-// record (the target keeps its own) and SQLite's AUTOINCREMENT counters.
-var sqliteBookkeeping = []string{"schema_migrations", "sqlite_sequence"}
+// record (the target keeps its own), SQLite's AUTOINCREMENT counters and
+// the heartbeats of replicas (liveness is the target's own business).
+var sqliteBookkeeping = []string{"schema_migrations", "sqlite_sequence", "replicas"}
 
 // cmdStore is `sccbot store copy --config FILE --from SQLITE_FILE
 // [--force]`: it copies a SQLite store into the PostgreSQL store the
