@@ -52,8 +52,9 @@ func (db *DB) Intent(ctx context.Context, key string) (bot.PostIntent, bool, err
 }
 
 // OweIntent marks the open intent with key as owed (ENotFound if none).
+// An owed intent is held by nobody until the owed drainer claims it.
 func (db *DB) OweIntent(ctx context.Context, key string) error {
-	res, err := db.write.ExecContext(ctx, `UPDATE post_intents SET owed = 1 WHERE key = ?`, key)
+	res, err := db.write.ExecContext(ctx, `UPDATE post_intents SET owed = 1, holder = '' WHERE key = ?`, key)
 	if err != nil {
 		return fmt.Errorf("owe intent %q: %w", key, err)
 	}

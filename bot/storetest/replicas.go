@@ -28,6 +28,8 @@ type ReplicaStore interface {
 		update func(*bot.ActionRequest)) (bot.ActionRequest, bool, error)
 	BeginIntent(ctx context.Context, in bot.PostIntent) (bot.PostIntent, bool, error)
 	Intent(ctx context.Context, key string) (bot.PostIntent, bool, error)
+	// OweIntent marks an intent owed, held by nobody until claimed.
+	OweIntent(ctx context.Context, key string) error
 
 	// Heartbeat records that replica id is alive now.
 	Heartbeat(ctx context.Context, id string) error
@@ -125,6 +127,13 @@ func testReplicaIntentHolder(t *testing.T, open ReplicaOpenFunc) {
 	must(t, "intent", err)
 	if !ok || now.Holder != "replica-b" || !now.Created.Equal(got.Created) {
 		t.Errorf("Intent after the takeover = %+v, %v; want the same intent held by replica-b", now, ok)
+	}
+	must(t, "owe", b.OweIntent(ctx, key))
+	if owed, _, err := a.Intent(ctx, key); err != nil || owed.Holder != "" || !owed.Owed {
+		t.Errorf("Intent after OweIntent = %+v, %v; want owed and held by nobody", owed, err)
+	}
+	if ok, err := a.TakeOverIntent(ctx, key, "", "drainer"); err != nil || !ok {
+		t.Errorf("claiming the owed intent = %v, %v; want it claimed", ok, err)
 	}
 }
 

@@ -1,0 +1,162 @@
+package replica
+
+import (
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/bot/sqlite"
+)
+
+// The claims are tested on the SQLite store, whose replica methods pass
+// the same conformance suite as PostgreSQL's; bot/postgres races them
+// across connections.
+
+type world struct {
+	db  *sqlite.DB
+	now time.Time
+	mu  sync.Mutex
+}
+
+func newWorld(t *testing.T) *world {
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "sccbot.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	w := &world{db: db, now: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)}
+	db.Now = func() time.Time { w.mu.Lock(); defer w.mu.Unlock(); return w.now }
+	return w
+}
+
+func (w *world) advance(d time.Duration) { w.mu.Lock(); w.now = w.now.Add(d); w.mu.Unlock() }
+
+func (w *world) claims(id string) (*Claims, *Metrics) {
+	m := NewMetrics(prometheus.NewRegistry())
+	return NewClaims(w.db, ClaimsOptions{ID: id, Metrics: m}), m
+}
+
+func (w *world) beat(t *testing.T, id string) {
+	t.Helper()
+	if err := w.db.Heartbeat(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func takeovers(m *Metrics, kind string) float64 {
+	return testutil.ToFloat64(m.takeovers.WithLabelValues(kind))
+}
+
+var card = bot.PostIntent{Key: bot.CardKey("f1"), Channel: "C1", Finding: "f1"}
+
+// TestClaimLiveHolderIsLeftAlone: another replica's intent is not touched
+// while that replica beats; once it is dead, the first to meet the intent
+// takes it over, as existing, and counts it.
+func TestClaimLiveHolderIsLeftAlone(t *testing.T) {
+	w := newWorld(t)
+	a, _ := w.claims("a")
+	b, mb := w.claims("b")
+	w.beat(t, "a")
+	if got, existed, err := a.BeginIntent(t.Context(), card); err != nil || existed || got.Holder != "a" {
+		t.Fatalf("a's BeginIntent = %+v, %v, %v; want a new intent held by a", got, existed, err)
+	}
+	if _, _, err := b.BeginIntent(t.Context(), card); bot.ErrorCode(err) != bot.EUnavailable {
+		t.Fatalf("b's BeginIntent while a is alive = %v, want EUnavailable", err)
+	}
+	w.advance(DefaultDeadAfter + time.Second)
+	got, existed, err := b.BeginIntent(t.Context(), card)
+	if err != nil || !existed || got.Holder != "b" || got.Created.IsZero() {
+		t.Fatalf("b's BeginIntent once a is dead = %+v, %v, %v; want the open intent, now b's", got, existed, err)
+	}
+	if n := takeovers(mb, KindCard); n != 1 {
+		t.Errorf("card takeovers = %v, want 1", n)
+	}
+	if in, _, _ := w.db.Intent(t.Context(), card.Key); in.Holder != "b" {
+		t.Errorf("stored holder = %q, want b", in.Holder)
+	}
+	// b's own intent is b's: meeting it again is a resume, not a takeover.
+	if _, existed, err := b.BeginIntent(t.Context(), card); err != nil || !existed || takeovers(mb, KindCard) != 1 {
+		t.Errorf("b meeting its own intent: existed %v, err %v, takeovers %v", existed, err, takeovers(mb, KindCard))
+	}
+}
+
+// TestClaimTakeOverRace has several live replicas meet a dead replica's
+// intent at once: exactly one takes it over.
+func TestClaimTakeOverRace(t *testing.T) {
+	w := newWorld(t)
+	dead, _ := w.claims("dead")
+	listing := bot.PostIntent{Key: "list/g1/x", Channel: "C1", Names: []string{"f1"}}
+	if _, _, err := dead.BeginIntent(t.Context(), listing); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	results := make(chan error, 6)
+	var total float64
+	var mu sync.Mutex
+	for _, id := range []string{"r1", "r2", "r3", "r4", "r5", "r6"} {
+		c, m := w.claims(id)
+		w.beat(t, id) // alive: the winner's claim stands against the others
+		wg.Go(func() {
+			_, _, err := c.BeginIntent(t.Context(), listing)
+			results <- err
+			mu.Lock()
+			total += takeovers(m, KindListing)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	close(results)
+	won := 0
+	for err := range results {
+		switch {
+		case err == nil:
+			won++
+		case bot.ErrorCode(err) != bot.EUnavailable:
+			t.Errorf("a loser got %v, want EUnavailable", err)
+		}
+	}
+	if won != 1 || total != 1 {
+		t.Errorf("%d replicas took the listing over (%v counted), want 1", won, total)
+	}
+}
+
+// TestClaimOwed: an owed card is nobody's; the drainer claims it without
+// counting a takeover, another live drainer leaves it alone, and a drainer
+// that died mid-post has it taken over.
+func TestClaimOwed(t *testing.T) {
+	w := newWorld(t)
+	a, _ := w.claims("a")
+	d1, m1 := w.claims("drainer-1")
+	d2, m2 := w.claims("drainer-2")
+	ctx := t.Context()
+	if _, _, err := a.BeginIntent(ctx, card); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.db.OweIntent(ctx, card.Key); err != nil {
+		t.Fatal(err)
+	}
+	w.beat(t, "a")
+	w.beat(t, "drainer-1")
+	if prev, err := d1.AttemptIntent(ctx, card.Key); err != nil || !prev.IsZero() {
+		t.Fatalf("first drainer's attempt = %v, %v; want a first attempt", prev, err)
+	}
+	if n := takeovers(m1, KindOwed); n != 0 {
+		t.Errorf("claiming an owed card nobody held counted %v takeovers", n)
+	}
+	if _, err := d2.AttemptIntent(ctx, card.Key); bot.ErrorCode(err) != bot.EUnavailable {
+		t.Errorf("second drainer while the first is alive: %v, want EUnavailable", err)
+	}
+	w.advance(DefaultDeadAfter + time.Second)
+	prev, err := d2.AttemptIntent(ctx, card.Key)
+	if err != nil || prev.IsZero() {
+		t.Fatalf("second drainer once the first is dead = %v, %v; want the first attempt's time", prev, err)
+	}
+	if n := takeovers(m2, KindOwed); n != 1 {
+		t.Errorf("owed takeovers = %v, want 1", n)
+	}
+}
