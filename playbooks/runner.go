@@ -64,6 +64,11 @@ type RunnerOptions struct {
 	OnChange func(ctx context.Context, req bot.ActionRequest)
 	// Zone is the time zone of the times in messages (default UTC).
 	Zone *time.Location
+	// Replicas, when several replicas share the store, records which
+	// replica runs each request, so that the sweep shows a request whose
+	// replica died as interrupted at once instead of after ExecTimeout.
+	// Nil for one replica.
+	Replicas *ReplicaOptions
 }
 
 // Actors the runner records for what it does itself.
@@ -106,6 +111,7 @@ type Runner struct {
 	sweepEvery  time.Duration
 	onChange    func(ctx context.Context, req bot.ActionRequest)
 	zone        *time.Location
+	replicas    *ReplicaOptions
 
 	drain drainer
 	// mu guards executing: the requests this process is running, which
@@ -122,6 +128,7 @@ func NewRunner(store RequestStore, policy *Policy, responders []bot.Responder, m
 		store: store, policy: policy, marks: marks, responders: map[string]bot.Responder{},
 		log: opts.Logger, now: opts.Now, newID: opts.NewID,
 		execTimeout: opts.ExecTimeout, sweepEvery: opts.SweepEvery, onChange: opts.OnChange, zone: opts.Zone,
+		replicas:  opts.Replicas,
 		executing: map[string]bool{},
 	}
 	r.setDefaults()
