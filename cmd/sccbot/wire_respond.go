@@ -52,7 +52,7 @@ func (a *app) respond(ctx context.Context, cfg *config.Config, e env, d deps, di
 	var flow *handlers.RespondFlow
 	a.runner = playbooks.NewRunner(a.store, policy, responders, d.scc, playbooks.RunnerOptions{
 		Logger: log.With("component", "runner"), Now: a.now, ExecTimeout: time.Duration(cfg.Responses.ExecTimeout),
-		Zone:     cfg.Display.Location(),
+		Zone: cfg.Display.Location(), Replicas: a.replicas.runnerOptions(),
 		OnChange: func(ctx context.Context, req bot.ActionRequest) { flow.Changed(ctx, req) }})
 	fits := func(f bot.Finding) []playbooks.Response { return d.playbooks.Lookup(f).ResponsesFor(f) }
 	flow = handlers.NewRespondFlow(a.store, a.outbox, a.outbox, a.runner, policy.Rule, fits, a.cards,
