@@ -47,18 +47,25 @@ func (m *LeaseMetrics) set(role string, held bool) {
 	m.leader.WithLabelValues(role).Set(v)
 }
 
+// Lease timing defaults; see LeaseOptions.
+const (
+	DefaultLeaseRetry = 3 * time.Second
+	DefaultLeaseCheck = 2 * time.Second
+)
+
 // LeaseOptions configure a Lease.
 type LeaseOptions struct {
 	// Role names the singleton (poller, digests, ...); replicas contend for
 	// the same role by the same name.
 	Role string
 	// Retry is how often a replica that does not hold the role tries to
-	// take it (default 5 s). A holder that dies releases at once (the
+	// take it (default 3 s). A holder that dies releases at once (the
 	// server ends its session), so a takeover waits at most Retry after
 	// the server noticed the death: at once for a killed process, within
-	// TCP keepalive for a vanished node.
+	// the lease connection's TCP keepalives (about 11 s) for a vanished
+	// node; either way within 15 s.
 	Retry time.Duration
-	// Check is how often the holder checks its connection (default 5 s);
+	// Check is how often the holder checks its connection (default 2 s);
 	// a holder cut off from the server stops its work within twice Check
 	// (or Check and a second, if longer).
 	Check   time.Duration
@@ -87,10 +94,10 @@ func (l *Lease) Holding() bool { return l.held.Load() }
 // NewLease returns the lease of a role on db's database.
 func (db *DB) NewLease(opts LeaseOptions) *Lease {
 	if opts.Retry <= 0 {
-		opts.Retry = 5 * time.Second
+		opts.Retry = DefaultLeaseRetry
 	}
 	if opts.Check <= 0 {
-		opts.Check = 5 * time.Second
+		opts.Check = DefaultLeaseCheck
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

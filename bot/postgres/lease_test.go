@@ -133,3 +133,44 @@ func TestReplicaLeaseWorkError(t *testing.T) {
 	}
 	waitFor(t, startHolder(t, b, "expiry").started, "another replica to take the released role")
 }
+
+// TestReplicaLeaseTakeoverTime kills the holder as SIGKILL would, with the
+// production timing (DefaultLeaseRetry, DefaultLeaseCheck): the server
+// ends its session, the process never comes back, and the other replica
+// must hold the role within 15 s. The figure is logged.
+func TestReplicaLeaseTakeoverTime(t *testing.T) {
+	a, b := replicas(t)
+	run := func(db *DB) (started chan time.Time, stop context.CancelFunc, done chan struct{}) {
+		started, done = make(chan time.Time, 1), make(chan struct{})
+		ctx, cancel := context.WithCancel(context.Background())
+		lease := db.NewLease(LeaseOptions{Role: "poller"})
+		go func() {
+			defer close(done)
+			_ = lease.Run(ctx, func(ctx context.Context) error {
+				started <- time.Now()
+				<-ctx.Done()
+				return nil
+			})
+		}()
+		t.Cleanup(func() { cancel(); <-done })
+		return started, cancel, done
+	}
+	aStarted, killA, aDone := run(a)
+	waitFor(t, aStarted, "the first replica to hold the role")
+	bStarted, _, _ := run(b)
+	var pid int32
+	if err := b.pool.QueryRow(t.Context(), `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	if _, err := b.pool.Exec(t.Context(), `SELECT pg_terminate_backend($1)`, pid); err != nil {
+		t.Fatal(err)
+	}
+	killA() // the killed process does not try again
+	<-aDone
+	took := waitFor(t, bStarted, "the second replica to take over").Sub(killed)
+	t.Logf("takeover %v after the holder's session ended (retry %v)", took.Round(time.Millisecond), DefaultLeaseRetry)
+	if took >= 15*time.Second {
+		t.Errorf("takeover took %v, want under 15 s", took)
+	}
+}

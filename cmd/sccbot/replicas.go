@@ -25,15 +25,6 @@ const (
 	roleOwed     = "owed"
 )
 
-// Lease timing. A killed holder's lock is released by the server at once,
-// so another replica takes the role within leaseRetry; a holder whose
-// node vanished is noticed by the lease connection's keepalives (about
-// 11 s), which with leaseRetry stays within 15 s.
-const (
-	leaseRetry = 3 * time.Second
-	leaseCheck = 2 * time.Second
-)
-
 // replicas is what running several replicas on one PostgreSQL store adds:
 // this replica's id and heartbeat, post intents as claims, and a lease per
 // singleton. It is nil on SQLite, where one replica runs everything.
@@ -125,8 +116,7 @@ func (r *replicas) singleton(role string, work func(ctx context.Context) error) 
 }
 
 func (r *replicas) lease(role string) *postgres.Lease {
-	l := r.db.NewLease(postgres.LeaseOptions{Role: role, Retry: leaseRetry, Check: leaseCheck,
-		Metrics: r.leaders, Logger: r.log.With("component", "lease")})
+	l := r.db.NewLease(postgres.LeaseOptions{Role: role, Metrics: r.leaders, Logger: r.log.With("component", "lease")})
 	r.leases[role] = l
 	return l
 }
