@@ -79,3 +79,15 @@ ORDER BY decided_at, id`, storerow.FormatTime(db.now().Add(-deadAfter)))
 	}
 	return rs, nil
 }
+
+// ReleaseIntents lets go of the open intents with key prefix and the given
+// owed mark that holder holds, so that whoever runs their work next claims
+// them at once; it returns how many it released.
+func (db *DB) ReleaseIntents(ctx context.Context, holder, prefix string, owed bool) (int64, error) {
+	tag, err := db.pool.Exec(ctx, `UPDATE post_intents SET holder = ''
+WHERE holder = $1 AND owed = $2 AND left(key, length($3)) = $3`, text(holder), storerow.BoolInt(owed), text(prefix))
+	if err != nil {
+		return 0, fmt.Errorf("release intents of %q: %w", holder, err)
+	}
+	return tag.RowsAffected(), nil
+}

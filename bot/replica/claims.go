@@ -53,6 +53,8 @@ type ClaimStore interface {
 	BeginIntent(ctx context.Context, in bot.PostIntent) (bot.PostIntent, bool, error)
 	Intent(ctx context.Context, key string) (bot.PostIntent, bool, error)
 	AttemptIntent(ctx context.Context, key string) (time.Time, error)
+	OpenIntents(ctx context.Context, prefix string) ([]bot.PostIntent, error)
+	ReleaseIntents(ctx context.Context, holder, prefix string, owed bool) (int64, error)
 	ReplicaAlive(ctx context.Context, id string, deadAfter time.Duration) (bool, error)
 	TakeOverIntent(ctx context.Context, key, from, to string) (bool, error)
 }
@@ -92,21 +94,71 @@ func NewClaims(store ClaimStore, opts ClaimsOptions) *Claims {
 // BeginIntent records in as held by this replica, unless an intent with
 // its key is open. An open intent held by another replica that is alive
 // is refused with EUnavailable (that replica is posting it: try again
-// later); one held by a dead replica is taken over and returned as
-// existing, so that the caller looks for the message before posting, as
-// after a restart. An owed intent is returned as it is: the owed drainer
-// claims it.
+// later); one held by nobody is claimed, and one held by a dead replica
+// taken over, and returned as existing, so that the caller looks for the
+// message before posting, as after a restart. An owed intent is returned
+// as it is: the owed drainer claims it.
 func (c *Claims) BeginIntent(ctx context.Context, in bot.PostIntent) (bot.PostIntent, bool, error) {
 	in.Holder = c.opts.ID
 	got, existed, err := c.store.BeginIntent(ctx, in)
-	if err != nil || !existed || got.Holder == c.opts.ID || got.Owed {
+	if err != nil || !existed || got.Owed {
 		return got, existed, err
 	}
-	if err := c.takeOver(ctx, got, kindOf(got.Key)); err != nil {
+	if err := c.acquire(ctx, got, kindOf(got.Key)); err != nil {
 		return bot.PostIntent{}, false, err
 	}
 	got.Holder = c.opts.ID
 	return got, true, nil
+}
+
+// OpenIntents returns the open intents with key prefix that this replica
+// holds or has just claimed (held by nobody, or by a dead replica); those
+// a live replica holds are left to it.
+func (c *Claims) OpenIntents(ctx context.Context, prefix string) ([]bot.PostIntent, error) {
+	open, err := c.store.OpenIntents(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	mine := open[:0]
+	for _, in := range open {
+		err := c.acquire(ctx, in, kindOf(in.Key))
+		switch {
+		case err == nil:
+			in.Holder = c.opts.ID
+			mine = append(mine, in)
+		case bot.ErrorCode(err) != bot.EUnavailable:
+			return nil, err
+		}
+	}
+	return mine, nil
+}
+
+// Release lets go of this replica's open intents with key prefix and the
+// owed mark, when it stops running the singleton that posts them, so that
+// the next holder of that singleton claims them at once instead of
+// waiting for this replica to die.
+func (c *Claims) Release(ctx context.Context, prefix string, owed bool) {
+	n, err := c.store.ReleaseIntents(ctx, c.opts.ID, prefix, owed)
+	if err != nil {
+		c.opts.Logger.Warn("intents not released; others take them over once this replica is dead",
+			"prefix", prefix, "owed", owed, "err", err)
+		return
+	}
+	if n > 0 {
+		c.opts.Logger.Info("released intents", "prefix", prefix, "owed", owed, "count", n)
+	}
+}
+
+// acquire makes in this replica's: its own already, claimed when nobody
+// holds it, taken over when its holder is dead.
+func (c *Claims) acquire(ctx context.Context, in bot.PostIntent, kind string) error {
+	switch in.Holder {
+	case c.opts.ID:
+		return nil
+	case "":
+		return c.claim(ctx, in)
+	}
+	return c.takeOver(ctx, in, kind)
 }
 
 // AttemptIntent claims an owed intent for this replica and records the
@@ -118,13 +170,8 @@ func (c *Claims) AttemptIntent(ctx context.Context, key string) (time.Time, erro
 	if err != nil {
 		return time.Time{}, err
 	}
-	if ok && in.Holder != c.opts.ID {
-		if in.Holder == "" {
-			err = c.claim(ctx, in)
-		} else {
-			err = c.takeOver(ctx, in, KindOwed)
-		}
-		if err != nil {
+	if ok {
+		if err := c.acquire(ctx, in, KindOwed); err != nil {
 			return time.Time{}, err
 		}
 	}

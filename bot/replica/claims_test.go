@@ -160,3 +160,49 @@ func TestClaimOwed(t *testing.T) {
 		t.Errorf("owed takeovers = %v, want 1", n)
 	}
 }
+
+// TestClaimListingsMoveWithTheLister: the lister's open listings are left
+// to it while it runs; once it releases them (its lease moved on) the next
+// lister claims them without waiting for it to die, and a dead lister's
+// listings are taken over and counted.
+func TestClaimListingsMoveWithTheLister(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	a, _ := w.claims("a")
+	b, mb := w.claims("b")
+	dead, _ := w.claims("dead")
+	w.beat(t, "a")
+	w.beat(t, "b")
+	for _, key := range []string{"list/g/1", "list/g/2"} {
+		if _, _, err := a.BeginIntent(ctx, bot.PostIntent{Key: key, Channel: "C1", Names: []string{"f"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := dead.BeginIntent(ctx, bot.PostIntent{Key: "list/g/3", Channel: "C1", Names: []string{"f"}}); err != nil {
+		t.Fatal(err)
+	}
+	keys := func(ins []bot.PostIntent) (out []string) {
+		for _, in := range ins {
+			if in.Holder != "b" {
+				t.Errorf("%s returned held by %q, want b", in.Key, in.Holder)
+			}
+			out = append(out, in.Key)
+		}
+		return out
+	}
+	open, err := b.OpenIntents(ctx, "list/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(open); len(got) != 1 || got[0] != "list/g/3" || takeovers(mb, KindListing) != 1 {
+		t.Errorf("b's open listings while a lists = %v (%v taken over); want the dead lister's one, taken over", got, takeovers(mb, KindListing))
+	}
+	a.Release(ctx, "list/", false)
+	open, err = b.OpenIntents(ctx, "list/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(open); len(got) != 3 || takeovers(mb, KindListing) != 1 {
+		t.Errorf("b's open listings after a released them = %v (%v taken over); want all three, no new takeover", got, takeovers(mb, KindListing))
+	}
+}

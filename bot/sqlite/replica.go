@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/internal/storerow"
 )
 
 // The replica methods keep the same contract as the PostgreSQL store's,
@@ -78,4 +79,16 @@ ORDER BY decided_at, id`, formatTime(db.now().Add(-deadAfter)))
 		return nil, fmt.Errorf("list interrupted requests: %w", err)
 	}
 	return rs, nil
+}
+
+// ReleaseIntents lets go of the open intents with key prefix and the given
+// owed mark that holder holds; it returns how many it released.
+func (db *DB) ReleaseIntents(ctx context.Context, holder, prefix string, owed bool) (int64, error) {
+	res, err := db.write.ExecContext(ctx, `UPDATE post_intents SET holder = ''
+WHERE holder = ? AND owed = ? AND substr(key, 1, length(?)) = ?`, validText(holder), storerow.BoolInt(owed), prefix, prefix)
+	if err != nil {
+		return 0, fmt.Errorf("release intents of %q: %w", holder, err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
 }

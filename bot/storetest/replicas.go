@@ -40,6 +40,9 @@ type ReplicaStore interface {
 	// TakeOverIntent moves an open intent from holder from to holder to,
 	// reporting whether this call did.
 	TakeOverIntent(ctx context.Context, key, from, to string) (bool, error)
+	// ReleaseIntents sets the holder of holder's open intents with key
+	// prefix and owed mark to nobody, returning how many.
+	ReleaseIntents(ctx context.Context, holder, prefix string, owed bool) (int64, error)
 	// SetRequestExecutor records the replica that runs a running request
 	// (ENotFound when it is not running).
 	SetRequestExecutor(ctx context.Context, id, replica string) error
@@ -57,6 +60,7 @@ type ReplicaOpenFunc = func(t *testing.T, now func() time.Time) []ReplicaStore
 func RunReplicas(t *testing.T, open ReplicaOpenFunc) {
 	t.Run("ReplicaLiveness", func(t *testing.T) { testReplicaLiveness(t, open) })
 	t.Run("ReplicaIntentHolder", func(t *testing.T) { testReplicaIntentHolder(t, open) })
+	t.Run("ReplicaReleaseIntents", func(t *testing.T) { testReplicaRelease(t, open) })
 	t.Run("ReplicaTakeOverRace", func(t *testing.T) { testReplicaTakeOverRace(t, open) })
 	t.Run("ReplicaInterruptedRequests", func(t *testing.T) { testReplicaInterrupted(t, open) })
 }
@@ -224,5 +228,42 @@ func wantInterrupted(t *testing.T, s ReplicaStore, want []string) {
 	}
 	if fmt.Sprint(ids) != fmt.Sprint(want) {
 		t.Errorf("InterruptedRequests = %v, want %v", ids, want)
+	}
+}
+
+// testReplicaRelease: a replica that stops running a singleton lets go of
+// exactly that singleton's intents.
+func testReplicaRelease(t *testing.T, open ReplicaOpenFunc) {
+	ctx := context.Background()
+	clk := &clock{t: baseTime}
+	s := open(t, clk.now)[0]
+	begin := func(key, holder string) {
+		_, _, err := s.BeginIntent(ctx, bot.PostIntent{Key: key, Channel: "C1", Names: []string{"x"}, Holder: holder})
+		must(t, "begin "+key, err)
+	}
+	begin("list/g/a", "A")
+	begin("list/g/b", "B")
+	begin("card/c", "A")
+	begin("card/d", "A")
+	must(t, "owe d", s.OweIntent(ctx, "card/d"))
+	if ok, err := s.TakeOverIntent(ctx, "card/d", "", "A"); err != nil || !ok {
+		t.Fatalf("claim owed d: %v, %v", ok, err)
+	}
+	n, err := s.ReleaseIntents(ctx, "A", "list/", false)
+	must(t, "release listings", err)
+	if n != 1 {
+		t.Errorf("released %d listings, want 1", n)
+	}
+	n, err = s.ReleaseIntents(ctx, "A", "card/", true)
+	must(t, "release owed", err)
+	if n != 1 {
+		t.Errorf("released %d owed cards, want 1", n)
+	}
+	for key, want := range map[string]string{"list/g/a": "", "list/g/b": "B", "card/c": "A", "card/d": ""} {
+		in, ok, err := s.Intent(ctx, key)
+		must(t, "intent", err)
+		if !ok || in.Holder != want {
+			t.Errorf("%s held by %q (open %v), want %q", key, in.Holder, ok, want)
+		}
 	}
 }

@@ -218,8 +218,8 @@ func (a *app) singletons() []func(ctx context.Context) error {
 	r := a.replicas
 	runs := []func(ctx context.Context) error{
 		r.singleton(roleCards, a.cards.Run),
-		r.singleton(roleListings, a.lister.Run),
-		r.singleton(roleOwed, a.owed.Run),
+		r.singleton(roleListings, r.releasing("list/", false, a.lister.Run)),
+		r.singleton(roleOwed, r.releasing(bot.CardKey(""), true, a.owed.Run)),
 		r.singleton(roleSilences, a.silences.Run),
 		r.singleton(roleDigests, a.digest.Run),
 	}

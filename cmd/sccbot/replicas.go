@@ -95,6 +95,28 @@ func (s claimedStore) AttemptIntent(ctx context.Context, key string) (time.Time,
 	return s.claims.AttemptIntent(ctx, key)
 }
 
+func (s claimedStore) OpenIntents(ctx context.Context, prefix string) ([]bot.PostIntent, error) {
+	return s.claims.OpenIntents(ctx, prefix)
+}
+
+// releaseTimeout bounds the release of a singleton's intents at its end.
+const releaseTimeout = 2 * time.Second
+
+// releasing runs work and then releases this replica's intents with
+// prefix and owed mark: the singleton that posts them is moving on.
+func (r *replicas) releasing(prefix string, owed bool, work func(ctx context.Context) error) func(ctx context.Context) error {
+	if r == nil {
+		return work
+	}
+	return func(ctx context.Context) error {
+		err := work(ctx)
+		relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+		defer cancel()
+		r.claims.Release(relCtx, prefix, owed)
+		return err
+	}
+}
+
 // runnerOptions are the response runner's replica options (nil: one
 // replica).
 func (r *replicas) runnerOptions() *playbooks.ReplicaOptions {
