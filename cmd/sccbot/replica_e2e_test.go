@@ -164,6 +164,22 @@ func repCards(f *fakes) map[string]int {
 	return out
 }
 
+// replicaWorld starts the fakes with the crash test's subscription (short
+// ack deadline) and a database, and writes the replicas' configuration.
+func replicaWorld(t *testing.T) (ctx context.Context, f *fakes, databaseURL, cfg string) {
+	ctx = crashContext(t)
+	f, err := startFakes(ctx, testSubscription)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.close)
+	f.slack.AddChannel("C0SECOPS00", "secops")
+	if err := crashSubscriptionOn(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	return ctx, f, pgtest.Database(t), writeReplicaConfig(t)
+}
+
 func writeReplicaConfig(t *testing.T) string {
 	dir := t.TempDir()
 	cfg := fmt.Sprintf(`slack:
@@ -196,18 +212,7 @@ ops:
 // posts; the other holds every role within 15 s (the figure is logged),
 // and every finding ends with exactly one card.
 func TestReplicaE2ESingletonsMoveOnKill(t *testing.T) {
-	ctx := crashContext(t)
-	f, err := startFakes(ctx, testSubscription)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(f.close)
-	f.slack.AddChannel("C0SECOPS00", "secops")
-	if err := crashSubscriptionOn(ctx, f); err != nil {
-		t.Fatal(err)
-	}
-	url := pgtest.Database(t)
-	cfg := writeReplicaConfig(t)
+	ctx, f, url, cfg := replicaWorld(t)
 	first := startReplica(ctx, t, cfg, "replica-1", url, f)
 	// The first replica takes every role before the second starts, so
 	// that the one killed below is the holder of all of them.
@@ -252,12 +257,73 @@ func TestReplicaE2ESingletonsMoveOnKill(t *testing.T) {
 		}
 	}
 	t.Logf("claims taken over by %s: %v", second.id, second.metric(t, "sccbot_claim_takeovers_total"))
-	if err := second.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	stopReplica(t, second)
+	oneCardEach(t, f)
+}
+
+// TestReplicaE2ECardClaimTakenOver kills a replica with a card on Slack
+// whose answer it never received (its claim open), and starts another at
+// once: the newcomer leaves the dead replica's claims alone while its last
+// heartbeat is fresh, then takes them over (counted as card or owed
+// takeovers), finds the card in the channel and does not post it again.
+// Every finding ends with exactly one card.
+func TestReplicaE2ECardClaimTakenOver(t *testing.T) {
+	ctx, f, url, cfg := replicaWorld(t)
+	const total = 40
+	for i := range total {
+		f.publish(sccfake.WithFindingID(seed(t, sccfake.SeedGKECompiler), fmt.Sprintf("rep%029x", i)))
+	}
+	first := startReplica(ctx, t, cfg, "replica-1", url, f)
+	for len(repCards(f)) < 5 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("5 cards never came\n%s", first.stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	release := f.slack.HoldAnswers("chat.postMessage")
+	if err := f.slack.WaitHeld(ctx, "chat.postMessage", 1); err != nil {
+		t.Fatalf("no post was held: %v", err)
+	}
+	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	if err := second.cmd.Wait(); err != nil {
-		t.Errorf("%s exited with %v after SIGTERM\n%s", second.id, err, second.stderr)
+	_ = first.cmd.Wait()
+	release()
+	second := startReplica(ctx, t, cfg, "replica-2", url, f)
+	// The held post was a card posted by the intake or by the owed
+	// drainer (or a burst naming cards whose posts then wait): either way
+	// a card's claim of the dead replica is open.
+	for {
+		taken := second.metric(t, "sccbot_claim_takeovers_total")
+		if taken[`kind="card"`]+taken[`kind="owed"`] >= 1 && len(repCards(f)) >= total {
+			t.Logf("%s took over claims: %v", second.id, taken)
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d of %d findings have a card, claims taken over: %v\n%s", len(repCards(f)), total, taken, second.stderr)
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
+	stopReplica(t, second)
+	oneCardEach(t, f)
+}
+
+// stopReplica stops p with SIGTERM and expects a clean exit.
+func stopReplica(t *testing.T, p *replicaProc) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Wait(); err != nil {
+		t.Errorf("%s exited with %v after SIGTERM\n%s", p.id, err, p.stderr)
+	}
+}
+
+// oneCardEach checks that each of the test's findings has one card.
+func oneCardEach(t *testing.T, f *fakes) {
+	t.Helper()
 	for key, n := range repCards(f) {
 		if n != 1 {
 			t.Errorf("%s has %d cards", key, n)
