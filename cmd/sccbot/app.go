@@ -213,11 +213,14 @@ func (a *app) drainingHandler(ctx context.Context) (scc.Handler, func()) {
 
 // singletons are the components that run once for all replicas: under
 // their role's lease with replicas, directly on one replica. The response
-// runner's drain runs on every replica, its sweeps on one.
+// runner's drain runs on every replica, its sweeps on one. The card
+// refresher runs on every replica: its queue of touched cards is in
+// memory, filled by the intake and the clicks each replica serves, so
+// under a lease the other replicas' refreshes would be lost.
 func (a *app) singletons() []func(ctx context.Context) error {
 	r := a.replicas
 	runs := []func(ctx context.Context) error{
-		r.singleton(roleCards, a.cards.Run),
+		a.cards.Run,
 		r.singleton(roleListings, r.releasing("list/", false, a.lister.Run)),
 		r.singleton(roleOwed, r.releasing(bot.CardKey(""), true, a.owed.Run)),
 		r.singleton(roleSilences, a.silences.Run),

@@ -20,7 +20,6 @@ const (
 	roleDigests  = "digests"
 	roleRequests = "requests"
 	roleSilences = "silences"
-	roleCards    = "cards"
 	roleListings = "listings"
 	roleOwed     = "owed"
 )
