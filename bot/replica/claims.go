@@ -149,6 +149,15 @@ func (c *Claims) Release(ctx context.Context, prefix string, owed bool) {
 	}
 }
 
+// ReleaseIntent lets go of the intent with key if this replica holds it:
+// it failed to post it, and whoever tries next may claim it at once.
+func (c *Claims) ReleaseIntent(ctx context.Context, key string) error {
+	if _, err := c.store.TakeOverIntent(ctx, key, c.opts.ID, ""); err != nil {
+		return fmt.Errorf("release %s: %w", key, err)
+	}
+	return nil
+}
+
 // acquire makes in this replica's: its own already, claimed when nobody
 // holds it, taken over when its holder is dead.
 func (c *Claims) acquire(ctx context.Context, in bot.PostIntent, kind string) error {

@@ -206,3 +206,29 @@ func TestClaimListingsMoveWithTheLister(t *testing.T) {
 		t.Errorf("b's open listings after a released them = %v (%v taken over); want all three, no new takeover", got, takeovers(mb, KindListing))
 	}
 }
+
+// TestClaimReleasedAfterAFailedPost: a claim its live holder released is
+// claimed by the next replica at once, without a takeover.
+func TestClaimReleasedAfterAFailedPost(t *testing.T) {
+	w := newWorld(t)
+	a, _ := w.claims("a")
+	b, mb := w.claims("b")
+	w.beat(t, "a")
+	if _, _, err := a.BeginIntent(t.Context(), card); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ReleaseIntent(t.Context(), card.Key); err != nil { // not b's: nothing moves
+		t.Fatal(err)
+	}
+	if _, _, err := b.BeginIntent(t.Context(), card); bot.ErrorCode(err) != bot.EUnavailable {
+		t.Fatalf("b's BeginIntent while a holds it = %v, want EUnavailable", err)
+	}
+	if err := a.ReleaseIntent(t.Context(), card.Key); err != nil {
+		t.Fatal(err)
+	}
+	got, existed, err := b.BeginIntent(t.Context(), card)
+	if err != nil || !existed || got.Holder != "b" || takeovers(mb, KindCard) != 0 {
+		t.Errorf("b's BeginIntent after a released it = %+v, %v, %v (%v takeovers); want it b's, no takeover",
+			got, existed, err, takeovers(mb, KindCard))
+	}
+}

@@ -94,6 +94,10 @@ func (s claimedStore) AttemptIntent(ctx context.Context, key string) (time.Time,
 	return s.claims.AttemptIntent(ctx, key)
 }
 
+func (s claimedStore) ReleaseIntent(ctx context.Context, key string) error {
+	return s.claims.ReleaseIntent(ctx, key)
+}
+
 func (s claimedStore) OpenIntents(ctx context.Context, prefix string) ([]bot.PostIntent, error) {
 	return s.claims.OpenIntents(ctx, prefix)
 }

@@ -1,0 +1,48 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/sccbot/sccbot/bot"
+)
+
+// claimStore is a memStore whose post intents are claims, as with
+// several replicas: it records the claims released.
+type claimStore struct {
+	*memStore
+	released []string
+}
+
+func (s *claimStore) ReleaseIntent(_ context.Context, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.released = append(s.released, key)
+	return nil
+}
+
+// TestIntakeReleasesClaimItCannotPost: a card whose post failed has its
+// claim released, so that another replica may post it on redelivery; a
+// card posted keeps it until its record ends the intent.
+func TestIntakeReleasesClaimItCannotPost(t *testing.T) {
+	store := &claimStore{memStore: newMemStore()}
+	poster := &fakePoster{refuse: map[string]error{"C-gke": errors.New("slack is down")}}
+	in := newTestIntake(store, poster)
+	f := testFinding("down", time.Unix(1700000000, 0))
+	if err := in.Handle(context.Background(), f); err == nil {
+		t.Fatal("Handle succeeded although the post failed")
+	}
+	if want := []string{bot.CardKey(f.Name)}; !slices.Equal(store.released, want) {
+		t.Errorf("released %v after the failed post, want %v", store.released, want)
+	}
+	delete(poster.refuse, "C-gke")
+	if err := in.Handle(context.Background(), f); err != nil {
+		t.Fatalf("redelivery: %v", err)
+	}
+	if len(store.released) != 1 {
+		t.Errorf("released %v; a posted card's claim must not be released", store.released)
+	}
+}
