@@ -34,7 +34,6 @@ type replicas struct {
 	claims    *replica.Claims
 	takeovers *replica.Metrics
 	leaders   *postgres.LeaseMetrics
-	leases    map[string]*postgres.Lease
 	log       *slog.Logger
 }
 
@@ -47,7 +46,7 @@ func newReplicas(s store, e env, log *slog.Logger, reg prometheus.Registerer) *r
 	id := replica.Name(e.replicaID)
 	log = log.With("replica", id)
 	r := &replicas{id: id, db: db, takeovers: replica.NewMetrics(reg), leaders: postgres.NewLeaseMetrics(reg),
-		leases: map[string]*postgres.Lease{}, log: log}
+		log: log}
 	r.heartbeat = replica.NewHeartbeat(db, replica.HeartbeatOptions{ID: id, Logger: log.With("component", "heartbeat")})
 	r.claims = replica.NewClaims(db, replica.ClaimsOptions{ID: id, Metrics: r.takeovers, Logger: log.With("component", "claims")})
 	return r
@@ -141,25 +140,12 @@ func (r *replicas) singleton(role string, work func(ctx context.Context) error) 
 }
 
 func (r *replicas) lease(role string) *postgres.Lease {
-	l := r.db.NewLease(postgres.LeaseOptions{Role: role, Metrics: r.leaders, Logger: r.log.With("component", "lease")})
-	r.leases[role] = l
-	return l
-}
-
-// holds reports whether this replica holds role (always, without
-// replicas or for a role with no lease).
-func (r *replicas) holds(role string) bool {
-	if r == nil {
-		return true
-	}
-	l, ok := r.leases[role]
-	return !ok || l.Holding()
+	return r.db.NewLease(postgres.LeaseOptions{Role: role, Metrics: r.leaders, Logger: r.log.With("component", "lease")})
 }
 
 // leasedSource is a source that runs on the replica holding its role.
 type leasedSource struct {
 	source
-	role  string
 	lease *postgres.Lease
 }
 
@@ -172,5 +158,5 @@ func (r *replicas) singletonSource(role string, src source) source {
 	if r == nil {
 		return src
 	}
-	return leasedSource{source: src, role: role, lease: r.lease(role)}
+	return leasedSource{source: src, lease: r.lease(role)}
 }
