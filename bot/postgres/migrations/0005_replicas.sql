@@ -1,5 +1,5 @@
--- 0003_replicas: which replicas are alive, who holds each post intent and
--- which replica runs each action, as in SQLite's 0006 (see there).
+-- 0005_replicas: which replicas are alive, who holds each post intent and
+-- which replica runs each action, as in SQLite's 0008 (see there).
 -- Conventions as in 0001.
 
 CREATE TABLE replicas (

@@ -1,4 +1,4 @@
--- 0006_replicas: which replicas are alive, who holds each post intent and
+-- 0008_replicas: which replicas are alive, who holds each post intent and
 -- which replica runs each action. Conventions as in 0001.
 
 -- replicas has a row per running process, written by its heartbeat every
