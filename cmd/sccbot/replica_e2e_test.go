@@ -153,6 +153,29 @@ func waitHolders(ctx context.Context, t *testing.T, want *replicaProc, procs ...
 	}
 }
 
+// wantReadyOnceReceiving waits until p's subscription has worked (its
+// stream stayed open 5 s), by when every source has had longer than
+// unhealthy_after to work, then expects /readyz to answer 200.
+func wantReadyOnceReceiving(ctx context.Context, t *testing.T, p *replicaProc) {
+	t.Helper()
+	up := `source="pubsub:` + crashSubscription + `"`
+	for p.metric(t, "sccbot_source_up")[up] != 1 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s never received from the subscription\n%s", p.id, p.stderr)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	resp, err := http.Get("http://" + p.ops + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if body, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK {
+		t.Errorf("%s /readyz = %d %s, want 200", p.id, resp.StatusCode, body)
+	}
+}
+
 // repCards counts the cards of this test's findings on Slack.
 func repCards(f *fakes) map[string]int {
 	out := map[string]int{}
@@ -194,6 +217,7 @@ sources:
   poll:
     parent: organizations/123/sources/-/locations/global
     interval: 10s
+  unhealthy_after: 1s
 store:
   driver: postgres
 ops:
@@ -208,9 +232,10 @@ ops:
 
 // TestReplicaE2ESingletonsMoveOnKill runs two replicas of the built binary
 // on one PostgreSQL while findings arrive: every singleton role is held
-// by exactly one of them; the holder is killed with SIGKILL while it
-// posts; the other holds every role within 15 s (the figure is logged),
-// and every finding ends with exactly one card.
+// by exactly one of them, and both are ready although only one polls;
+// the holder is killed with SIGKILL while it posts; the other holds every
+// role within 15 s (the figure is logged), and every finding ends with
+// exactly one card.
 func TestReplicaE2ESingletonsMoveOnKill(t *testing.T) {
 	ctx, f, url, cfg := replicaWorld(t)
 	first := startReplica(ctx, t, cfg, "replica-1", url, f)
@@ -225,6 +250,11 @@ func TestReplicaE2ESingletonsMoveOnKill(t *testing.T) {
 			}
 		}
 	}
+
+	// Only the first polls; the second is ready all the same (the
+	// poller's health is the holder's to report), and so is the first.
+	wantReadyOnceReceiving(ctx, t, second)
+	wantReadyOnceReceiving(ctx, t, first)
 
 	const total = 60
 	for i := range total {
