@@ -231,6 +231,10 @@ func (in *Intake) announce(ctx context.Context, f bot.Finding, d Decision) (bot.
 	return ref, nil
 }
 
+// releaseTimeout bounds the release of a claim after a failed post, which
+// may come as the process shuts down.
+const releaseTimeout = 2 * time.Second
+
 // claimReleaser is a store whose post intents are claims between
 // replicas (see bot/replica).
 type claimReleaser interface {
@@ -245,7 +249,9 @@ func (in *Intake) releaseClaim(ctx context.Context, key string) {
 	if !ok {
 		return
 	}
-	if err := r.ReleaseIntent(context.WithoutCancel(ctx), key); err != nil {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	if err := r.ReleaseIntent(ctx, key); err != nil {
 		in.log.Warn("claim not released; other replicas take it over once this one is dead", "key", key, "err", err)
 	}
 }

@@ -9,6 +9,8 @@
 // The numbers: a heartbeat every 2 s and death after 10 s of silence
 // leave four missed beats (a slow write, a GC pause, a failover of a few
 // seconds) before a live replica is mistaken for dead, and a dead one is
-// known 10 s after its last beat: with the 5 s retry of the singletons'
-// leases and Pub/Sub's redelivery, its work moves on within 15 s.
+// known 10 s after its last beat, when the next replica to meet its
+// claims (on Pub/Sub's redelivery, or in a singleton's next pass) takes
+// them over. The singletons themselves move sooner, on their leases
+// (bot/postgres.Lease): a dead holder's lock is released by the server.
 package replica
