@@ -54,6 +54,7 @@ type ClaimStore interface {
 	Intent(ctx context.Context, key string) (bot.PostIntent, bool, error)
 	AttemptIntent(ctx context.Context, key string) (time.Time, error)
 	OpenIntents(ctx context.Context, prefix string) ([]bot.PostIntent, error)
+	OwedIntents(ctx context.Context, limit int) ([]bot.PostIntent, error)
 	ReleaseIntents(ctx context.Context, holder, prefix string, owed bool) (int64, error)
 	ReplicaAlive(ctx context.Context, id string, deadAfter time.Duration) (bool, error)
 	TakeOverIntent(ctx context.Context, key, from, to string) (bool, error)
@@ -129,6 +130,36 @@ func (c *Claims) OpenIntents(ctx context.Context, prefix string) ([]bot.PostInte
 		case bot.ErrorCode(err) != bot.EUnavailable:
 			return nil, err
 		}
+	}
+	return mine, nil
+}
+
+// OwedIntents returns the owed intents (up to limit, oldest first) that
+// this replica may post: its own, nobody's, and those of dead replicas
+// (AttemptIntent takes them over). Those a live replica holds are left
+// out, so that the drainer does not try, fail and warn about each one
+// every pass until the other stops.
+func (c *Claims) OwedIntents(ctx context.Context, limit int) ([]bot.PostIntent, error) {
+	owed, err := c.store.OwedIntents(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	alive := map[string]bool{}
+	mine := owed[:0]
+	for _, in := range owed {
+		if in.Holder != "" && in.Holder != c.opts.ID {
+			held, seen := alive[in.Holder]
+			if !seen {
+				if held, err = c.store.ReplicaAlive(ctx, in.Holder, c.opts.DeadAfter); err != nil {
+					return nil, err
+				}
+				alive[in.Holder] = held
+			}
+			if held {
+				continue
+			}
+		}
+		mine = append(mine, in)
 	}
 	return mine, nil
 }

@@ -2,6 +2,7 @@ package replica
 
 import (
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -230,5 +231,41 @@ func TestClaimReleasedAfterAFailedPost(t *testing.T) {
 	if err != nil || !existed || got.Holder != "b" || takeovers(mb, KindCard) != 0 {
 		t.Errorf("b's BeginIntent after a released it = %+v, %v, %v (%v takeovers); want it b's, no takeover",
 			got, existed, err, takeovers(mb, KindCard))
+	}
+}
+
+// TestClaimOwedLeavesLiveHoldersOut: the owed cards a live drainer holds
+// are not offered to another; nobody's, its own and a dead drainer's are.
+func TestClaimOwedLeavesLiveHoldersOut(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	intake, _ := w.claims("intake")
+	for _, name := range []string{"free", "live", "dead", "mine"} {
+		key := bot.CardKey(name)
+		if _, _, err := intake.BeginIntent(ctx, bot.PostIntent{Key: key, Channel: "C1", Finding: name}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.db.OweIntent(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+		if holder := map[string]string{"live": "drainer-live", "dead": "drainer-dead", "mine": "me"}[name]; holder != "" {
+			if ok, err := w.db.TakeOverIntent(ctx, key, "", holder); err != nil || !ok {
+				t.Fatalf("hold %s: %v %v", key, ok, err)
+			}
+		}
+	}
+	w.beat(t, "drainer-live")
+	me, _ := w.claims("me")
+	owed, err := me.OwedIntents(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, in := range owed {
+		got = append(got, in.Finding)
+	}
+	slices.Sort(got)
+	if want := []string{"dead", "free", "mine"}; !slices.Equal(got, want) {
+		t.Errorf("owed cards offered = %v, want %v", got, want)
 	}
 }

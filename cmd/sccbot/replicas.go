@@ -97,6 +97,10 @@ func (s claimedStore) ReleaseIntent(ctx context.Context, key string) error {
 	return s.claims.ReleaseIntent(ctx, key)
 }
 
+func (s claimedStore) OwedIntents(ctx context.Context, limit int) ([]bot.PostIntent, error) {
+	return s.claims.OwedIntents(ctx, limit)
+}
+
 func (s claimedStore) OpenIntents(ctx context.Context, prefix string) ([]bot.PostIntent, error) {
 	return s.claims.OpenIntents(ctx, prefix)
 }
