@@ -27,6 +27,11 @@ type PostIntent struct {
 	Owed bool
 	// Created is when the intent was first recorded (the store's clock).
 	Created time.Time
+	// Holder is the replica that claimed the intent and is posting it;
+	// empty for an intent recorded before replicas were named. With
+	// several replicas on one database, only the holder posts, and
+	// another takes the intent over only once the holder is dead.
+	Holder string
 }
 
 // CardKey is the message key of a finding's card.

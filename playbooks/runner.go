@@ -62,6 +62,11 @@ type RunnerOptions struct {
 	SweepEvery time.Duration
 	// Zone is the time zone of the times in messages (default UTC).
 	Zone *time.Location
+	// Replicas, when several replicas share the store, records which
+	// replica runs each request, so that the sweep shows a request whose
+	// replica died as interrupted at once instead of after ExecTimeout.
+	// Nil for one replica.
+	Replicas *ReplicaOptions
 }
 
 // Actors the runner records for what it does itself.
@@ -104,6 +109,7 @@ type Runner struct {
 	sweepEvery  time.Duration
 	feed        *RequestFeed
 	zone        *time.Location
+	replicas    *ReplicaOptions
 
 	drain drainer
 	// mu guards executing: the requests this process is running, which
@@ -121,6 +127,7 @@ func NewRunner(store RequestStore, policy *Policy, responders []bot.Responder, o
 		store: store, policy: policy, marks: marks, responders: map[string]bot.Responder{},
 		log: opts.Logger, now: opts.Now, newID: opts.NewID,
 		execTimeout: opts.ExecTimeout, sweepEvery: opts.SweepEvery, feed: newRequestFeed(), zone: opts.Zone,
+		replicas: opts.Replicas,
 		executing: map[string]bool{},
 	}
 	r.setDefaults()

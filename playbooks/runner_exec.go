@@ -19,6 +19,7 @@ const recordTimeout = 30 * time.Second
 const (
 	msgShuttingDown = "sccbot is restarting; try again in a minute"
 	msgRestarted    = "sccbot restarted while the action ran; check the workload before trying again"
+	msgInterrupted  = "interrupted: the sccbot replica running the action stopped, so it may have been applied; check the workload before trying again"
 )
 
 // execute approves req on behalf of actor and, if this call wins the move
@@ -39,6 +40,7 @@ func (r *Runner) execute(ctx context.Context, req bot.ActionRequest, f bot.Findi
 	// From here on the action runs and its outcome is recorded even if the
 	// caller gives up: a request must not be left running.
 	ctx = context.WithoutCancel(ctx)
+	r.recordExecutor(ctx, started)
 	r.audit(ctx, eventFor(started, bot.AuditApproved, actor, detail))
 	r.changed(ctx, started)
 	r.audit(ctx, eventFor(started, bot.AuditStarted, System, dryRunDetail(started.DryRun)))

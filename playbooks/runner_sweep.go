@@ -22,13 +22,29 @@ const staleGrace = time.Minute
 // requests and approvals are refused, and Run returns once the actions
 // already running have finished and been recorded. A sweep that fails is
 // logged and retried at the next tick; only a failure of the first one
-// ends Run, since the store is then unusable.
+// ends Run, since the store is then unusable. With several replicas, run
+// RunExecutor on every replica and RunSweeps on one at a time instead.
 func (r *Runner) Run(ctx context.Context) error {
 	// Every way out drains, including a shutdown that comes while the
 	// first sweep runs: an approval already executing must be recorded
 	// before the process exits, whenever the signal arrives.
 	defer r.drain.shutdown()
-	if err := r.failStale(ctx); err != nil {
+	return r.RunSweeps(ctx)
+}
+
+// RunExecutor waits for ctx to end, then drains as Run does: the part of
+// Run every replica that executes approvals needs.
+func (r *Runner) RunExecutor(ctx context.Context) error {
+	<-ctx.Done()
+	r.drain.shutdown()
+	return nil
+}
+
+// RunSweeps is Run's sweeps without its drain: the first sweep gives up
+// requests lost to a restart (or to a dead replica), then one sweep every
+// SweepEvery until ctx ends. It is the singleton part of Run.
+func (r *Runner) RunSweeps(ctx context.Context) error {
+	if err := errors.Join(r.failStale(ctx), r.failInterrupted(ctx)); err != nil {
 		if ctx.Err() != nil {
 			return nil // shut down during start-up; nothing failed
 		}
@@ -49,10 +65,10 @@ func (r *Runner) Run(ctx context.Context) error {
 }
 
 // Sweep expires the pending requests past their expiry and fails the
-// running ones lost to a restart. Run calls it on a ticker; tests call it
-// directly with an injected clock.
+// running ones lost to a restart or to a dead replica. Run calls it on a
+// ticker; tests call it directly with an injected clock.
 func (r *Runner) Sweep(ctx context.Context) error {
-	return errors.Join(r.expireDue(ctx), r.failStale(ctx))
+	return errors.Join(r.expireDue(ctx), r.failStale(ctx), r.failInterrupted(ctx))
 }
 
 // expireDue expires every pending request whose expiry has passed.
@@ -98,27 +114,28 @@ func (r *Runner) failStale(ctx context.Context) error {
 		if r.isExecuting(req.ID) {
 			continue
 		}
-		if err := r.failLost(ctx, req); err != nil {
+		if _, err := r.failLost(ctx, req, msgRestarted); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// failLost fails a request whose execution was lost, and records it.
-func (r *Runner) failLost(ctx context.Context, req bot.ActionRequest) error {
+// failLost fails a request whose execution was lost, records it with why,
+// and reports whether this call failed it.
+func (r *Runner) failLost(ctx context.Context, req bot.ActionRequest, why string) (bool, error) {
 	now := r.now()
 	got, ok, err := r.store.TransitionRequest(ctx, req.ID, []bot.RequestState{bot.RequestRunning}, bot.RequestFailed,
-		func(q *bot.ActionRequest) { q.FinishedAt, q.Error = now, msgRestarted })
+		func(q *bot.ActionRequest) { q.FinishedAt, q.Error = now, why })
 	if err != nil {
-		return fmt.Errorf("fail lost request %s: %w", req.ID, err)
+		return false, fmt.Errorf("fail lost request %s: %w", req.ID, err)
 	}
 	if ok {
-		r.audit(ctx, eventFor(got, bot.AuditFailed, System, msgRestarted))
+		r.audit(ctx, eventFor(got, bot.AuditFailed, System, why))
 		r.changed(ctx, got)
 		r.mark(ctx, got)
 	}
-	return nil
+	return ok, nil
 }
 
 // drainer lets shutdown wait for the operations in flight while refusing

@@ -22,8 +22,8 @@ func (db *DB) BeginIntent(ctx context.Context, in bot.PostIntent) (bot.PostInten
 		return bot.PostIntent{}, false, err
 	}
 	tag, err := db.pool.Exec(ctx, `INSERT INTO post_intents (`+storerow.IntentColumns+`)
-VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING`,
-		text(r.Key), text(r.Channel), text(r.Thread), text(r.Finding), r.Names, r.Owed, r.Created)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key) DO NOTHING`,
+		text(r.Key), text(r.Channel), text(r.Thread), text(r.Finding), r.Names, r.Owed, r.Created, text(r.Holder))
 	if err != nil {
 		return bot.PostIntent{}, false, fmt.Errorf("record intent %q: %w", in.Key, err)
 	}
@@ -53,8 +53,9 @@ func (db *DB) Intent(ctx context.Context, key string) (bot.PostIntent, bool, err
 }
 
 // OweIntent marks the open intent with key as owed (ENotFound if none).
+// An owed intent is held by nobody until the owed drainer claims it.
 func (db *DB) OweIntent(ctx context.Context, key string) error {
-	tag, err := db.pool.Exec(ctx, `UPDATE post_intents SET owed = 1 WHERE key = $1`, text(key))
+	tag, err := db.pool.Exec(ctx, `UPDATE post_intents SET owed = 1, holder = '' WHERE key = $1`, text(key))
 	if err != nil {
 		return fmt.Errorf("owe intent %q: %w", key, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,18 +47,25 @@ func (m *LeaseMetrics) set(role string, held bool) {
 	m.leader.WithLabelValues(role).Set(v)
 }
 
+// Lease timing defaults; see LeaseOptions.
+const (
+	DefaultLeaseRetry = 3 * time.Second
+	DefaultLeaseCheck = 2 * time.Second
+)
+
 // LeaseOptions configure a Lease.
 type LeaseOptions struct {
 	// Role names the singleton (poller, digests, ...); replicas contend for
 	// the same role by the same name.
 	Role string
 	// Retry is how often a replica that does not hold the role tries to
-	// take it (default 5 s). A holder that dies releases at once (the
+	// take it (default 3 s). A holder that dies releases at once (the
 	// server ends its session), so a takeover waits at most Retry after
 	// the server noticed the death: at once for a killed process, within
-	// TCP keepalive for a vanished node.
+	// the lease connection's TCP keepalives (about 11 s) for a vanished
+	// node; either way within 15 s.
 	Retry time.Duration
-	// Check is how often the holder checks its connection (default 5 s);
+	// Check is how often the holder checks its connection (default 2 s);
 	// a holder cut off from the server stops its work within twice Check
 	// (or Check and a second, if longer).
 	Check   time.Duration
@@ -77,15 +85,22 @@ type Lease struct {
 	db   *DB
 	opts LeaseOptions
 	key  int32
+	held atomic.Bool
+	// connects and tries count the connections opened and the tries of
+	// the lock, for tests.
+	connects, tries atomic.Int64
 }
+
+// Holding reports whether this replica holds the role now.
+func (l *Lease) Holding() bool { return l.held.Load() }
 
 // NewLease returns the lease of a role on db's database.
 func (db *DB) NewLease(opts LeaseOptions) *Lease {
 	if opts.Retry <= 0 {
-		opts.Retry = 5 * time.Second
+		opts.Retry = DefaultLeaseRetry
 	}
 	if opts.Check <= 0 {
-		opts.Check = 5 * time.Second
+		opts.Check = DefaultLeaseCheck
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -98,12 +113,17 @@ func (db *DB) NewLease(opts LeaseOptions) *Lease {
 // Run contends for the role until ctx ends, and runs work while it holds
 // it. work's context ends when the role is lost (the connection failed)
 // or ctx ends; work returning nil gives the role up for another replica to
-// take, and an error from work ends Run with that error.
+// take, and an error from work ends Run with that error. The connection
+// is kept between tries, so that a replica waiting for the role does not
+// open one every Retry.
 func (l *Lease) Run(ctx context.Context, work func(ctx context.Context) error) error {
 	l.opts.Metrics.set(l.opts.Role, false)
+	var conn *pgx.Conn
+	defer func() { l.disconnect(ctx, conn) }()
 	var lastErr string
 	for {
-		err := l.holdOnce(ctx, work)
+		var err error
+		conn, err = l.tryHold(ctx, conn, work)
 		var workErr workError
 		if errors.As(err, &workErr) {
 			return workErr.err
@@ -131,37 +151,91 @@ type workError struct{ err error }
 
 func (e workError) Error() string { return e.err.Error() }
 
-// holdOnce connects, tries the lock, and if it gets it runs work until the
-// work ends or the connection fails.
-func (l *Lease) holdOnce(ctx context.Context, work func(ctx context.Context) error) error {
-	conn, err := pgx.ConnectConfig(ctx, l.db.pool.Config().ConnConfig.Copy())
+// tryHold tries the lock on conn (a new connection if conn is nil or
+// fails: an idle one may have been dropped meanwhile) and, if it gets
+// it, runs work until the work ends or the connection fails. It returns
+// the connection to try on next time, nil if it has none.
+func (l *Lease) tryHold(ctx context.Context, conn *pgx.Conn, work func(ctx context.Context) error) (*pgx.Conn, error) {
+	got, err := l.tryLock(ctx, conn)
 	if err != nil {
-		return fmt.Errorf("connect: %w", err)
-	}
-	defer func() {
-		// Closing sends a goodbye that a partitioned server never reads;
-		// do not wait for it long.
-		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-		defer cancel()
-		_ = conn.Close(closeCtx)
-	}()
-	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, $2)`, leaseSpace, l.key).Scan(&got); err != nil {
-		return fmt.Errorf("try the lock: %w", err)
+		l.disconnect(ctx, conn)
+		if conn, err = l.connect(ctx); err != nil {
+			return nil, err
+		}
+		if got, err = l.tryLock(ctx, conn); err != nil {
+			l.disconnect(ctx, conn)
+			return nil, err
+		}
 	}
 	if !got {
-		return nil
+		return conn, nil
 	}
 	l.opts.Logger.Info("lease: holding the role", "role", l.opts.Role)
 	l.opts.Metrics.set(l.opts.Role, true)
-	defer l.opts.Metrics.set(l.opts.Role, false)
+	l.held.Store(true)
+	defer func() { l.held.Store(false); l.opts.Metrics.set(l.opts.Role, false) }()
 	err = l.hold(ctx, conn, work)
-	if ctx.Err() == nil && !conn.IsClosed() {
+	var workErr workError
+	if err != nil && !errors.As(err, &workErr) || conn.IsClosed() {
+		l.disconnect(ctx, conn) // lost: the next try starts afresh
+		return nil, err
+	}
+	if ctx.Err() == nil {
 		// Work ended on its own: release now rather than when the
 		// connection closes, so that another replica can start.
-		_, _ = conn.Exec(ctx, `SELECT pg_advisory_unlock($1, $2)`, leaseSpace, l.key)
+		if _, uerr := conn.Exec(ctx, `SELECT pg_advisory_unlock($1, $2)`, leaseSpace, l.key); uerr != nil {
+			l.disconnect(ctx, conn) // closing the session releases it
+			return nil, err
+		}
 	}
-	return err
+	return conn, err
+}
+
+// tryLock tries the role's lock on conn; a nil conn is an error.
+func (l *Lease) tryLock(ctx context.Context, conn *pgx.Conn) (bool, error) {
+	if conn == nil {
+		return false, errors.New("no connection")
+	}
+	l.tries.Add(1)
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, $2)`, leaseSpace, l.key).Scan(&got); err != nil {
+		return false, fmt.Errorf("try the lock: %w", err)
+	}
+	return got, nil
+}
+
+// connect opens the lease's own connection.
+func (l *Lease) connect(ctx context.Context) (*pgx.Conn, error) {
+	cfg := l.db.pool.Config().ConnConfig.Copy()
+	// The server releases the lock when it notices the session is gone:
+	// at once when the holder's process dies (its kernel closes the
+	// socket), but for a holder whose node vanished only when TCP
+	// keepalives fail. These make that 5 s idle, then 3 probes 2 s apart:
+	// about 11 s, so that the takeover stays within 15 s with Retry.
+	// (Ignored by the server on a Unix socket, where no node can vanish.)
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	cfg.RuntimeParams["tcp_keepalives_idle"] = "5"
+	cfg.RuntimeParams["tcp_keepalives_interval"] = "2"
+	cfg.RuntimeParams["tcp_keepalives_count"] = "3"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	l.connects.Add(1)
+	return conn, nil
+}
+
+// disconnect closes conn (if any). Closing sends a goodbye that a
+// partitioned server never reads; it does not wait for it long.
+func (l *Lease) disconnect(ctx context.Context, conn *pgx.Conn) {
+	if conn == nil {
+		return
+	}
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	_ = conn.Close(closeCtx)
 }
 
 // hold runs work while checking the connection every Check.

@@ -14,6 +14,7 @@ import (
 
 // holder is one replica contending for a role in a test.
 type holder struct {
+	lease   *Lease
 	metrics *LeaseMetrics
 	started chan struct{}      // the work started
 	stopped chan error         // the work's context ended, with its cause
@@ -26,6 +27,7 @@ func startHolder(t *testing.T, db *DB, role string) *holder {
 	h := &holder{metrics: NewLeaseMetrics(prometheus.NewRegistry()), started: make(chan struct{}, 10),
 		stopped: make(chan error, 10), done: make(chan struct{})}
 	lease := db.NewLease(LeaseOptions{Role: role, Retry: 20 * time.Millisecond, Check: 20 * time.Millisecond, Metrics: h.metrics})
+	h.lease = lease
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	go func() {
@@ -132,4 +134,88 @@ func TestReplicaLeaseWorkError(t *testing.T) {
 		t.Fatalf("Run = %v, want the work's error", err)
 	}
 	waitFor(t, startHolder(t, b, "expiry").started, "another replica to take the released role")
+}
+
+// TestReplicaLeaseTakeoverTime kills the holder as SIGKILL would, with the
+// production timing (DefaultLeaseRetry, DefaultLeaseCheck): the server
+// ends its session, the process never comes back, and the other replica
+// must hold the role within 15 s. The figure is logged.
+func TestReplicaLeaseTakeoverTime(t *testing.T) {
+	a, b := replicas(t)
+	run := func(db *DB) (lease *Lease, started chan time.Time, stop context.CancelFunc, done chan struct{}) {
+		started, done = make(chan time.Time, 1), make(chan struct{})
+		ctx, cancel := context.WithCancel(context.Background())
+		lease = db.NewLease(LeaseOptions{Role: "poller"})
+		go func() {
+			defer close(done)
+			_ = lease.Run(ctx, func(ctx context.Context) error {
+				started <- time.Now()
+				<-ctx.Done()
+				return nil
+			})
+		}()
+		t.Cleanup(func() { cancel(); <-done })
+		return lease, started, cancel, done
+	}
+	_, aStarted, killA, aDone := run(a)
+	waitFor(t, aStarted, "the first replica to hold the role")
+	bLease, bStarted, _, _ := run(b)
+	// Kill the holder just after the other's second try, so that the
+	// figure is the wait for its next one: the worst case.
+	for bLease.tries.Load() < 2 {
+		select {
+		case <-time.After(10 * time.Millisecond):
+		case <-t.Context().Done():
+			return
+		}
+	}
+	var pid int32
+	if err := b.pool.QueryRow(t.Context(), `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	if _, err := b.pool.Exec(t.Context(), `SELECT pg_terminate_backend($1)`, pid); err != nil {
+		t.Fatal(err)
+	}
+	killA() // the killed process does not try again
+	<-aDone
+	took := waitFor(t, bStarted, "the second replica to take over").Sub(killed)
+	t.Logf("takeover %v after the holder's session ended (retry %v)", took.Round(time.Millisecond), DefaultLeaseRetry)
+	if took >= 15*time.Second {
+		t.Errorf("takeover took %v, want under 15 s", took)
+	}
+}
+
+// TestReplicaLeaseWaiterKeepsItsConnection: a replica waiting for a role
+// tries again and again on one connection rather than opening one a try;
+// when that connection is cut, it opens exactly one more, at its next try.
+func TestReplicaLeaseWaiterKeepsItsConnection(t *testing.T) {
+	a, b := replicas(t)
+	ha := startHolder(t, a, "listings")
+	waitFor(t, ha.started, "the first replica to hold the role")
+	hb := startHolder(t, b, "listings")
+	waitTries := func(n int64) {
+		for hb.lease.tries.Load() < n {
+			select {
+			case <-time.After(5 * time.Millisecond):
+			case <-t.Context().Done():
+				return
+			}
+		}
+	}
+	waitTries(5)
+	if n := hb.lease.connects.Load(); n != 1 {
+		t.Errorf("after %d tries the waiter opened %d connections, want 1", hb.lease.tries.Load(), n)
+	}
+	if _, err := a.pool.Exec(t.Context(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+WHERE datname = current_database() AND query LIKE 'SELECT pg_try_advisory_lock%'
+AND pid NOT IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted)`); err != nil {
+		t.Fatal(err)
+	}
+	waitTries(hb.lease.tries.Load() + 3)
+	if n := hb.lease.connects.Load(); n != 2 {
+		t.Errorf("after its connection was cut the waiter opened %d connections in all, want 2", n)
+	}
+	ha.cancel()
+	waitFor(t, hb.started, "the waiter to take the role")
 }

@@ -117,3 +117,13 @@ func TestPostgresVerdicts(t *testing.T) {
 		return open(), open
 	})
 }
+
+// TestPostgresReplicas runs the replica suite on two stores, each with its
+// own pool, on one database: as two replicas would.
+func TestPostgresReplicas(t *testing.T) {
+	storetest.RunReplicas(t, func(t *testing.T, now func() time.Time) []storetest.ReplicaStore {
+		a, b := replicas(t)
+		a.Now, b.Now = now, now
+		return []storetest.ReplicaStore{a, b}
+	})
+}

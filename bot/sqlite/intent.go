@@ -21,7 +21,7 @@ func (db *DB) BeginIntent(ctx context.Context, in bot.PostIntent) (bot.PostInten
 		return bot.PostIntent{}, false, err
 	}
 	res, err := db.write.ExecContext(ctx, `INSERT INTO post_intents (`+storerow.IntentColumns+`)
-VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`, r.Key, r.Channel, r.Thread, r.Finding, r.Names, r.Owed, r.Created)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`, r.Key, r.Channel, r.Thread, r.Finding, r.Names, r.Owed, r.Created, r.Holder)
 	if err != nil {
 		return bot.PostIntent{}, false, fmt.Errorf("record intent %q: %w", in.Key, err)
 	}
@@ -52,8 +52,9 @@ func (db *DB) Intent(ctx context.Context, key string) (bot.PostIntent, bool, err
 }
 
 // OweIntent marks the open intent with key as owed (ENotFound if none).
+// An owed intent is held by nobody until the owed drainer claims it.
 func (db *DB) OweIntent(ctx context.Context, key string) error {
-	res, err := db.write.ExecContext(ctx, `UPDATE post_intents SET owed = 1 WHERE key = ?`, key)
+	res, err := db.write.ExecContext(ctx, `UPDATE post_intents SET owed = 1, holder = '' WHERE key = ?`, key)
 	if err != nil {
 		return fmt.Errorf("owe intent %q: %w", key, err)
 	}

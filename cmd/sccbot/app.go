@@ -56,6 +56,9 @@ type app struct {
 	deadline *escalate.Escalator
 	sources  []source
 	ops      *ops.Server
+	// replicas is the coordination of several replicas on PostgreSQL;
+	// nil on SQLite.
+	replicas *replicas
 	closers  []func() error
 	// now is the clock of the response runner: request expiry is the one
 	// decision the bot takes by the clock alone.
@@ -84,6 +87,9 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 		return nil, err
 	}
 	a.closers = append(a.closers, a.store.Close)
+	a.replicas = newReplicas(a.store, e, log, reg)
+	// What posts does so under a claim when replicas share the store.
+	posting := a.replicas.posting(a.store)
 	deps, err := a.dependencies(ctx, cfg, e, log, reg)
 	if err != nil {
 		return nil, err
@@ -94,12 +100,12 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 	a.cards = handlers.NewCards(a.store, a.outbox, handlers.CardsOptions{Attack: deps.attack, Groups: a.store,
 		Logger: log.With("component", "cards")})
 	intakeMetrics := intake.NewMetrics(reg)
-	a.lister = intake.NewLister(a.store, a.outbox, intake.ListerOptions{Fits: slackbot.Fits,
+	a.lister = intake.NewLister(posting, a.outbox, intake.ListerOptions{Fits: slackbot.Fits,
 		Logger: log.With("component", "lister"), Metrics: intakeMetrics})
-	a.owed = intake.NewOwed(a.store, a.outbox, a.cards, intake.OwedOptions{
+	a.owed = intake.NewOwed(posting, a.outbox, a.cards, intake.OwedOptions{
 		Logger: log.With("component", "owed"), Metrics: intakeMetrics})
 	a.silences = intake.NewSilences(a.store, intake.SilencesOptions{Audit: a.store, Logger: log.With("component", "silences")})
-	a.intake = intake.NewIntake(a.store, a.outbox, router(cfg), a.cards, intake.Options{
+	a.intake = intake.NewIntake(posting, a.outbox, router(cfg), a.cards, intake.Options{
 		Groups: a.store, Silences: a.silences, Logger: log, Metrics: intakeMetrics})
 	dir := slackbot.NewDirectory(api, a.outbox, slackbot.DirectoryOptions{Logger: log.With("component", "directory")})
 	flow, err := a.respond(ctx, cfg, e, deps, dir, log)
@@ -150,7 +156,13 @@ func (a *app) readiness() []ops.Check {
 	// knows which one.
 	for _, s := range a.sources {
 		if h := s.Health(); h != nil {
-			checks = append(checks, ops.Check{Name: "source", Fn: func(context.Context) error { return h.Ready() }})
+			checks = append(checks, ops.Check{Name: "source", Fn: func(context.Context) error {
+				// A source another replica runs is that replica's to report.
+				if ls, ok := s.(leasedSource); ok && !ls.lease.Holding() {
+					return nil
+				}
+				return h.Ready()
+			}})
 		}
 	}
 	return checks
@@ -162,6 +174,10 @@ func (a *app) readiness() []ops.Check {
 // workers drain, and only then do the card refresher and the outbox stop.
 func (a *app) Run(ctx context.Context) error {
 	defer a.close()
+	// The heartbeat outlives every other component: this replica is alive
+	// to the others until its last action is recorded.
+	stopBeating := a.replicas.beat(ctx)
+	defer stopBeating()
 	g, gctx := errgroup.WithContext(ctx)
 	handle, stopDrain := a.drainingHandler(gctx)
 	defer stopDrain()
@@ -177,13 +193,9 @@ func (a *app) Run(ctx context.Context) error {
 	}
 	outboxCtx, stopOutbox := context.WithCancel(context.WithoutCancel(ctx))
 	g.Go(func() error { return a.outbox.Run(outboxCtx) })
-	g.Go(func() error { return a.cards.Run(outboxCtx) })
-	g.Go(func() error { return a.lister.Run(outboxCtx) })
-	g.Go(func() error { return a.owed.Run(outboxCtx) })
-	g.Go(func() error { return a.silences.Run(outboxCtx) })
-	g.Go(func() error { return a.runner.Run(outboxCtx) })
-	g.Go(func() error { return a.digest.Run(outboxCtx) })
-	g.Go(func() error { return a.deadline.Run(outboxCtx) })
+	for _, run := range a.singletons() {
+		g.Go(func() error { return run(outboxCtx) })
+	}
 	// The responses stop once nothing can ask for one, and before the
 	// outbox: their last outcomes still edit the requests' messages.
 	respondCtx, stopRespond := context.WithCancel(context.WithoutCancel(ctx))
@@ -198,6 +210,7 @@ func (a *app) Run(ctx context.Context) error {
 		return nil
 	})
 	err := g.Wait()
+	stopBeating()
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
@@ -212,6 +225,28 @@ func (a *app) drainingHandler(ctx context.Context) (scc.Handler, func()) {
 	stop := context.AfterFunc(ctx, func() { time.AfterFunc(drainGrace, cancel) })
 	h := func(_ context.Context, f bot.Finding) error { return a.intake.Handle(drain, f) }
 	return h, func() { stop(); cancel() }
+}
+
+// singletons are the components that run once for all replicas: under
+// their role's lease with replicas, directly on one replica. The response
+// runner's drain runs on every replica, its sweeps on one. The card
+// refresher runs on every replica: its queue of touched cards is in
+// memory, filled by the intake and the clicks each replica serves, so
+// under a lease the other replicas' refreshes would be lost.
+func (a *app) singletons() []func(ctx context.Context) error {
+	r := a.replicas
+	runs := []func(ctx context.Context) error{
+		a.cards.Run,
+		r.singleton(roleListings, r.releasing("list/", false, a.lister.Run)),
+		r.singleton(roleOwed, r.releasing(bot.CardKey(""), true, a.owed.Run)),
+		r.singleton(roleSilences, a.silences.Run),
+		r.singleton(roleDigests, a.digest.Run),
+		r.singleton(roleEscalation, a.deadline.Run),
+	}
+	if r == nil {
+		return append(runs, a.runner.Run)
+	}
+	return append(runs, a.runner.RunExecutor, r.singleton(roleRequests, a.runner.RunSweeps))
 }
 
 func (a *app) close() {

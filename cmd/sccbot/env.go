@@ -39,6 +39,9 @@ type env struct {
 	storageEmulator string
 	// databaseURL is the PostgreSQL store's libpq URL (a secret).
 	databaseURL string
+	// replicaID is SCCBOT_REPLICA_ID: this replica's id on a PostgreSQL
+	// store; empty means the host name and a random suffix.
+	replicaID string
 }
 
 func readEnv(getenv func(string) string) env {
@@ -58,6 +61,7 @@ func readEnv(getenv func(string) string) env {
 		kubeconfig:              getenv("KUBECONFIG"),
 		storageEmulator:         getenv("STORAGE_EMULATOR_HOST"),
 		databaseURL:             getenv(config.EnvDatabaseURL),
+		replicaID:               getenv("SCCBOT_REPLICA_ID"),
 	}
 }
 

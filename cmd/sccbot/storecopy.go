@@ -16,8 +16,9 @@ import (
 
 // sqliteBookkeeping are SQLite tables a copy leaves behind: the migration
 // record (the target keeps its own), SQLite's AUTOINCREMENT counters and
+// the heartbeats of replicas (liveness is the target's own business) and
 // the outbox's pace buckets (transient; the replicas refill them).
-var sqliteBookkeeping = []string{"schema_migrations", "sqlite_sequence", "pace"}
+var sqliteBookkeeping = []string{"schema_migrations", "sqlite_sequence", "replicas", "pace"}
 
 // cmdStore is `sccbot store copy --config FILE --from SQLITE_FILE
 // [--force]`: it copies a SQLite store into the PostgreSQL store the

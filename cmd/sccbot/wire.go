@@ -115,10 +115,12 @@ func (a *app) addSources(cfg *config.Config, d deps, log *slog.Logger, reg prome
 			NackMalformed: ps.Malformed == config.MalformedNack, MaxOutstanding: ps.MaxOutstanding, Streams: ps.Streams}))
 	}
 	if p := cfg.Sources.Poll; p != nil {
-		a.sources = append(a.sources, scc.NewPoller(d.sccAPI, scc.PollOptions{
+		poller := scc.NewPoller(d.sccAPI, scc.PollOptions{
 			Parent: p.Parent, Filter: p.Filter, Interval: time.Duration(p.Interval), Lookback: time.Duration(p.Lookback),
 			Cursors: a.store, Logger: srcLog, Metrics: metrics,
-			Health: scc.NewHealth(scc.PollSource(p.Parent), sourceHealth(cfg, log, reg))}))
+			Health: scc.NewHealth(scc.PollSource(p.Parent), sourceHealth(cfg, log, reg))})
+		// Every replica receives from the subscription; one polls.
+		a.sources = append(a.sources, a.replicas.singletonSource(rolePoller, poller))
 	}
 }
 

@@ -52,7 +52,7 @@ func (a *app) respond(ctx context.Context, cfg *config.Config, e env, d deps, di
 	policy := playbooks.NewPolicy(rules(cfg.Responses), playbooks.NewGroupCache(dir, time.Minute, time.Now))
 	a.runner = playbooks.NewRunner(a.store, policy, responders, playbooks.RunnerOptions{Marks: d.scc,
 		Logger: log.With("component", "runner"), Now: a.now, ExecTimeout: time.Duration(cfg.Responses.ExecTimeout),
-		Zone: cfg.Display.Location()})
+		Zone: cfg.Display.Location(), Replicas: a.replicas.runnerOptions()})
 	fits := func(f bot.Finding) []playbooks.Response { return d.playbooks.Lookup(f).ResponsesFor(f) }
 	return respond.NewRespondFlow(a.store, a.outbox, a.outbox, a.runner, policy.Rule, fits, a.cards,
 		respond.Options{Owners: lookup, Feed: a.runner.Feed(), Verdicts: a.store, Logger: log.With("component", "respond")}), nil

@@ -200,6 +200,7 @@ func (in *Intake) announce(ctx context.Context, f bot.Finding, d Decision) (bot.
 	}
 	if err != nil {
 		in.metrics.failures.Inc()
+		in.releaseClaim(ctx, intent.Key)
 		return bot.MessageRef{}, fmt.Errorf("post card of %s to %s: %w", f.Name, d.Channel, err)
 	}
 	if err := in.store.PutPostedCard(ctx, f.Key(), ref, handlers.OutcomePosted); err != nil {
@@ -211,6 +212,31 @@ func (in *Intake) announce(ctx context.Context, f bot.Finding, d Decision) (bot.
 	in.log.Info("finding posted", "finding", f.Name, "category", f.Category, "finding_severity", f.Severity.String(),
 		"route", d.Route, "channel", ref.Channel, "ts", ref.TS)
 	return ref, nil
+}
+
+// releaseTimeout bounds the release of a claim after a failed post, which
+// may come as the process shuts down.
+const releaseTimeout = 2 * time.Second
+
+// claimReleaser is a store whose post intents are claims between
+// replicas (see bot/replica).
+type claimReleaser interface {
+	ReleaseIntent(ctx context.Context, key string) error
+}
+
+// releaseClaim lets go of the claim of a card this replica could not post,
+// so that whichever replica the notification is redelivered to posts it
+// (looking for it in the channel first) instead of waiting for this one.
+func (in *Intake) releaseClaim(ctx context.Context, key string) {
+	r, ok := in.store.(claimReleaser)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	if err := r.ReleaseIntent(ctx, key); err != nil {
+		in.log.Warn("claim not released; other replicas take it over once this one is dead", "key", key, "err", err)
+	}
 }
 
 // deferred records that f was named in a burst message and its card is
