@@ -127,7 +127,7 @@ func NewRunner(store RequestStore, policy *Policy, responders []bot.Responder, o
 		store: store, policy: policy, marks: marks, responders: map[string]bot.Responder{},
 		log: opts.Logger, now: opts.Now, newID: opts.NewID,
 		execTimeout: opts.ExecTimeout, sweepEvery: opts.SweepEvery, feed: newRequestFeed(), zone: opts.Zone,
-		replicas: opts.Replicas,
+		replicas:  opts.Replicas,
 		executing: map[string]bool{},
 	}
 	r.setDefaults()
