@@ -15,6 +15,7 @@ type Metrics struct {
 	lifecycle  prometheus.Counter
 	resumed    prometheus.Counter
 	deferred   prometheus.Counter
+	owedFailed prometheus.Counter
 }
 
 // NewMetrics registers the intake's metrics on reg; a nil reg gives
@@ -65,10 +66,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "sccbot_cards_deferred_total",
 			Help: "Cards whose finding was named in a burst message first because findings came faster than the channel's pace; the card follows.",
 		}),
+		owedFailed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sccbot_owed_card_failures_total",
+			Help: "Attempts to post an owed card that failed; the card stays owed and is tried again.",
+		}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.posted, m.duplicates, m.threaded, m.failures, m.fallbacks,
-			m.grouped, m.breakouts, m.silenced, m.lifecycle, m.resumed, m.deferred)
+			m.grouped, m.breakouts, m.silenced, m.lifecycle, m.resumed, m.deferred, m.owedFailed)
 	}
 	return m
 }

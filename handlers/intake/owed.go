@@ -38,7 +38,11 @@ type Owed struct {
 
 	mu       sync.Mutex
 	inFlight map[string]bool
-	wg       sync.WaitGroup
+	// failing counts the failed attempts of each owed card still failing:
+	// its first failure is logged with its cause, the next only counted,
+	// and its eventual post says how many it took.
+	failing map[string]int
+	wg      sync.WaitGroup
 }
 
 // OwedOptions are the optional settings of Owed.
@@ -56,7 +60,7 @@ const owedBatch = 200
 // NewOwed returns an Owed posting cards built by cards.
 func NewOwed(store OwedStore, poster handlers.Poster, cards *handlers.Cards, opts OwedOptions) *Owed {
 	o := &Owed{store: store, poster: poster, cards: cards, every: opts.Every, log: opts.Logger,
-		metrics: opts.Metrics, inFlight: map[string]bool{}}
+		metrics: opts.Metrics, inFlight: map[string]bool{}, failing: map[string]int{}}
 	if o.every <= 0 {
 		o.every = time.Second
 	}
@@ -92,16 +96,58 @@ func (o *Owed) Flush(ctx context.Context) {
 		o.log.Warn("cannot read owed cards", "err", err)
 		return
 	}
+	if len(owed) < owedBatch {
+		o.forgetGone(owed)
+	}
 	for _, in := range owed {
 		if !o.start(in.Key) {
 			continue
 		}
 		o.wg.Go(func() {
 			defer o.done(in.Key)
-			if err := o.post(ctx, in); err != nil && ctx.Err() == nil {
-				o.log.Warn("owed card not posted; will retry", "finding", in.Finding, "err", err)
+			err := o.post(ctx, in)
+			if ctx.Err() == nil {
+				o.outcome(in, err)
 			}
 		})
+	}
+}
+
+// outcome logs an owed card's first failure and its recovery, and counts
+// every failure: a card failing each second must not fill the log.
+func (o *Owed) outcome(in bot.PostIntent, err error) {
+	o.mu.Lock()
+	n := o.failing[in.Key]
+	if err != nil {
+		o.failing[in.Key] = n + 1
+	} else {
+		delete(o.failing, in.Key)
+	}
+	o.mu.Unlock()
+	switch {
+	case err != nil:
+		o.metrics.owedFailed.Inc()
+		if n == 0 {
+			o.log.Warn("owed card not posted; retrying, further failures only counted", "finding", in.Finding, "err", err)
+		}
+	case n > 0:
+		o.log.Info("owed card posted after failures", "finding", in.Finding, "failures", n)
+	}
+}
+
+// forgetGone drops the failure counts of cards no longer owed (posted by
+// another path, or their finding gone), given the whole list of owed ones.
+func (o *Owed) forgetGone(owed []bot.PostIntent) {
+	still := make(map[string]bool, len(owed))
+	for _, in := range owed {
+		still[in.Key] = true
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for key := range o.failing {
+		if !still[key] {
+			delete(o.failing, key)
+		}
 	}
 }
 
