@@ -16,6 +16,7 @@ locals {
     notifications      = { scope = "subscription", roles = ["roles/pubsub.subscriber"] }
     findings_read      = { scope = "findings", roles = ["roles/securitycenter.findingsViewer"] }
     scc_responses      = { scope = "findings", roles = ["roles/securitycenter.findingsMuteSetter", "roles/securitycenter.findingsStateSetter", "roles/securitycenter.findingSecurityMarksWriter"] }
+    mute_rules         = { scope = "findings", roles = ["roles/securitycenter.muteConfigsEditor"] }
     logs               = { scope = "projects", roles = ["roles/logging.viewer"] }
     private_logs       = { scope = "projects", roles = ["roles/logging.privateLogViewer"] }
     gke                = { scope = "projects", roles = ["roles/container.clusterViewer"] }
@@ -32,6 +33,7 @@ locals {
     notifications      = true
     findings_read      = var.enable_findings_read
     scc_responses      = var.enable_scc_responses
+    mute_rules         = var.enable_mute_rules
     logs               = var.enable_logs
     private_logs       = var.enable_logs && var.enable_private_logs
     gke                = var.enable_gke

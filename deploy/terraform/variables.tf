@@ -109,6 +109,12 @@ variable "enable_scc_responses" {
   default     = true
 }
 
+variable "enable_mute_rules" {
+  description = "/finding mute-rule: create SCC mute rules (after approval, under the mute_rule policy)."
+  type        = bool
+  default     = false
+}
+
 variable "enable_logs" {
   description = "The Logs button (in workload_projects)."
   type        = bool
