@@ -38,6 +38,12 @@ func cmdRun(ctx context.Context, args []string, getenv func(string) string, stde
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a, err := newApp(ctx, cfg, readEnv(getenv), log, reg)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Stopped while starting (a rolling update, a scale-down):
+			// nothing was taken from a source, so nothing failed.
+			log.Info("sccbot stopped while starting", "err", err)
+			return nil
+		}
 		return err
 	}
 	log.Info("sccbot starting", "version", strings.TrimPrefix(currentVersion(), "sccbot "), "config", path)
