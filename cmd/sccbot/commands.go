@@ -32,6 +32,10 @@ func cmdRun(ctx context.Context, args []string, getenv func(string) string, stde
 	}
 	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
 	if err := startupCheck(ctx, cfg, getenv, log); err != nil {
+		if ctx.Err() != nil {
+			log.Info("sccbot stopped while starting", "err", err)
+			return nil
+		}
 		return err
 	}
 	reg := prometheus.NewRegistry()
