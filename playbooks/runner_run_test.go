@@ -6,6 +6,8 @@ import (
 	"errors"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -288,4 +290,55 @@ func TestOutcomeStoreFailure(t *testing.T) {
 		t.Error("the store failure is not logged")
 	}
 	h.wantRuns(execution{bot.ActionIsolatePod, false})
+}
+
+// staleOutage is a store whose StaleRunning fails until it is told the
+// database is back.
+type staleOutage struct {
+	RequestStore
+	down atomic.Bool
+	hit  chan struct{} // closed at the first failure
+	once sync.Once
+}
+
+func (s *staleOutage) StaleRunning(ctx context.Context, before time.Time) ([]bot.ActionRequest, error) {
+	if s.down.Load() {
+		s.once.Do(func() { close(s.hit) })
+		return nil, errors.New("database is not accepting connections")
+	}
+	return s.RequestStore.StaleRunning(ctx, before)
+}
+
+// TestRunSurvivesAStoreOutageAtStart: a store that cannot be read when
+// Run starts is logged, not fatal; a later sweep recovers the lost
+// requests once the store is back.
+func TestRunSurvivesAStoreOutageAtStart(t *testing.T) {
+	outage := &staleOutage{hit: make(chan struct{})}
+	h := newHarness(t, nil, func(s RequestStore) RequestStore { outage.RequestStore = s; return outage })
+	t0 := h.clock.Now()
+	lost := h.request(alice)
+	h.crash(lost.ID, t0)
+	h.clock.Advance(5*time.Minute + staleGrace + time.Nanosecond)
+	outage.down.Store(true)
+
+	h.notify = make(chan string, 10)
+	r := h.newRunner(defaultRules())
+	r.sweepEvery = 10 * time.Millisecond
+	ctx, cancel := context.WithCancel(t.Context())
+	ran := make(chan error, 1)
+	go func() { ran <- r.Run(ctx) }()
+	<-outage.hit
+	outage.down.Store(false)
+	select {
+	case got := <-h.notify:
+		if got != "req-1 failed" {
+			t.Errorf("first change = %q, want req-1 failed once the store is back", got)
+		}
+	case err := <-ran:
+		t.Fatalf("Run = %v before the store came back; an outage at start must not end it", err)
+	}
+	cancel()
+	if err := <-ran; err != nil {
+		t.Errorf("Run = %v, want nil on shutdown", err)
+	}
 }

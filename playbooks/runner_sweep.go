@@ -42,13 +42,13 @@ func (r *Runner) RunExecutor(ctx context.Context) error {
 
 // RunSweeps is Run's sweeps without its drain: the first sweep gives up
 // requests lost to a restart (or to a dead replica), then one sweep every
-// SweepEvery until ctx ends. It is the singleton part of Run.
+// SweepEvery until ctx ends. It is the singleton part of Run. A store that
+// cannot be read is logged and tried again at the next sweep: the bot
+// keeps serving (and /readyz names the store) rather than exiting.
 func (r *Runner) RunSweeps(ctx context.Context) error {
-	if err := errors.Join(r.failStale(ctx), r.failInterrupted(ctx)); err != nil {
-		if ctx.Err() != nil {
-			return nil // shut down during start-up; nothing failed
-		}
-		return fmt.Errorf("recover requests left running: %w", err)
+	if err := errors.Join(r.failStale(ctx), r.failInterrupted(ctx)); err != nil && ctx.Err() == nil {
+		r.log.LogAttrs(ctx, slog.LevelWarn, "cannot recover requests left running; trying again at the next sweep",
+			slog.Any("error", err))
 	}
 	tick := time.NewTicker(r.sweepEvery)
 	defer tick.Stop()
