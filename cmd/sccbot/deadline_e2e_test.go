@@ -38,7 +38,10 @@ func TestE2EDeadlinesRemindAndEscalateOnce(t *testing.T) {
 
 	alone := seed(t, sccfake.SeedCloudRunMaliciousBinary)
 	acked := sccfake.WithFindingID(alone, "0000000000000000000000000000ac4d")
+	// One after the other, so that each gets its card at once (two at
+	// the same moment may be named in a burst message first).
 	h.fakes.publish(alone)
+	h.waitCards("#secops-urgent", 1)
 	h.fakes.publish(acked)
 	cards := h.waitCards("#secops-urgent", 2)
 	lone, ackCard := byShortID(t, cards, "e90b3f6a"), byShortID(t, cards, "0000ac4d")
@@ -52,7 +55,7 @@ func TestE2EDeadlinesRemindAndEscalateOnce(t *testing.T) {
 	if _, err := h.fakes.slack.WaitMessage(testContext(t), ackCard.Channel, ackCard.TS, func(m slackfake.Message) bool {
 		return strings.Contains(string(m.Blocks), "Acknowledged by")
 	}); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v\n%s", err, h.fakes.slack.Transcript(ackCard.Channel))
 	}
 	tick(4 * time.Minute) // 14 min: nothing due yet
 	h.stop()
@@ -142,7 +145,7 @@ digests:
 func byShortID(t *testing.T, cards []slackfake.Message, id string) slackfake.Message {
 	t.Helper()
 	for _, c := range cards {
-		if strings.Contains(string(c.Blocks), id) {
+		if strings.Contains(string(c.Blocks), id) && strings.Contains(string(c.Blocks), "finding.ack") {
 			return c
 		}
 	}
