@@ -38,6 +38,7 @@ type Cards struct {
 	notes   []CardNotes
 	groups  GroupReader
 	locks   KeyedMutex
+	lock    CardLocker
 	log     *slog.Logger
 
 	mu     sync.Mutex
@@ -57,6 +58,15 @@ type CardsOptions struct {
 	Groups GroupReader
 	// Logger is where refresh failures are logged.
 	Logger *slog.Logger
+	// Lock makes replicas that refresh the same card take turns (each
+	// renders inside its turn, so the last write is of the latest state);
+	// nil, for one replica, needs no turns.
+	Lock CardLocker
+}
+
+// CardLocker runs fn while holding a card's lock across replicas.
+type CardLocker interface {
+	WithCardLock(ctx context.Context, key string, fn func(context.Context) error) error
 }
 
 // NewCards returns Cards writing through chat.
@@ -68,7 +78,7 @@ func NewCards(store CardStore, chat Updater, opts CardsOptions) *Cards {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Cards{store: store, chat: chat, attack: opts.Attack, tracker: opts.Tracker, groups: opts.Groups,
-		log: opts.Logger, queued: map[string]bool{}, wake: make(chan struct{}, 1)}
+		log: opts.Logger, lock: opts.Lock, queued: map[string]bool{}, wake: make(chan struct{}, 1)}
 }
 
 // GroupReader finds the group a finding belongs to.
@@ -174,6 +184,16 @@ func (c *Cards) allButtons(f bot.Finding) []bot.Button {
 // one. Refreshes of one card are serialised so that the last state wins.
 func (c *Cards) Refresh(ctx context.Context, findingName string) error {
 	defer c.locks.Lock(findingName)()
+	if c.lock == nil {
+		return c.refresh(ctx, findingName)
+	}
+	return c.lock.WithCardLock(ctx, bot.CardKey(findingName), func(ctx context.Context) error {
+		return c.refresh(ctx, findingName)
+	})
+}
+
+// refresh renders the finding's card from the store and writes it.
+func (c *Cards) refresh(ctx context.Context, findingName string) error {
 	ref, ok, err := c.store.Card(ctx, findingName)
 	if err != nil || !ok {
 		return err
@@ -187,8 +207,10 @@ func (c *Cards) Refresh(ctx context.Context, findingName string) error {
 		return err
 	}
 	m.Key = bot.CardKey(findingName)
+	// With replicas another may have written the card since this one
+	// did, so only one replica alone may trust its memory of the card.
 	sum, same := c.unchanged(findingName, m)
-	if same {
+	if same && c.lock == nil {
 		return nil
 	}
 	if err := c.chat.Update(ctx, ref, m); err != nil {

@@ -10,6 +10,7 @@ import (
 	slackbot "github.com/sccbot/sccbot/bot/slack"
 	"github.com/sccbot/sccbot/bot/sqlite"
 	"github.com/sccbot/sccbot/config"
+	"github.com/sccbot/sccbot/handlers"
 )
 
 // store is everything the bot asks of its database. The SQLite store (one
@@ -139,6 +140,15 @@ func openStore(ctx context.Context, s config.Store, e env) (store, error) {
 // PostgreSQL store, which several replicas use. On SQLite (one replica)
 // the outbox keeps its buckets in memory; nil says so.
 func sharedPace(st store) slackbot.PaceStore {
+	if db, ok := st.(*postgres.DB); ok {
+		return db
+	}
+	return nil
+}
+
+// cardLock is the card lock replicas share: the PostgreSQL store's advisory
+// locks; nil for SQLite (one replica).
+func cardLock(st store) handlers.CardLocker {
 	if db, ok := st.(*postgres.DB); ok {
 		return db
 	}
