@@ -24,7 +24,7 @@ import (
 
 // singletonRoles are the roles a replica may hold, the poller included
 // since the test configures it.
-var singletonRoles = []string{"poller", "digests", "requests", "silences", "listings", "owed"}
+var singletonRoles = []string{"poller", "digests", "requests", "silences", "listings", "owed", "escalation"}
 
 // lockedBuffer is a process's stderr, read while the process writes it.
 type lockedBuffer struct {
