@@ -6,13 +6,17 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/sccbot/sccbot/bot/postgres"
 	"github.com/sccbot/sccbot/bot/postgres/pgtest"
+	"github.com/sccbot/sccbot/bot/scc/sccfake"
+	"github.com/sccbot/sccbot/bot/slack/slackfake"
 )
 
 // stormWorld is the fakes of the storm benchmark (three channels, Slack's
@@ -186,4 +190,169 @@ func TestReplicaE2EThreeReplicasKillAndRestart(t *testing.T) {
 	}
 	st := f.slack.Stats()
 	t.Logf("%d bursts, 429s answered to posts: %d", acc.bursts, st.RateLimited["chat.postMessage"])
+}
+
+// respondReplicaConfig writes the replicas' configuration for a response
+// test: the in-process tests' routes and response policy, on PostgreSQL.
+func respondReplicaConfig(t *testing.T) string {
+	t.Helper()
+	cfg := fmt.Sprintf(`slack:
+  default_channel: C0SECOPS00
+routes:
+  - name: gke
+    channel: C0SECOPSGKE
+    match: {product: [gke]}
+grouping:
+  window: 0s
+sources:
+  pubsub:
+    subscription: %s
+store:
+  driver: postgres
+ops:
+  listen: "127.0.0.1:0"
+%s`, testSubscription, strings.Replace(respondPolicy, "%s", "", 1))
+	path := filepath.Join(t.TempDir(), "sccbot.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// pgAudit exports the audit log of the database as `sccbot audit` does and
+// returns the finding's events as "event actor action".
+func pgAudit(ctx context.Context, t *testing.T, url, finding string) []string {
+	t.Helper()
+	db, err := postgres.Open(ctx, postgres.Options{URL: url, MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var out []string
+	for _, l := range auditLines(ctx, t, db) {
+		if l.Finding == finding {
+			out = append(out, l.Event+" "+l.Actor+" "+l.Action)
+		}
+	}
+	return out
+}
+
+// envelopeConns returns the connection that carried each attempt of the
+// envelope with this id, in order.
+func envelopeConns(f *fakes, id string) []int {
+	var out []int
+	for _, e := range f.slack.Envelopes() {
+		if e.ID == id {
+			out = append(out, e.Conn)
+		}
+	}
+	return out
+}
+
+// TestReplicaE2EApproveRace runs three replicas, each with its own Socket
+// Mode connection to the one app. A containment request is approved by
+// two approvers at the same moment, their clicks carried by two different
+// connections, and one click is redelivered on a third: the pod is
+// isolated once (one NetworkPolicy created) and the audit trail has one
+// approval. Then 100 clicks spread over the three connections are all
+// acked and all answered.
+func TestReplicaE2EApproveRace(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	h := &respondHarness{harness: newHarness(t)}
+	f := h.fakes
+	const carol = "U0CAROL"
+	f.slack.SetUserGroup("S0RESPOND", alice)
+	f.slack.SetUserGroup("S0LEADS", alice, bob, carol)
+	f.slack.AddUser(bob, "bob@example.com", "bob")
+	f.slack.AddUser(mallory, "mallory@example.com", "mallory")
+	url, cfg := pgtest.Database(t), respondReplicaConfig(t)
+	procs := startReplicas(ctx, t, 3, cfg, url, f)
+
+	card := h.seedCard(sccfake.SeedGKECompiler, "#secops-gke")
+	req := h.contain(card, "isolate_pod", alice, "compiler running in production")
+	var ids [2]string
+	for i, user := range []string{bob, carol} {
+		p := f.slack.BlockActionPayload(slackfake.BlockAction{UserID: user, Channel: req.Channel, MessageTS: req.TS, ActionID: "approval.approve"})
+		id, err := f.slack.Send(ctx, "interactive", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = id
+	}
+	if err := f.slack.Resend(ctx, ids[0], "timeout"); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if _, err := f.slack.WaitAck(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, second := envelopeConns(f, ids[0]), envelopeConns(f, ids[1])
+	if len(first) != 2 || len(second) != 1 || first[0] == second[0] || first[0] == first[1] {
+		t.Errorf("connections of bob's click (then its redelivery) %v and carol's %v: want two different, the redelivery on another", first, second)
+	}
+	h.edited(req, "✅")
+	name := findingName(t, sccfake.SeedGKECompiler)
+	h.waitMark(name, "done")
+	var policies int
+	for _, w := range kubeWrites(h) {
+		if w == "POST "+policyPath {
+			policies++
+		}
+	}
+	if policies != 1 {
+		t.Errorf("%d NetworkPolicies created, want 1: %v", policies, kubeWrites(h))
+	}
+	var approvals []string
+	trail := pgAudit(ctx, t, url, name)
+	for _, ev := range trail {
+		if strings.HasPrefix(ev, "approved ") {
+			approvals = append(approvals, ev)
+		}
+	}
+	if len(approvals) != 1 {
+		t.Errorf("audit trail has %d approvals, want 1:\n%s", len(approvals), strings.Join(trail, "\n"))
+	}
+
+	hundredClicks(ctx, t, f, req, procs)
+}
+
+// hundredClicks sends 100 Approve clicks on the finished request, from
+// four people, over the open connections in turn: every one is acked, and
+// every one is answered to its clicker.
+func hundredClicks(ctx context.Context, t *testing.T, f *fakes, req slackfake.Message, procs []*replicaProc) {
+	t.Helper()
+	users := []string{bob, "U0CAROL", mallory, "U0DANA"}
+	before := map[string]int{}
+	for _, u := range users {
+		before[u] = len(f.slack.Ephemerals(req.Channel, u))
+	}
+	const clicks = 100
+	ids := make([]string, clicks)
+	for i := range ids {
+		p := f.slack.BlockActionPayload(slackfake.BlockAction{UserID: users[i%len(users)], Channel: req.Channel, MessageTS: req.TS, ActionID: "approval.approve"})
+		id, err := f.slack.Send(ctx, "interactive", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = id
+	}
+	perConn := map[int]int{}
+	for _, id := range ids {
+		if _, err := f.slack.WaitAck(ctx, id); err != nil {
+			t.Fatalf("click %s never acked: %v", id, err)
+		}
+		perConn[envelopeConns(f, id)[0]]++
+	}
+	if len(perConn) != len(procs) {
+		t.Errorf("clicks per connection %v, want spread over %d", perConn, len(procs))
+	}
+	for _, u := range users {
+		want := before[u] + clicks/len(users)
+		if _, err := f.slack.WaitEphemerals(ctx, req.Channel, u, want); err != nil {
+			t.Errorf("%s was answered %d times, want %d: %v", u, len(f.slack.Ephemerals(req.Channel, u)), want, err)
+		}
+	}
+	t.Logf("100 clicks acked and answered, per connection: %v", perConn)
 }
