@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"cloud.google.com/go/securitycenter/apiv2/securitycenterpb"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sccbot/sccbot/bot/postgres"
@@ -107,16 +109,23 @@ func waitShown(ctx context.Context, t *testing.T, f *fakes, want int, procs ...*
 // claimed or owed and not yet known to be on Slack.
 func openIntents(ctx context.Context, t *testing.T, url string) int {
 	t.Helper()
+	var n int
+	queryRow(ctx, t, url, `SELECT count(*) FROM post_intents`, &n)
+	return n
+}
+
+// queryRow reads one row of the test database into dest; no row leaves
+// dest as it was.
+func queryRow(ctx context.Context, t *testing.T, url, query string, dest ...any) {
+	t.Helper()
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatalf("connect to the test database: %v", err)
 	}
 	defer conn.Close(context.Background())
-	var n int
-	if err := conn.QueryRow(ctx, `SELECT count(*) FROM post_intents`).Scan(&n); err != nil {
-		t.Fatalf("count post intents: %v", err)
+	if err := conn.QueryRow(ctx, query).Scan(dest...); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		t.Fatalf("%s: %v", query, err)
 	}
-	return n
 }
 
 // waitOutboxEmpty waits until no post intent is left in the database.
@@ -355,4 +364,114 @@ func hundredClicks(ctx context.Context, t *testing.T, f *fakes, req slackfake.Me
 		}
 	}
 	t.Logf("100 clicks acked and answered, per connection: %v", perConn)
+}
+
+// minutelyDigest is a digest schedule due at every minute, so that a run
+// falls due while the singletons' holder is dead.
+const minutelyDigest = `digests:
+  schedules:
+    - name: minutely
+      channel: C0SECOPS00
+      cron: "* * * * *"
+`
+
+// pollCursor reads the poller's stored cursor from the database.
+func pollCursor(ctx context.Context, t *testing.T, url string) string {
+	t.Helper()
+	var v string
+	queryRow(ctx, t, url, `SELECT convert_from(value, 'UTF8') FROM cursors WHERE key LIKE 'poll:%'`, &v)
+	return v
+}
+
+// digestPosts counts the messages on Slack of each digest run, by key.
+func digestPosts(f *fakes) map[string]int {
+	return keysWith(f, "digest/")
+}
+
+// listFilters are the filters of the SCC fake's ListFindings requests.
+func listFilters(f *fakes) []string {
+	var out []string
+	for _, r := range f.scc.Requests("ListFindings") {
+		out = append(out, r.(*securitycenterpb.ListFindingsRequest).GetFilter())
+	}
+	return out
+}
+
+// TestReplicaE2ESingletonHolderKilled kills, with SIGKILL, the replica of
+// three that holds every singleton, a second before a digest run falls
+// due. Another holds every role within 15 s (the figure is logged); the
+// run due meanwhile is posted once; the new poller's first ListFindings
+// starts at the cursor the dead one stored.
+func TestReplicaE2ESingletonHolderKilled(t *testing.T) {
+	ctx, f, url, cfg := replicaWorldWith(t, minutelyDigest)
+	latest := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
+	for i := range 5 {
+		raw := sccfake.WithFindingID(seed(t, sccfake.SeedGKECompiler), fmt.Sprintf("rep%029x", i))
+		if err := f.scc.AddNotification(sccfake.WithEventTime(raw, latest.Add(time.Duration(i-4)*time.Second))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := startReplica(ctx, t, cfg, "replica-1", url, f)
+	waitHolders(ctx, t, first, first)
+	others := []*replicaProc{startReplica(ctx, t, cfg, "replica-2", url, f), startReplica(ctx, t, cfg, "replica-3", url, f)}
+	var cursor string
+	for cursor != latest.Format(time.RFC3339Nano) || len(repCards(f)) < 5 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the poller's cursor is %q, want %s; %d of 5 cards\n%s", cursor, latest.Format(time.RFC3339Nano), len(repCards(f)), first.stderr)
+		case <-time.After(100 * time.Millisecond):
+		}
+		cursor = pollCursor(ctx, t, url)
+	}
+
+	// The kill comes a second before a minute starts (and a run is due),
+	// at least 3 s from now.
+	due := time.Now().Add(4 * time.Second).Truncate(time.Minute).Add(time.Minute)
+	select {
+	case <-ctx.Done():
+		t.Fatal(ctx.Err())
+	case <-time.After(time.Until(due.Add(-time.Second))):
+	}
+	lists := len(listFilters(f))
+	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	_ = first.cmd.Wait()
+	held := waitHolders(ctx, t, nil, others...)
+	took := time.Since(killed)
+	t.Logf("every role held (%v) %v after %s was killed; the run was due %v after the kill",
+		held, took.Round(time.Millisecond), first.id, due.Sub(killed).Round(time.Millisecond))
+	if took >= 15*time.Second {
+		t.Errorf("the takeover took %v, want under 15 s", took)
+	}
+
+	for len(listFilters(f)) <= lists {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no poll after the takeover")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if resumed := listFilters(f)[lists]; !strings.Contains(resumed, cursor) {
+		t.Errorf("the first poll after the takeover filters %q, want it from the stored cursor %s", resumed, cursor)
+	}
+
+	key := "digest/minutely/" + due.UTC().Format(time.RFC3339Nano)
+	for digestPosts(f)[key] == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the run due at %v was never posted: %v", due, digestPosts(f))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	for _, p := range others {
+		stopReplica(t, p)
+	}
+	for k, n := range digestPosts(f) {
+		if n != 1 {
+			t.Errorf("digest run %s posted %d times", k, n)
+		}
+	}
+	oneCardEach(t, f)
 }
