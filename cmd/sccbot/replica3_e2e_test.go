@@ -475,3 +475,65 @@ func TestReplicaE2ESingletonHolderKilled(t *testing.T) {
 	}
 	oneCardEach(t, f)
 }
+
+// waitServing waits until p serves: its subscription has stayed open
+// (and /readyz answers 200) and the app has n Socket Mode connections.
+func waitServing(ctx context.Context, t *testing.T, f *fakes, p *replicaProc, n int) {
+	t.Helper()
+	wantReadyOnceReceiving(ctx, t, p)
+	if err := f.slack.WaitOpenConns(ctx, n); err != nil {
+		t.Fatalf("after %s started: %v", p.id, err)
+	}
+}
+
+// publishSteadily publishes a finding every 50 ms (20/s) until stop is
+// closed and returns how many it published.
+func publishSteadily(t *testing.T, f *fakes, stop <-chan struct{}) int {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for n := 0; ; n++ {
+		select {
+		case <-stop:
+			return n
+		case <-tick.C:
+		}
+		f.publish(sccfake.WithFindingID(seed(t, sccfake.SeedGKECompiler), fmt.Sprintf("rep%029x", n)))
+	}
+}
+
+// TestReplicaE2ERollingRestart publishes findings at 20/s while each of
+// three replicas in turn is stopped with SIGTERM and replaced, the next
+// one only once its replacement is ready: every finding gets exactly one
+// card, and no post intent is left.
+func TestReplicaE2ERollingRestart(t *testing.T) {
+	ctx, f, url, cfg := replicaWorld(t)
+	procs := startReplicas(ctx, t, 3, cfg, url, f)
+	for _, p := range procs {
+		waitServing(ctx, t, f, p, len(procs))
+	}
+	stop := make(chan struct{})
+	published := make(chan int, 1)
+	go func() { published <- publishSteadily(t, f, stop) }()
+	for i, p := range procs {
+		procs[i] = restartReplica(ctx, t, p, p.id+"b", cfg, url, f)
+		waitServing(ctx, t, f, procs[i], len(procs))
+	}
+	close(stop)
+	total := <-published
+	for len(repCards(f)) < total {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d of %d findings have a card", len(repCards(f)), total)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	waitOutboxEmpty(ctx, t, url)
+	for _, p := range procs {
+		stopReplica(t, p)
+	}
+	oneCardEach(t, f)
+	if n := len(repCards(f)); n != total {
+		t.Errorf("%d findings have a card, want %d", n, total)
+	}
+	t.Logf("%d findings published at 20/s through the rolling restart, one card each", total)
+}
