@@ -205,13 +205,21 @@ func TestReplicaE2EThreeReplicasKillAndRestart(t *testing.T) {
 // test: the in-process tests' routes and response policy, on PostgreSQL.
 func respondReplicaConfig(t *testing.T) string {
 	t.Helper()
-	cfg := fmt.Sprintf(`slack:
-  default_channel: C0SECOPS00
-routes:
+	return pgReplicaConfig(t, "", `routes:
   - name: gke
     channel: C0SECOPSGKE
     match: {product: [gke]}
-grouping:
+`+strings.Replace(respondPolicy, "%s", "", 1))
+}
+
+// pgReplicaConfig writes a configuration of replicas on PostgreSQL that
+// read the test subscription and post to C0SECOPS00 one card a finding;
+// slack is added to the slack section, extra at the end.
+func pgReplicaConfig(tb testing.TB, slack, extra string) string {
+	tb.Helper()
+	cfg := fmt.Sprintf(`slack:
+  default_channel: C0SECOPS00
+%sgrouping:
   window: 0s
 sources:
   pubsub:
@@ -220,10 +228,10 @@ store:
   driver: postgres
 ops:
   listen: "127.0.0.1:0"
-%s`, testSubscription, strings.Replace(respondPolicy, "%s", "", 1))
-	path := filepath.Join(t.TempDir(), "sccbot.yaml")
+%s`, slack, testSubscription, extra)
+	path := filepath.Join(tb.TempDir(), "sccbot.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return path
 }

@@ -52,7 +52,7 @@ type replicaProc struct {
 	ops    string // host:port of its ops endpoints
 }
 
-func startReplica(ctx context.Context, t *testing.T, cfg, id, databaseURL string, f *fakes) *replicaProc {
+func startReplica(ctx context.Context, t testing.TB, cfg, id, databaseURL string, f *fakes) *replicaProc {
 	t.Helper()
 	p := &replicaProc{id: id, stderr: &lockedBuffer{}}
 	p.cmd = exec.Command(buildBinary(t), "run", "--config", cfg)
