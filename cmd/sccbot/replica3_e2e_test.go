@@ -89,6 +89,11 @@ func waitShown(ctx context.Context, t *testing.T, f *fakes, want int, procs ...*
 	for {
 		acc := account(f.slack.AllMessages())
 		if len(acc.twice) > 0 {
+			for _, m := range f.slack.AllMessages() {
+				if strings.Contains(string(m.Blocks)+string(m.Metadata), acc.twice[0]) {
+					t.Logf("%s %s thread=%s key=%s", m.Channel, m.TS, m.ThreadTS, metadataKey(m.Metadata))
+				}
+			}
 			t.Fatalf("findings shown twice (card or listing): %v", acc.twice[:min(5, len(acc.twice))])
 		}
 		if len(acc.shown) >= want {
