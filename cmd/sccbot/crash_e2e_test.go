@@ -160,10 +160,14 @@ func stop(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer) {
 }
 
 // cardKeys counts the cards on Slack by their metadata key.
-func cardKeys(f *fakes) map[string]int {
+func cardKeys(f *fakes) map[string]int { return keysWith(f, "card/") }
+
+// keysWith counts the messages on Slack whose metadata key has prefix, by
+// key.
+func keysWith(f *fakes, prefix string) map[string]int {
 	out := map[string]int{}
 	for _, m := range f.slack.AllMessages() {
-		if key := metadataKey(m.Metadata); strings.HasPrefix(key, "card/") {
+		if key := metadataKey(m.Metadata); strings.HasPrefix(key, prefix) {
 			out[key]++
 		}
 	}

@@ -52,7 +52,7 @@ type replicaProc struct {
 	ops    string // host:port of its ops endpoints
 }
 
-func startReplica(ctx context.Context, t *testing.T, cfg, id, databaseURL string, f *fakes) *replicaProc {
+func startReplica(ctx context.Context, t testing.TB, cfg, id, databaseURL string, f *fakes) *replicaProc {
 	t.Helper()
 	p := &replicaProc{id: id, stderr: &lockedBuffer{}}
 	p.cmd = exec.Command(buildBinary(t), "run", "--config", cfg)
@@ -190,6 +190,11 @@ func repCards(f *fakes) map[string]int {
 // replicaWorld starts the fakes with the crash test's subscription (short
 // ack deadline) and a database, and writes the replicas' configuration.
 func replicaWorld(t *testing.T) (ctx context.Context, f *fakes, databaseURL, cfg string) {
+	return replicaWorldWith(t, "")
+}
+
+// replicaWorldWith is replicaWorld with extra configuration appended.
+func replicaWorldWith(t *testing.T, extra string) (ctx context.Context, f *fakes, databaseURL, cfg string) {
 	ctx = crashContext(t)
 	f, err := startFakes(ctx, testSubscription)
 	if err != nil {
@@ -200,10 +205,10 @@ func replicaWorld(t *testing.T) (ctx context.Context, f *fakes, databaseURL, cfg
 	if err := crashSubscriptionOn(ctx, f); err != nil {
 		t.Fatal(err)
 	}
-	return ctx, f, pgtest.Database(t), writeReplicaConfig(t)
+	return ctx, f, pgtest.Database(t), writeReplicaConfig(t, extra)
 }
 
-func writeReplicaConfig(t *testing.T) string {
+func writeReplicaConfig(t *testing.T, extra string) string {
 	dir := t.TempDir()
 	cfg := fmt.Sprintf(`slack:
   default_channel: C0SECOPS00
@@ -215,14 +220,14 @@ sources:
   pubsub:
     subscription: %s
   poll:
-    parent: organizations/123/sources/-/locations/global
+    parent: organizations/123456789012/sources/-/locations/global
     interval: 10s
   unhealthy_after: 1s
 store:
   driver: postgres
 ops:
   listen: "127.0.0.1:0"
-`, crashSubscription)
+%s`, crashSubscription, extra)
 	path := filepath.Join(dir, "sccbot.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

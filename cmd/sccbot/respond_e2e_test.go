@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"slices"
@@ -142,23 +143,33 @@ func (h *respondHarness) audit(finding string) []string {
 		h.t.Fatal(err)
 	}
 	defer db.Close()
-	var buf bytes.Buffer
-	if err := exportAudit(ctx, db, time.Time{}, &buf); err != nil {
-		h.t.Fatal(err)
-	}
 	var out []string
-	dec := json.NewDecoder(&buf)
-	for dec.More() {
-		var l auditLine
-		if err := dec.Decode(&l); err != nil {
-			h.t.Fatalf("audit export is not JSON lines: %v", err)
-		}
+	for _, l := range auditLines(ctx, h.t, db) {
 		if l.ID == 0 || l.At.IsZero() || l.Event == "" || l.Actor == "" {
 			h.t.Errorf("audit line lacks id, time, event or actor: %+v", l)
 		}
 		if l.Finding == finding {
 			out = append(out, l.Event+" "+l.Actor+" "+l.Action)
 		}
+	}
+	return out
+}
+
+// auditLines exports the store's audit log as `sccbot audit` does and
+// reads the JSON lines back.
+func auditLines(ctx context.Context, t *testing.T, db auditLog) []auditLine {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := exportAudit(ctx, db, time.Time{}, &buf); err != nil {
+		t.Fatal(err)
+	}
+	var out []auditLine
+	for dec := json.NewDecoder(&buf); dec.More(); {
+		var l auditLine
+		if err := dec.Decode(&l); err != nil {
+			t.Fatalf("audit export is not JSON lines: %v", err)
+		}
+		out = append(out, l)
 	}
 	return out
 }

@@ -169,16 +169,7 @@ func startStormFakes(ctx context.Context) (*fakes, error) {
 func startStormBot(b *testing.B, f *fakes) (*exec.Cmd, *bytes.Buffer) {
 	bin := buildBinary(b)
 	dir := b.TempDir()
-	cfg := fmt.Sprintf(`slack:
-  default_channel: %s
-routes:
-  - name: p1
-    channel: %s
-    match: {project: [storm-p1]}
-  - name: p2
-    channel: %s
-    match: {project: [storm-p2]}
-sources:
+	cfg := fmt.Sprintf(`%ssources:
   pubsub:
     subscription: %s
     max_outstanding: 1000
@@ -188,7 +179,7 @@ ops:
   listen: "%s"
 log:
   level: %s
-`, stormChannels[0], stormChannels[1], stormChannels[2], testSubscription, filepath.Join(dir, "sccbot.db"), cmp.Or(os.Getenv("STORM_OPS"), "off"), cmp.Or(os.Getenv("STORM_LOG_LEVEL"), "warn"))
+`, stormRoutes(), testSubscription, filepath.Join(dir, "sccbot.db"), cmp.Or(os.Getenv("STORM_OPS"), "off"), cmp.Or(os.Getenv("STORM_LOG_LEVEL"), "warn"))
 	path := filepath.Join(dir, "sccbot.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		b.Fatal(err)
@@ -201,6 +192,21 @@ log:
 		b.Fatal(err)
 	}
 	return cmd, stderr
+}
+
+// stormRoutes is the configuration's slack and routes sections for the
+// storm's three channels, one project each.
+func stormRoutes() string {
+	return fmt.Sprintf(`slack:
+  default_channel: %s
+routes:
+  - name: p1
+    channel: %s
+    match: {project: [storm-p1]}
+  - name: p2
+    channel: %s
+    match: {project: [storm-p2]}
+`, stormChannels[0], stormChannels[1], stormChannels[2])
 }
 
 // publishStorm publishes the payloads evenly over seconds and returns when

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -175,16 +173,8 @@ func auditDetail(t *testing.T, dbPath, finding, event string) string {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var buf bytes.Buffer
-	if err := exportAudit(ctx, db, time.Time{}, &buf); err != nil {
-		t.Fatal(err)
-	}
 	detail := ""
-	for dec := json.NewDecoder(&buf); dec.More(); {
-		var l auditLine
-		if err := dec.Decode(&l); err != nil {
-			t.Fatal(err)
-		}
+	for _, l := range auditLines(ctx, t, db) {
 		if l.Finding == finding && l.Event == event {
 			detail = l.Detail
 		}
