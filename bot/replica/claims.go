@@ -69,17 +69,7 @@ type ClaimsOptions struct {
 	DeadAfter time.Duration
 	Metrics   *Metrics
 	Logger    *slog.Logger
-	// Now is the clock intents' ages are read by (time.Now); the store
-	// stamps Created with the same clock.
-	Now func() time.Time
 }
-
-// heldTooLong is how long a live replica may keep a message in doubt
-// before HeldElsewhere stops waiting for it: a post takes seconds, so an
-// older one is stuck or forgotten (its holder lost the role and could not
-// let go), and holding up every other listing for it would be worse than
-// the rare double it risks.
-const heldTooLong = time.Minute
 
 // Claims makes post intents claims between replicas: an intent is held by
 // the replica that recorded it, and only the holder posts. It offers the
@@ -98,9 +88,6 @@ func NewClaims(store ClaimStore, opts ClaimsOptions) *Claims {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
 	}
 	return &Claims{store: store, opts: opts}
 }
@@ -151,15 +138,14 @@ func (c *Claims) OpenIntents(ctx context.Context, prefix string) ([]bot.PostInte
 // an open intent with key prefix: a message it may be posting right now.
 // The lister waits for such listings to be finished or taken over before
 // it lists more members, so that a member is never named by a new listing
-// while one in doubt names it too. A message held in doubt for over a
-// minute no longer counts (heldTooLong).
+// while one in doubt names it too.
 func (c *Claims) HeldElsewhere(ctx context.Context, prefix string) (bool, error) {
 	open, err := c.store.OpenIntents(ctx, prefix)
 	if err != nil {
 		return false, err
 	}
 	for _, in := range open {
-		if in.Holder == "" || in.Holder == c.opts.ID || c.opts.Now().Sub(in.Created) > heldTooLong {
+		if in.Holder == "" || in.Holder == c.opts.ID {
 			continue
 		}
 		alive, err := c.store.ReplicaAlive(ctx, in.Holder, c.opts.DeadAfter)
