@@ -134,28 +134,6 @@ func (c *Claims) OpenIntents(ctx context.Context, prefix string) ([]bot.PostInte
 	return mine, nil
 }
 
-// HeldElsewhere reports whether a live replica other than this one holds
-// an open intent with key prefix: a message it may be posting right now.
-// The lister waits for such listings to be finished or taken over before
-// it lists more members, so that a member is never named by a new listing
-// while one in doubt names it too.
-func (c *Claims) HeldElsewhere(ctx context.Context, prefix string) (bool, error) {
-	open, err := c.store.OpenIntents(ctx, prefix)
-	if err != nil {
-		return false, err
-	}
-	for _, in := range open {
-		if in.Holder == "" || in.Holder == c.opts.ID {
-			continue
-		}
-		alive, err := c.store.ReplicaAlive(ctx, in.Holder, c.opts.DeadAfter)
-		if err != nil || alive {
-			return alive, err
-		}
-	}
-	return false, nil
-}
-
 // OwedIntents returns the owed intents (up to limit, oldest first) that
 // this replica may post: its own, nobody's, and those of dead replicas
 // (AttemptIntent takes them over). Those a live replica holds are left

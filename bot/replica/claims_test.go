@@ -269,33 +269,3 @@ func TestClaimOwedLeavesLiveHoldersOut(t *testing.T) {
 		t.Errorf("owed cards offered = %v, want %v", got, want)
 	}
 }
-
-// TestHeldElsewhere: a listing a live replica holds is held elsewhere for
-// the others (not for its holder); once its holder is dead it is not, since
-// whoever meets it next takes it over.
-func TestHeldElsewhere(t *testing.T) {
-	w := newWorld(t)
-	a, _ := w.claims("a")
-	b, _ := w.claims("b")
-	w.beat(t, "a")
-	listing := bot.PostIntent{Key: "list/g1/f1", Channel: "C1", Thread: "1.1", Names: []string{"g1/f1"}}
-	if _, _, err := a.BeginIntent(t.Context(), listing); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		who  *Claims
-		name string
-		want bool
-	}{{b, "b while a lives", true}, {a, "a itself", false}} {
-		if got, err := c.who.HeldElsewhere(t.Context(), "list/"); err != nil || got != c.want {
-			t.Errorf("HeldElsewhere for %s = %v, %v; want %v", c.name, got, err, c.want)
-		}
-	}
-	if got, _ := b.HeldElsewhere(t.Context(), "card/"); got {
-		t.Error("a listing counted under another prefix")
-	}
-	w.advance(DefaultDeadAfter + time.Second)
-	if got, err := b.HeldElsewhere(t.Context(), "list/"); err != nil || got {
-		t.Errorf("HeldElsewhere once a is dead = %v, %v; want false", got, err)
-	}
-}

@@ -108,9 +108,6 @@ func (l *Lister) Run(ctx context.Context) error {
 // long enough. Channels are listed in parallel.
 func (l *Lister) Flush(ctx context.Context) {
 	l.resume(ctx)
-	if l.othersPosting(ctx) {
-		return
-	}
 	groups, err := l.store.GroupsWithUnlisted(ctx)
 	if err != nil {
 		l.log.Warn("cannot list group members", "err", err)
@@ -290,29 +287,6 @@ func memberRef(group, name string) string { return group + "\x1f" + name }
 func splitMemberRef(ref string) (group, name string) {
 	group, name, _ = strings.Cut(ref, "\x1f")
 	return group, name
-}
-
-// elsewhere is a store shared by replicas, which knows of the listings
-// another live replica may be posting.
-type elsewhere interface {
-	HeldElsewhere(ctx context.Context, prefix string) (bool, error)
-}
-
-// othersPosting reports whether another live replica holds a listing in
-// doubt (it was the lister until just now). Its members are not marked
-// listed yet, so listing more now could name them twice; the lister waits
-// until that listing is finished or, its holder dead, taken over.
-func (l *Lister) othersPosting(ctx context.Context) bool {
-	s, ok := l.store.(elsewhere)
-	if !ok {
-		return false
-	}
-	held, err := s.HeldElsewhere(ctx, "list/")
-	if err != nil {
-		l.log.Warn("cannot tell whether another replica is listing; waiting", "err", err)
-		return true
-	}
-	return held
 }
 
 // resume finishes every listing a crash left between its intent and its
