@@ -134,6 +134,36 @@ func (c *Claims) OpenIntents(ctx context.Context, prefix string) ([]bot.PostInte
 	return mine, nil
 }
 
+// HeldElsewhere returns the open intents with key prefix that another
+// live replica holds: messages it may be posting right now. Their members
+// must not be named by a new message until the holder finishes them or,
+// dead, they are taken over (OpenIntents), or a member would be shown
+// twice.
+func (c *Claims) HeldElsewhere(ctx context.Context, prefix string) ([]bot.PostIntent, error) {
+	open, err := c.store.OpenIntents(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	alive := map[string]bool{}
+	var held []bot.PostIntent
+	for _, in := range open {
+		if in.Holder == "" || in.Holder == c.opts.ID {
+			continue
+		}
+		live, seen := alive[in.Holder]
+		if !seen {
+			if live, err = c.store.ReplicaAlive(ctx, in.Holder, c.opts.DeadAfter); err != nil {
+				return nil, err
+			}
+			alive[in.Holder] = live
+		}
+		if live {
+			held = append(held, in)
+		}
+	}
+	return held, nil
+}
+
 // OwedIntents returns the owed intents (up to limit, oldest first) that
 // this replica may post: its own, nobody's, and those of dead replicas
 // (AttemptIntent takes them over). Those a live replica holds are left

@@ -269,3 +269,41 @@ func TestClaimOwedLeavesLiveHoldersOut(t *testing.T) {
 		t.Errorf("owed cards offered = %v, want %v", got, want)
 	}
 }
+
+// TestHeldElsewhere: a listing a live replica holds is held elsewhere for
+// the others (not for its holder); once its holder is dead it is not, since
+// whoever meets it next takes it over.
+func TestHeldElsewhere(t *testing.T) {
+	w := newWorld(t)
+	a, _ := w.claims("a")
+	b, _ := w.claims("b")
+	w.beat(t, "a")
+	listing := bot.PostIntent{Key: "list/g1/f1", Channel: "C1", Thread: "1.1", Names: []string{"g1/f1"}}
+	if _, _, err := a.BeginIntent(t.Context(), listing); err != nil {
+		t.Fatal(err)
+	}
+	keys := func(c *Claims, prefix string) []string {
+		held, err := c.HeldElsewhere(t.Context(), prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, in := range held {
+			out = append(out, in.Key)
+		}
+		return out
+	}
+	if got := keys(b, "list/"); !slices.Equal(got, []string{"list/g1/f1"}) {
+		t.Errorf("held elsewhere for b while a lives = %v, want a's listing", got)
+	}
+	if got := keys(a, "list/"); len(got) != 0 {
+		t.Errorf("held elsewhere for a itself = %v, want none", got)
+	}
+	if got := keys(b, "card/"); len(got) != 0 {
+		t.Errorf("a listing counted under another prefix: %v", got)
+	}
+	w.advance(DefaultDeadAfter + time.Second)
+	if got := keys(b, "list/"); len(got) != 0 {
+		t.Errorf("held elsewhere once a is dead = %v, want none", got)
+	}
+}

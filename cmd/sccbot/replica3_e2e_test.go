@@ -186,7 +186,7 @@ func TestReplicaE2EThreeReplicasKillAndRestart(t *testing.T) {
 	if err := procs[0].cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	_ = procs[0].cmd.Wait()
+	_ = procs[0].wait()
 	procs[1] = restartReplica(ctx, t, procs[1], "replica-2b", cfg, url, f)
 	start := time.Now()
 	<-published
@@ -458,7 +458,7 @@ func TestReplicaE2ESingletonHolderKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	_ = first.cmd.Wait()
+	_ = first.wait()
 	held := waitHolders(ctx, t, nil, others...)
 	took := time.Since(killed)
 	t.Logf("every role held (%v) %v after %s was killed; the run was due %v after the kill",

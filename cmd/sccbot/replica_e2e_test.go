@@ -50,18 +50,27 @@ type replicaProc struct {
 	cmd    *exec.Cmd
 	stderr *lockedBuffer
 	ops    string // host:port of its ops endpoints
+	exited chan struct{}
+	err    error // how it exited, once exited is closed
+}
+
+// wait waits for the replica to exit and returns how it did.
+func (p *replicaProc) wait() error {
+	<-p.exited
+	return p.err
 }
 
 func startReplica(ctx context.Context, t testing.TB, cfg, id, databaseURL string, f *fakes) *replicaProc {
 	t.Helper()
-	p := &replicaProc{id: id, stderr: &lockedBuffer{}}
+	p := &replicaProc{id: id, stderr: &lockedBuffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(buildBinary(t), "run", "--config", cfg)
 	p.cmd.Env = append(environ(f.env()), "SCCBOT_DATABASE_URL="+databaseURL, "SCCBOT_REPLICA_ID="+id)
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = p.cmd.Process.Kill(); _ = p.cmd.Wait() })
+	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() { _ = p.cmd.Process.Kill(); _ = p.wait() })
 	for p.ops == "" {
 		p.ops = opsAddr(p.stderr.String())
 		if p.ops != "" {
@@ -70,6 +79,8 @@ func startReplica(ctx context.Context, t testing.TB, cfg, id, databaseURL string
 		select {
 		case <-ctx.Done():
 			t.Fatalf("replica %s never served its ops endpoints\n%s", id, p.stderr)
+		case <-p.exited:
+			t.Fatalf("replica %s exited while starting (%v)\n%s", id, p.err, p.stderr)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -276,7 +287,7 @@ func TestReplicaE2ESingletonsMoveOnKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	_ = first.cmd.Wait()
+	_ = first.wait()
 	waitHolders(ctx, t, second, second)
 	took := time.Since(killed)
 	t.Logf("every role held by %s %v after %s was killed", second.id, took.Round(time.Millisecond), first.id)
@@ -323,7 +334,7 @@ func TestReplicaE2ECardClaimTakenOver(t *testing.T) {
 	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	_ = first.cmd.Wait()
+	_ = first.wait()
 	release()
 	second := startReplica(ctx, t, cfg, "replica-2", url, f)
 	// The held post was a card posted by the intake or by the owed
@@ -351,7 +362,7 @@ func stopReplica(t *testing.T, p *replicaProc) {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.cmd.Wait(); err != nil {
+	if err := p.wait(); err != nil {
 		t.Errorf("%s exited with %v after SIGTERM\n%s", p.id, err, p.stderr)
 	}
 }

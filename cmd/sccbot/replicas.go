@@ -92,6 +92,10 @@ func (s claimedStore) BeginIntent(ctx context.Context, in bot.PostIntent) (bot.P
 	return s.claims.BeginIntent(ctx, in)
 }
 
+func (s claimedStore) HeldElsewhere(ctx context.Context, prefix string) ([]bot.PostIntent, error) {
+	return s.claims.HeldElsewhere(ctx, prefix)
+}
+
 func (s claimedStore) AttemptIntent(ctx context.Context, key string) (time.Time, error) {
 	return s.claims.AttemptIntent(ctx, key)
 }

@@ -152,9 +152,27 @@ func (p *FakePoster) Post(_ context.Context, channel string, m bot.Message) (bot
 func (p *FakePoster) Reply(_ context.Context, parent bot.MessageRef, m bot.Message) (bot.MessageRef, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if err := p.Refuse[parent.Channel]; err != nil {
+		return bot.MessageRef{}, err
+	}
 	p.n++
 	p.posts = append(p.posts, Posted{Channel: parent.Channel, Thread: parent.TS, Msg: m})
 	return bot.MessageRef{Channel: parent.Channel, TS: fmt.Sprintf("1700000000.%06d", p.n)}, nil
+}
+
+// SetRefuse makes posts and replies to channel fail with err from now on
+// (a nil err lets them through again).
+func (p *FakePoster) SetRefuse(channel string, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.Refuse == nil {
+		p.Refuse = map[string]error{}
+	}
+	if err == nil {
+		delete(p.Refuse, channel)
+		return
+	}
+	p.Refuse[channel] = err
 }
 
 // All returns what was posted, in order.

@@ -28,6 +28,12 @@ type groupHarness struct {
 var g0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 
 func newGroupHarness(t *testing.T, rule GroupRule) *groupHarness {
+	return newGroupHarnessOn(t, rule, false)
+}
+
+// newGroupHarnessOn is newGroupHarness; with storeClock the store tells
+// time by the harness's clock too (heartbeats, intents).
+func newGroupHarnessOn(t *testing.T, rule GroupRule, storeClock bool) *groupHarness {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), sqlite.MemoryPath)
 	if err != nil {
@@ -35,6 +41,9 @@ func newGroupHarness(t *testing.T, rule GroupRule) *groupHarness {
 	}
 	t.Cleanup(func() { db.Close() })
 	h := &groupHarness{store: db, chat: &handlerstest.FakeChat{Updated: make(chan bot.Message, 1000)}, now: g0}
+	if storeClock {
+		db.Now = h.clock
+	}
 	cards := handlers.NewCards(db, h.chat, handlers.CardsOptions{Groups: db})
 	h.silences = NewSilences(db, SilencesOptions{Now: h.clock})
 	router := NewGroupingRouter("C-default", rule, nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -45,6 +46,7 @@ type Lister struct {
 
 	mu      sync.Mutex
 	anchors map[string]anchor // channel → its storm thread
+	waiting map[string]bool   // keys of listings held elsewhere, logged once
 }
 
 // ListerOptions are the optional collaborators and settings of a Lister.
@@ -70,7 +72,8 @@ const (
 // NewLister returns a Lister posting through poster.
 func NewLister(store ListerStore, poster handlers.Poster, opts ListerOptions) *Lister {
 	l := &Lister{store: store, poster: poster, fits: opts.Fits, every: opts.Every, batch: listBatch,
-		wait: listWait, log: opts.Logger, now: opts.Now, metrics: opts.Metrics, anchors: map[string]anchor{}}
+		wait: listWait, log: opts.Logger, now: opts.Now, metrics: opts.Metrics, anchors: map[string]anchor{},
+		waiting: map[string]bool{}}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
@@ -105,9 +108,15 @@ func (l *Lister) Run(ctx context.Context) error {
 
 // Flush finishes listings a crash left in doubt, then lists members
 // waiting to be listed: full messages, and partial ones that have waited
-// long enough. Channels are listed in parallel.
+// long enough. Channels are listed in parallel. A member named by a
+// listing still open (one that could not be finished, or one another
+// replica holds) is left to that listing: naming it in a new one could
+// show it twice.
 func (l *Lister) Flush(ctx context.Context) {
-	l.resume(ctx)
+	doubt, ok := l.resume(ctx)
+	if !ok {
+		return
+	}
 	groups, err := l.store.GroupsWithUnlisted(ctx)
 	if err != nil {
 		l.log.Warn("cannot list group members", "err", err)
@@ -119,7 +128,7 @@ func (l *Lister) Flush(ctx context.Context) {
 	}
 	var wg sync.WaitGroup
 	for channel, gs := range byChannel {
-		wg.Go(func() { l.flushChannel(ctx, channel, gs) })
+		wg.Go(func() { l.flushChannel(ctx, channel, gs, doubt) })
 	}
 	wg.Wait()
 }
@@ -130,10 +139,10 @@ func (l *Lister) Flush(ctx context.Context) {
 // still waiting for the channel's pace, one message lists them all in the
 // channel's storm thread, so that every member is named within a message
 // or two of the channel's pace however many groups there are.
-func (l *Lister) flushChannel(ctx context.Context, channel string, groups []bot.Group) {
+func (l *Lister) flushChannel(ctx context.Context, channel string, groups []bot.Group, doubt inDoubt) {
 	start := l.now()
 	for ctx.Err() == nil && l.now().Sub(start) < flushSpan {
-		ready, err := l.ready(ctx, groups)
+		ready, err := l.ready(ctx, groups, doubt)
 		if err != nil {
 			l.log.Warn("group members not listed; will retry", "channel", channel, "err", err)
 			return
@@ -165,13 +174,15 @@ type pending struct {
 
 // ready returns the groups whose waiting members should be listed now: a
 // full batch, or members that waited listWait for the rest of their burst.
-func (l *Lister) ready(ctx context.Context, groups []bot.Group) ([]pending, error) {
+// Members in doubt are left out.
+func (l *Lister) ready(ctx context.Context, groups []bot.Group, doubt inDoubt) ([]pending, error) {
 	var out []pending
 	for _, g := range groups {
 		members, err := l.store.UnlistedMembers(ctx, g.ID, l.batch)
 		if err != nil {
 			return nil, err
 		}
+		members = slices.DeleteFunc(members, func(f bot.Finding) bool { return doubt[memberRef(g.ID, f.Name)] })
 		if len(members) == 0 || len(members) < l.batch && l.now().Sub(members[0].EventTime) < l.wait {
 			continue
 		}
@@ -289,19 +300,68 @@ func splitMemberRef(ref string) (group, name string) {
 	return group, name
 }
 
+// inDoubt holds the members (memberRef) named by listings still open.
+type inDoubt map[string]bool
+
+func (d inDoubt) add(in bot.PostIntent) {
+	for _, ref := range in.Names {
+		d[ref] = true
+	}
+}
+
+// elsewhere is a store shared by replicas, which knows the listings
+// another live replica holds: it was the lister until just now, and may
+// still be posting them.
+type elsewhere interface {
+	HeldElsewhere(ctx context.Context, prefix string) ([]bot.PostIntent, error)
+}
+
 // resume finishes every listing a crash left between its intent and its
-// record.
-func (l *Lister) resume(ctx context.Context) {
+// record, and returns the members of those still open. Without knowing
+// them (ok false) nothing new may be listed.
+func (l *Lister) resume(ctx context.Context) (doubt inDoubt, ok bool) {
 	open, err := l.store.OpenIntents(ctx, "list/")
 	if err != nil {
-		l.log.Warn("cannot read open listings", "err", err)
-		return
+		l.log.Warn("cannot read open listings; listing nothing new until they can be read", "err", err)
+		return nil, false
 	}
+	doubt = inDoubt{}
 	for _, in := range open {
 		if err := l.finish(ctx, in); err != nil {
 			l.log.Warn("listing in doubt not finished; will retry", "key", in.Key, "err", err)
+			doubt.add(in)
 		}
 	}
+	s, shared := l.store.(elsewhere)
+	if !shared {
+		return doubt, true
+	}
+	held, err := s.HeldElsewhere(ctx, "list/")
+	if err != nil {
+		l.log.Warn("cannot tell which listings another replica holds; listing nothing new until it can", "err", err)
+		return nil, false
+	}
+	for _, in := range held {
+		doubt.add(in)
+	}
+	l.noteWaiting(held)
+	return doubt, true
+}
+
+// noteWaiting logs each listing held elsewhere once, when it is first
+// met: its members wait for it to be finished or taken over.
+func (l *Lister) noteWaiting(held []bot.PostIntent) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := map[string]bool{}
+	for _, in := range held {
+		now[in.Key] = true
+		if !l.waiting[in.Key] {
+			l.log.Info("another replica holds a listing; its members wait until it is finished or taken over",
+				"key", in.Key, "holder", in.Holder, "members", len(in.Names))
+		}
+	}
+	l.waiting = now
 }
 
 // finish posts the listing of an intent found open, unless the channel

@@ -1,0 +1,168 @@
+package intake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sccbot/sccbot/bot"
+	"github.com/sccbot/sccbot/bot/replica"
+	"github.com/sccbot/sccbot/handlers/handlerstest"
+)
+
+// claimed is the store as a replica's lister sees it: its intents are
+// the replica's claims (what cmd/sccbot wires on PostgreSQL).
+type claimed struct {
+	ListerStore
+	claims *replica.Claims
+}
+
+func (s claimed) BeginIntent(ctx context.Context, in bot.PostIntent) (bot.PostIntent, bool, error) {
+	return s.claims.BeginIntent(ctx, in)
+}
+
+func (s claimed) OpenIntents(ctx context.Context, prefix string) ([]bot.PostIntent, error) {
+	return s.claims.OpenIntents(ctx, prefix)
+}
+
+func (s claimed) HeldElsewhere(ctx context.Context, prefix string) ([]bot.PostIntent, error) {
+	return s.claims.HeldElsewhere(ctx, prefix)
+}
+
+// burst handles n findings of one group and returns the group and its
+// members waiting to be listed, oldest first.
+func (h *groupHarness) burst(t *testing.T, n int) (bot.Group, []bot.Finding) {
+	t.Helper()
+	for i := range n {
+		h.handle(t, handlerstest.PodFinding(i, fmt.Sprintf("pod-%d", i%5), bot.SeverityLow, g0.Add(time.Duration(i)*time.Second)))
+	}
+	g, ok, err := h.store.OpenGroup(context.Background(), GroupKey(handlerstest.PodFinding(0, "", 0, g0), "default", nil))
+	if err != nil || !ok {
+		t.Fatalf("no open group: %v", err)
+	}
+	waiting, err := h.store.UnlistedMembers(context.Background(), g.ID, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, waiting
+}
+
+// timesListed counts, for each finding, the listing lines naming it.
+func (h *groupHarness) timesListed(fs []bot.Finding) map[string]int {
+	got := map[string]int{}
+	for _, p := range h.chat.All() {
+		if !strings.HasPrefix(p.Msg.Key, "list/") {
+			continue
+		}
+		for _, line := range strings.Split(handlerstest.Flatten(p.Msg), "\n") {
+			for _, f := range fs {
+				if strings.HasPrefix(strings.TrimLeft(line, "`"), f.ShortID()+" ") {
+					got[f.ShortID()]++
+				}
+			}
+		}
+	}
+	return got
+}
+
+// TestListerLeavesAListingHeldElsewhereToItsHolder is the takeover of a
+// lister that was killed between recording a listing and its record: the
+// new lister takes the lease before the dead one is known dead. The dead
+// listing's members must wait for it (posting them anew would show them
+// twice once it is taken over); the other members are listed at once;
+// once the holder is dead its listing is finished, and every member is
+// named exactly once.
+func TestListerLeavesAListingHeldElsewhereToItsHolder(t *testing.T) {
+	h := newGroupHarnessOn(t, GroupRule{Window: 10 * time.Minute, Repeat: 4 * time.Hour}, true)
+	g, waiting := h.burst(t, 40)
+	if len(waiting) != 39 {
+		t.Fatalf("%d members waiting, want 39 besides the card's", len(waiting))
+	}
+	ctx := context.Background()
+	claimsOf := func(id string) *replica.Claims {
+		return replica.NewClaims(h.store, replica.ClaimsOptions{ID: id, Metrics: replica.NewMetrics(prometheus.NewRegistry())})
+	}
+	if err := h.store.Heartbeat(ctx, "old"); err != nil {
+		t.Fatal(err)
+	}
+	inDoubt := waiting[:12]
+	names := make([]string, len(inDoubt))
+	for i, f := range inDoubt {
+		names[i] = memberRef(g.ID, f.Name)
+	}
+	held := bot.PostIntent{Key: "list/" + g.ID + "/" + inDoubt[0].Name, Channel: g.Card.Channel, Thread: g.Card.TS, Names: names}
+	if _, _, err := claimsOf("old").BeginIntent(ctx, held); err != nil {
+		t.Fatal(err)
+	}
+
+	lister := NewLister(claimed{ListerStore: h.store, claims: claimsOf("new")}, h.chat, ListerOptions{Every: time.Hour})
+	lister.Flush(ctx)
+	listed := h.timesListed(waiting)
+	for i, f := range waiting {
+		want := 1
+		if i < len(inDoubt) {
+			want = 0
+		}
+		if listed[f.ShortID()] != want {
+			t.Errorf("while the old lister lives, %s is listed %d times, want %d", f.ShortID(), listed[f.ShortID()], want)
+		}
+	}
+
+	h.advance(replica.DefaultDeadAfter + time.Second)
+	lister.Flush(ctx)
+	listed = h.timesListed(waiting)
+	for _, f := range waiting {
+		if listed[f.ShortID()] != 1 {
+			t.Errorf("once the old lister is dead, %s is listed %d times, want 1", f.ShortID(), listed[f.ShortID()])
+		}
+	}
+	if left, _ := h.store.UnlistedMembers(ctx, g.ID, 1000); len(left) != 0 {
+		t.Errorf("%d members still unlisted", len(left))
+	}
+	if open, _ := h.store.OpenIntents(ctx, "list/"); len(open) != 0 {
+		t.Errorf("%d listings left open: %+v", len(open), open)
+	}
+}
+
+// TestListerDoesNotRelistAListingItCannotFinish: a listing in doubt whose
+// post keeps failing keeps its members (here a storm listing a crash left
+// open, for a channel that refuses posts for now); the other members are
+// listed around it, and once the channel takes posts again each member is
+// named once.
+func TestListerDoesNotRelistAListingItCannotFinish(t *testing.T) {
+	h := newGroupHarness(t, GroupRule{Window: 10 * time.Minute, Repeat: 4 * time.Hour})
+	g, waiting := h.burst(t, 30)
+	ctx := context.Background()
+	names := make([]string, 8)
+	for i, f := range waiting[:8] {
+		names[i] = memberRef(g.ID, f.Name)
+	}
+	if _, _, err := h.store.BeginIntent(ctx, bot.PostIntent{Key: "list/storm/" + waiting[0].Name, Channel: "C-storm", Names: names}); err != nil {
+		t.Fatal(err)
+	}
+	h.chat.SetRefuse("C-storm", errors.New("slack is down"))
+	h.lister.Flush(ctx)
+	listed := h.timesListed(waiting)
+	for i, f := range waiting {
+		want := 1
+		if i < len(names) {
+			want = 0
+		}
+		if listed[f.ShortID()] != want {
+			t.Errorf("while its listing cannot be posted, %s is listed %d times, want %d", f.ShortID(), listed[f.ShortID()], want)
+		}
+	}
+	h.chat.SetRefuse("C-storm", nil)
+	h.lister.Flush(ctx)
+	listed = h.timesListed(waiting)
+	for _, f := range waiting {
+		if listed[f.ShortID()] != 1 {
+			t.Errorf("%s is listed %d times, want 1", f.ShortID(), listed[f.ShortID()])
+		}
+	}
+}
