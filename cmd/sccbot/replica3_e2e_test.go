@@ -164,15 +164,7 @@ func restartReplica(ctx context.Context, t *testing.T, p *replicaProc, id, cfg, 
 // stopped with SIGTERM and restarted while they post. Every finding is
 // shown exactly once (its card or one listing line), no post reaches a
 // channel inside a Retry-After, and no post intent is left.
-//
-// Known open bug: about one run in five names a few early findings twice
-// (a listing posted again after a takeover). Until it is fixed the test
-// runs only when asked for (SCCBOT_TEST_REPLICA_STORM=1), so that CI stays
-// a signal; issue 12 stays open for it.
 func TestReplicaE2EThreeReplicasKillAndRestart(t *testing.T) {
-	if os.Getenv("SCCBOT_TEST_REPLICA_STORM") != "1" {
-		t.Skip("known flaky (a listing doubled after a takeover, about 1 run in 5); set SCCBOT_TEST_REPLICA_STORM=1 to run it")
-	}
 	ctx, f, url, cfg := stormWorld(t, 12*time.Minute, "")
 	procs := startReplicas(ctx, t, 3, cfg, url, f)
 	const total = 2000
@@ -211,7 +203,19 @@ func TestReplicaE2EThreeReplicasKillAndRestart(t *testing.T) {
 		t.Errorf("%d post intents left after the replicas stopped", n)
 	}
 	st := f.slack.Stats()
-	t.Logf("%d bursts, 429s answered to posts: %d", acc.bursts, st.RateLimited["chat.postMessage"])
+	t.Logf("%d bursts, 429s answered to posts: %d; storm threads per channel: %v", acc.bursts,
+		st.RateLimited["chat.postMessage"], stormThreads(f.slack.AllMessages()))
+}
+
+// stormThreads counts the storm threads opened in each channel.
+func stormThreads(msgs []slackfake.Message) map[string]int {
+	out := map[string]int{}
+	for _, m := range msgs {
+		if !m.IsReply() && strings.HasPrefix(metadataKey(m.Metadata), "list/storm/") {
+			out[m.Channel]++
+		}
+	}
+	return out
 }
 
 // respondReplicaConfig writes the replicas' configuration for a response
