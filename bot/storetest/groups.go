@@ -23,6 +23,8 @@ type GroupStore interface {
 	UnlistedMembers(ctx context.Context, groupID string, limit int) ([]bot.Finding, error)
 	MarkListed(ctx context.Context, groupID string, names []string) error
 	GroupsWithUnlisted(ctx context.Context) ([]bot.Group, error)
+	StormThread(ctx context.Context, channel string) (bot.MessageRef, time.Time, bool, error)
+	PutStormThread(ctx context.Context, ref bot.MessageRef, at time.Time) error
 
 	CreateSilence(ctx context.Context, s bot.Silence) error
 	ActiveSilences(ctx context.Context, now time.Time) ([]bot.Silence, error)
@@ -38,6 +40,45 @@ func RunGroups(t *testing.T, open func(t *testing.T) (s GroupStore, reopen func(
 	t.Run("GroupListing", func(t *testing.T) { testGroupListing(t, open) })
 	t.Run("GroupCardLater", func(t *testing.T) { testGroupCardLater(t, open) })
 	t.Run("Silences", func(t *testing.T) { testSilences(t, open) })
+	t.Run("StormThreads", func(t *testing.T) { testStormThreads(t, open) })
+}
+
+// testStormThreads: a channel's storm thread survives a reopen, a new one
+// replaces it, channels keep their own (hostile names included), and an
+// empty reference is refused.
+func testStormThreads(t *testing.T, open func(t *testing.T) (GroupStore, func() GroupStore)) {
+	s, reopen := open(t)
+	ctx := context.Background()
+	if _, _, ok, err := s.StormThread(ctx, "C1"); err != nil || ok {
+		t.Fatalf("storm thread of a fresh store = %v, %v; want none", ok, err)
+	}
+	hostile := "C'; DROP TABLE storm_threads; --\u202e"
+	first := bot.MessageRef{Channel: "C1", TS: "1700000000.000001"}
+	for _, put := range []struct {
+		ref bot.MessageRef
+		at  time.Time
+	}{{first, t0}, {bot.MessageRef{Channel: hostile, TS: "1700000000.000009"}, t0.Add(time.Minute)}} {
+		if err := s.PutStormThread(ctx, put.ref, put.at); err != nil {
+			t.Fatalf("PutStormThread(%+v): %v", put.ref, err)
+		}
+	}
+	s = reopen()
+	if ref, at, ok, err := s.StormThread(ctx, "C1"); err != nil || !ok || ref != first || !at.Equal(t0) {
+		t.Errorf("storm thread of C1 after reopen = %+v at %v, %v, %v; want %+v at %v", ref, at, ok, err, first, t0)
+	}
+	next := bot.MessageRef{Channel: "C1", TS: "1700000500.000002"}
+	if err := s.PutStormThread(ctx, next, t0.Add(40*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if ref, at, ok, err := s.StormThread(ctx, "C1"); err != nil || !ok || ref != next || !at.Equal(t0.Add(40*time.Minute)) {
+		t.Errorf("storm thread of C1 once replaced = %+v at %v, %v, %v; want %+v", ref, at, ok, err, next)
+	}
+	if ref, _, ok, err := s.StormThread(ctx, hostile); err != nil || !ok || ref.TS != "1700000000.000009" {
+		t.Errorf("storm thread of a hostile channel name = %+v, %v, %v", ref, ok, err)
+	}
+	if err := s.PutStormThread(ctx, bot.MessageRef{Channel: "C2"}, t0); bot.ErrorCode(err) != bot.EInvalid {
+		t.Errorf("an empty storm thread: %v, want EInvalid", err)
+	}
 }
 
 var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)

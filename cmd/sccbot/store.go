@@ -71,6 +71,8 @@ type store interface {
 	UnlistedMembers(ctx context.Context, groupID string, limit int) ([]bot.Finding, error)
 	MarkListed(ctx context.Context, groupID string, names []string) error
 	GroupsWithUnlisted(ctx context.Context) ([]bot.Group, error)
+	StormThread(ctx context.Context, channel string) (bot.MessageRef, time.Time, bool, error)
+	PutStormThread(ctx context.Context, ref bot.MessageRef, at time.Time) error
 	CreateSilence(ctx context.Context, s bot.Silence) error
 	ActiveSilences(ctx context.Context, now time.Time) ([]bot.Silence, error)
 	Silence(ctx context.Context, id string) (bot.Silence, error)

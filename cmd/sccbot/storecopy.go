@@ -17,8 +17,10 @@ import (
 // sqliteBookkeeping are SQLite tables a copy leaves behind: the migration
 // record (the target keeps its own), SQLite's AUTOINCREMENT counters and
 // the heartbeats of replicas (liveness is the target's own business) and
-// the outbox's pace buckets (transient; the replicas refill them).
-var sqliteBookkeeping = []string{"schema_migrations", "sqlite_sequence", "replicas", "pace"}
+// the outbox's pace buckets (transient; the replicas refill them) and
+// the storm threads (a copy is made with the bot stopped, so the next
+// storm opens its own).
+var sqliteBookkeeping = []string{"schema_migrations", "sqlite_sequence", "replicas", "pace", "storm_threads"}
 
 // cmdStore is `sccbot store copy --config FILE --from SQLITE_FILE
 // [--force]`: it copies a SQLite store into the PostgreSQL store the

@@ -22,6 +22,8 @@ type ListerStore interface {
 	BeginIntent(ctx context.Context, in bot.PostIntent) (bot.PostIntent, bool, error)
 	EndIntent(ctx context.Context, key string) error
 	OpenIntents(ctx context.Context, prefix string) ([]bot.PostIntent, error)
+	StormThread(ctx context.Context, channel string) (bot.MessageRef, time.Time, bool, error)
+	PutStormThread(ctx context.Context, ref bot.MessageRef, at time.Time) error
 }
 
 // Lister lists the members of each group in its card's thread. Each
@@ -45,8 +47,7 @@ type Lister struct {
 	metrics *Metrics
 
 	mu      sync.Mutex
-	anchors map[string]anchor // channel → its storm thread
-	waiting map[string]bool   // keys of listings held elsewhere, logged once
+	waiting map[string]bool // keys of listings held elsewhere, logged once
 }
 
 // ListerOptions are the optional collaborators and settings of a Lister.
@@ -72,8 +73,7 @@ const (
 // NewLister returns a Lister posting through poster.
 func NewLister(store ListerStore, poster handlers.Poster, opts ListerOptions) *Lister {
 	l := &Lister{store: store, poster: poster, fits: opts.Fits, every: opts.Every, batch: listBatch,
-		wait: listWait, log: opts.Logger, now: opts.Now, metrics: opts.Metrics, anchors: map[string]anchor{},
-		waiting: map[string]bool{}}
+		wait: listWait, log: opts.Logger, now: opts.Now, metrics: opts.Metrics, waiting: map[string]bool{}}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
@@ -212,7 +212,10 @@ func (l *Lister) listStorm(ctx context.Context, channel string, ps []pending) er
 			all = append(all, member{group: p.group.ID, f: f})
 		}
 	}
-	anchor, fresh := l.anchor(channel)
+	anchor, fresh, err := l.anchor(ctx, channel)
+	if err != nil {
+		return err
+	}
 	all = all[:l.fitting(len(all), func(n int) bot.Message { return stormMessage(all[:n], l.zone, fresh) })]
 	names := make([]string, len(all))
 	for i, m := range all {
@@ -260,7 +263,7 @@ func (l *Lister) post(ctx context.Context, in bot.PostIntent, msg bot.Message) e
 	if in.Thread == "" {
 		var ref bot.MessageRef
 		if ref, err = l.poster.Post(ctx, in.Channel, msg); err == nil {
-			l.setAnchor(in.Channel, ref)
+			l.setAnchor(ctx, ref)
 		}
 	} else {
 		_, err = l.poster.Reply(ctx, bot.MessageRef{Channel: in.Channel, TS: in.Thread}, msg)
@@ -449,31 +452,32 @@ func stormMessage(all []member, zone *time.Location, opens bool) bot.Message {
 
 // anchor returns the channel's storm thread, and fresh when there is none
 // (or it is older than stormAge): the next storm listing is then posted
-// top-level and becomes the thread.
-func (l *Lister) anchor(channel string) (bot.MessageRef, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	a, ok := l.anchors[channel]
-	if !ok || l.now().Sub(a.at) >= stormAge {
-		return bot.MessageRef{}, true
+// top-level and becomes the thread. The thread is kept in the store, so
+// that a lister taking over (another replica, or this one restarted)
+// keeps to it.
+func (l *Lister) anchor(ctx context.Context, channel string) (bot.MessageRef, bool, error) {
+	ref, at, ok, err := l.store.StormThread(ctx, channel)
+	if err != nil {
+		return bot.MessageRef{}, false, fmt.Errorf("read the storm thread: %w", err)
 	}
-	return a.ref, false
+	if !ok || l.now().Sub(at) >= stormAge {
+		return bot.MessageRef{}, true, nil
+	}
+	return ref, false, nil
 }
 
-func (l *Lister) setAnchor(channel string, ref bot.MessageRef) {
-	l.mu.Lock()
-	l.anchors[channel] = anchor{ref: ref, at: l.now()}
-	l.mu.Unlock()
+// setAnchor records ref as its channel's storm thread. The listing that
+// opened it is posted by then, so a failure is only logged: the next storm
+// listing opens another thread.
+func (l *Lister) setAnchor(ctx context.Context, ref bot.MessageRef) {
+	if err := l.store.PutStormThread(ctx, ref, l.now()); err != nil {
+		l.log.Warn("storm thread not recorded; the next storm listing opens another", "channel", ref.Channel, "err", err)
+	}
 }
 
 // stormAge is how long a storm thread takes listings before a new one
 // starts, so that one storm's thread does not grow forever.
 const stormAge = 30 * time.Minute
-
-type anchor struct {
-	ref bot.MessageRef
-	at  time.Time
-}
 
 // roughFits is the measure used when the platform's is not given: it
 // assumes every character escapes to five, the worst case.

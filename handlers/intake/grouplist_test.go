@@ -166,3 +166,60 @@ func TestListerDoesNotRelistAListingItCannotFinish(t *testing.T) {
 		}
 	}
 }
+
+// TestStormThreadOutlivesItsLister: a lister that takes over (another
+// replica, or a restart) keeps listing a storm in the thread the previous
+// one opened, instead of opening a second; once the thread is older than
+// stormAge the next storm opens a new one.
+func TestStormThreadOutlivesItsLister(t *testing.T) {
+	h := newGroupHarness(t, GroupRule{Window: 10 * time.Minute, Repeat: 4 * time.Hour})
+	ctx := context.Background()
+	now := time.Now()
+	clock := func() time.Time { return now }
+	storm := func(from, n int) {
+		for i := from; i < from+n; i++ {
+			f := handlerstest.PodFinding(i, fmt.Sprintf("pod-%d", i%3), bot.SeverityLow, g0.Add(time.Duration(i)*time.Second))
+			if i%2 == 1 {
+				f.Category = "Defense Evasion: Launch Code Compiler Tool In Container"
+			}
+			h.handle(t, f)
+		}
+	}
+	openers := func() []handlerstest.Posted {
+		var out []handlerstest.Posted
+		for _, p := range h.topLevel() {
+			if strings.HasPrefix(p.Msg.Key, "list/storm/") {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	storm(0, 20)
+	NewLister(h.store, h.chat, ListerOptions{Every: time.Hour, Now: clock}).Flush(ctx)
+	if n := len(openers()); n != 1 {
+		t.Fatalf("%d storm threads opened by the first lister, want 1", n)
+	}
+	before := len(h.chat.All())
+	storm(20, 20)
+	now = now.Add(time.Minute)
+	NewLister(h.store, h.chat, ListerOptions{Every: time.Hour, Now: clock}).Flush(ctx)
+	all := h.chat.All()
+	if len(all) == before {
+		t.Fatal("the second lister listed nothing")
+	}
+	thread := openers()[0]
+	for _, p := range all[before:] {
+		if strings.HasPrefix(p.Msg.Key, "list/storm/") && p.Thread == "" {
+			t.Errorf("the lister that took over opened another storm thread: %q", p.Msg.Text)
+		}
+	}
+	if n := len(openers()); n != 1 {
+		t.Errorf("%d storm threads after the takeover, want 1 (posted in %s)", n, thread.Channel)
+	}
+	storm(40, 20)
+	now = now.Add(stormAge)
+	NewLister(h.store, h.chat, ListerOptions{Every: time.Hour, Now: clock}).Flush(ctx)
+	if n := len(openers()); n != 2 {
+		t.Errorf("%d storm threads once the first is %s old, want 2", n, stormAge)
+	}
+}
