@@ -259,6 +259,19 @@ func (f Finding) Key() NotificationKey {
 	return NotificationKey{Name: f.Name, EventTime: f.EventTime.UTC()}
 }
 
+// Sighting is what the store knows of a finding when one of its
+// notifications arrives: whether that notification was handled, the
+// stored finding's status, and its own card. The intake reads it in one
+// call, one round trip on a networked store.
+type Sighting struct {
+	Handled bool
+	// Status is the stored finding's, when Known.
+	Status FindingStatus
+	Known  bool
+	// Card is the finding's own card; empty when none was posted.
+	Card MessageRef
+}
+
 // Rejected is an inbound message the bot could not use, kept so that nothing
 // is lost silently: where it came from, why it was rejected, and (a bounded
 // prefix of) what it said.

@@ -37,6 +37,42 @@ func (db *DB) NotificationHandled(ctx context.Context, key bot.NotificationKey) 
 	return handled, nil
 }
 
+// sighting is NotificationHandled, FindingStatus and Card in one
+// statement: the first thing the intake asks of every notification, in
+// one round trip instead of three.
+const sighting = `SELECT EXISTS (SELECT 1 FROM notifications WHERE finding_name = $1 AND event_time = $2),
+	f.event_time, f.state, f.mute, f.severity, c.channel, c.ts
+FROM (SELECT 1) AS one
+LEFT JOIN findings f ON f.name = $1
+LEFT JOIN cards c ON c.finding_name = $1`
+
+// Sighting returns what the store knows of key's finding.
+func (db *DB) Sighting(ctx context.Context, key bot.NotificationKey) (bot.Sighting, error) {
+	name, eventTime, err := notificationArgs(key)
+	if err != nil {
+		return bot.Sighting{}, err
+	}
+	var s bot.Sighting
+	var found, state, mute, severity, channel, ts *string
+	if err := db.pool.QueryRow(ctx, sighting, name, eventTime).
+		Scan(&s.Handled, &found, &state, &mute, &severity, &channel, &ts); err != nil {
+		return bot.Sighting{}, fmt.Errorf("look up notification %q: %w", key.Name, err)
+	}
+	if found == nil {
+		return s, nil
+	}
+	if s.Status.EventTime, err = storerow.ParseTime(*found); err != nil {
+		return bot.Sighting{}, fmt.Errorf("status of finding %q: %w", key.Name, err)
+	}
+	s.Known = true
+	s.Status.State, s.Status.Mute = *state, *mute
+	s.Status.Severity, _ = bot.ParseSeverity(*severity)
+	if channel != nil && ts != nil {
+		s.Card = bot.MessageRef{Channel: *channel, TS: *ts}
+	}
+	return s, nil
+}
+
 // MarkNotification records that the notification was handled and how. The
 // first mark wins, from whichever replica: marking again changes nothing.
 func (db *DB) MarkNotification(ctx context.Context, key bot.NotificationKey, outcome string) error {

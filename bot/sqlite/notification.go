@@ -29,6 +29,23 @@ func (db *DB) NotificationHandled(ctx context.Context, key bot.NotificationKey) 
 	return handled, nil
 }
 
+// Sighting returns what the store knows of key's finding. The reads are
+// in-process, so it is the three lookups in turn.
+func (db *DB) Sighting(ctx context.Context, key bot.NotificationKey) (bot.Sighting, error) {
+	var s bot.Sighting
+	var err error
+	if s.Handled, err = db.NotificationHandled(ctx, key); err != nil {
+		return bot.Sighting{}, err
+	}
+	if s.Status, s.Known, err = db.FindingStatus(ctx, key.Name); err != nil || !s.Known {
+		return s, err
+	}
+	if s.Card, _, err = db.Card(ctx, key.Name); err != nil {
+		return bot.Sighting{}, err
+	}
+	return s, nil
+}
+
 // MarkNotification records that the notification was handled and how
 // (outcome: "posted", "threaded", "duplicate", "failed", ...). It is
 // idempotent: marking a notification again changes nothing, so the first

@@ -204,3 +204,54 @@ func testCursors(t *testing.T, open OpenFunc) {
 	}
 	wantCode(t, "PutCursor with an empty key", s.PutCursor(ctx, "", "x"), bot.EInvalid)
 }
+
+// testSighting: Sighting says what NotificationHandled, FindingStatus and
+// Card say, in every state a notification meets: an unknown finding, a
+// stored one, its notification handled, another notification of it, its
+// card posted, and a notification marked for a finding never stored.
+func testSighting(t *testing.T, open OpenFunc) {
+	s, _ := open(t)
+	ctx := t.Context()
+	f := fullFinding("sight")
+	later := bot.NotificationKey{Name: f.Name, EventTime: f.EventTime.Add(time.Second)}
+	orphan := bot.NotificationKey{Name: findingName("orphan"), EventTime: baseTime}
+	check := func(step string, key bot.NotificationKey, want bot.Sighting) {
+		t.Helper()
+		got, err := s.Sighting(ctx, key)
+		if err != nil {
+			t.Fatalf("%s: Sighting: %v", step, err)
+		}
+		handled, err := s.NotificationHandled(ctx, key)
+		must(t, "NotificationHandled", err)
+		status, known, err := s.FindingStatus(ctx, key.Name)
+		must(t, "FindingStatus", err)
+		card, _, err := s.Card(ctx, key.Name)
+		must(t, "Card", err)
+		alone := bot.Sighting{Handled: handled, Status: status, Known: known, Card: card}
+		if !sameSighting(got, alone) || !sameSighting(got, want) {
+			t.Errorf("%s: Sighting = %+v; the lookups one by one say %+v, want %+v", step, got, alone, want)
+		}
+	}
+	check("unknown finding", f.Key(), bot.Sighting{})
+	must(t, "PutFinding", s.PutFinding(ctx, f))
+	stored := bot.Sighting{Status: f.Status(), Known: true}
+	check("stored", f.Key(), stored)
+	must(t, "MarkNotification", s.MarkNotification(ctx, f.Key(), "posted"))
+	handled := stored
+	handled.Handled = true
+	check("handled", f.Key(), handled)
+	check("another notification", later, stored)
+	ref := bot.MessageRef{Channel: "C1", TS: "1.000001"}
+	must(t, "PutCard", s.PutCard(ctx, f.Name, ref))
+	handled.Card = ref
+	check("card posted", f.Key(), handled)
+	must(t, "MarkNotification orphan", s.MarkNotification(ctx, orphan, "failed"))
+	check("marked, never stored", orphan, bot.Sighting{Handled: true})
+	_, err := s.Sighting(ctx, bot.NotificationKey{EventTime: baseTime})
+	wantCode(t, "Sighting without a name", err, bot.EInvalid)
+}
+
+func sameSighting(a, b bot.Sighting) bool {
+	return a.Handled == b.Handled && a.Known == b.Known && a.Card == b.Card && a.Status.EventTime.Equal(b.Status.EventTime) &&
+		a.Status.State == b.Status.State && a.Status.Mute == b.Status.Mute && a.Status.Severity == b.Status.Severity
+}

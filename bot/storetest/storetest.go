@@ -50,6 +50,10 @@ type Store interface {
 
 	// NotificationHandled reports whether the notification was marked.
 	NotificationHandled(ctx context.Context, key bot.NotificationKey) (bool, error)
+	// FindingStatus returns the stored finding's status, if it is stored.
+	FindingStatus(ctx context.Context, name string) (bot.FindingStatus, bool, error)
+	// Sighting is NotificationHandled, FindingStatus and Card at once.
+	Sighting(ctx context.Context, key bot.NotificationKey) (bot.Sighting, error)
 	// MarkNotification records a handled notification; the first mark wins.
 	MarkNotification(ctx context.Context, key bot.NotificationKey, outcome string) error
 	// Notification returns the first outcome and handled time, or ENotFound.
@@ -102,6 +106,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("Cards", func(t *testing.T) { testCards(t, open) })
 	t.Run("CardErrors", func(t *testing.T) { testCardErrors(t, open) })
 	t.Run("PostedCard", func(t *testing.T) { testPostedCard(t, open) })
+	t.Run("Sighting", func(t *testing.T) { testSighting(t, open) })
 	t.Run("Cursors", func(t *testing.T) { testCursors(t, open) })
 	t.Run("Rejected", func(t *testing.T) { testRejected(t, open) })
 	t.Run("RejectedPayload", func(t *testing.T) { testRejectedPayload(t, open) })

@@ -29,6 +29,7 @@ type store interface {
 	ListFindings(ctx context.Context, q bot.FindingQuery) ([]bot.Finding, int, error)
 
 	NotificationHandled(ctx context.Context, key bot.NotificationKey) (bool, error)
+	Sighting(ctx context.Context, key bot.NotificationKey) (bot.Sighting, error)
 	MarkNotification(ctx context.Context, key bot.NotificationKey, outcome string) error
 	Notification(ctx context.Context, key bot.NotificationKey) (outcome string, handledAt time.Time, err error)
 

@@ -60,6 +60,19 @@ func (s *MemStore) NotificationHandled(_ context.Context, k bot.NotificationKey)
 	return ok, nil
 }
 
+// Sighting is NotificationHandled, FindingStatus and Card at once.
+func (s *MemStore) Sighting(_ context.Context, k bot.NotificationKey) (bot.Sighting, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, handled := s.Handled[k]
+	f, known := s.Findings[k.Name]
+	out := bot.Sighting{Handled: handled, Known: known, Card: s.Cards[k.Name]}
+	if known {
+		out.Status = f.Status()
+	}
+	return out, nil
+}
+
 // MarkNotification records key's outcome.
 func (s *MemStore) MarkNotification(_ context.Context, k bot.NotificationKey, outcome string) error {
 	s.mu.Lock()

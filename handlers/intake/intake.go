@@ -15,8 +15,9 @@ import (
 // which notifications were handled, and where each finding's card is.
 type Store interface {
 	PutFinding(ctx context.Context, f bot.Finding) error
-	FindingStatus(ctx context.Context, name string) (bot.FindingStatus, bool, error)
-	NotificationHandled(ctx context.Context, key bot.NotificationKey) (bool, error)
+	// Sighting says whether the notification was handled, and the
+	// stored finding's status and own card, at once.
+	Sighting(ctx context.Context, key bot.NotificationKey) (bot.Sighting, error)
 	MarkNotification(ctx context.Context, key bot.NotificationKey, outcome string) error
 	Card(ctx context.Context, findingName string) (bot.MessageRef, bool, error)
 	// PutPostedCard records the card and marks the notification that
@@ -86,14 +87,11 @@ func (in *Intake) Handle(ctx context.Context, f bot.Finding) error {
 		return bot.Errorf(bot.EInvalid, "the finding has no name")
 	}
 	defer in.locks.Lock(f.Name)()
-	handled, err := in.store.NotificationHandled(ctx, f.Key())
+	seen, err := in.store.Sighting(ctx, f.Key())
 	if err != nil {
 		return fmt.Errorf("check notification: %w", err)
 	}
-	old, known, err := in.store.FindingStatus(ctx, f.Name)
-	if err != nil {
-		return fmt.Errorf("load finding: %w", err)
-	}
+	handled, old, known := seen.Handled, seen.Status, seen.Known
 	change := known && !f.EventTime.Before(old.EventTime) && describeChange(old, f.Status()) != ""
 	if handled && !change {
 		in.metrics.duplicates.Inc()
@@ -106,15 +104,16 @@ func (in *Intake) Handle(ctx context.Context, f bot.Finding) error {
 		return fmt.Errorf("save finding: %w", err)
 	}
 	if change {
-		return in.lifecycle(ctx, old, f)
+		return in.lifecycle(ctx, old, f, seen.Card)
 	}
-	return in.route(ctx, f)
+	return in.route(ctx, f, seen.Card)
 }
 
 // route handles a notification that is new and not a change: a
 // recurrence of a finding already shown, a silenced finding, or a new one.
-func (in *Intake) route(ctx context.Context, f bot.Finding) error {
-	if ref, ok, err := in.shownAt(ctx, f.Name); err != nil || ok {
+// card is the finding's own card, as the store had it.
+func (in *Intake) route(ctx context.Context, f bot.Finding, card bot.MessageRef) error {
+	if ref, ok, err := in.shownAt(ctx, f.Name, card); err != nil || ok {
 		if err != nil {
 			return err
 		}
@@ -139,15 +138,12 @@ func (in *Intake) route(ctx context.Context, f bot.Finding) error {
 	return err
 }
 
-// shownAt returns where the finding is shown: its own card, or the card
-// of the group it belongs to.
-func (in *Intake) shownAt(ctx context.Context, name string) (bot.MessageRef, bool, error) {
-	ref, ok, err := in.store.Card(ctx, name)
-	if err != nil || ok {
-		if err != nil {
-			err = fmt.Errorf("look up card: %w", err)
-		}
-		return ref, ok, err
+// shownAt returns where the finding is shown: its own card (card, read
+// with the notification's sighting), or the card of the group it belongs
+// to.
+func (in *Intake) shownAt(ctx context.Context, name string, card bot.MessageRef) (bot.MessageRef, bool, error) {
+	if !card.Empty() {
+		return card, true, nil
 	}
 	if in.groups == nil {
 		return bot.MessageRef{}, false, nil

@@ -34,9 +34,9 @@ func describeChange(old, f bot.FindingStatus) string {
 // severity) where the finding is shown: a note in the thread of its card or
 // of its group's card, and the card itself rebuilt. A change never posts a
 // new card.
-func (in *Intake) lifecycle(ctx context.Context, old bot.FindingStatus, f bot.Finding) error {
+func (in *Intake) lifecycle(ctx context.Context, old bot.FindingStatus, f bot.Finding, card bot.MessageRef) error {
 	change := describeChange(old, f.Status())
-	ref, ok, err := in.shownAt(ctx, f.Name)
+	ref, ok, err := in.shownAt(ctx, f.Name, card)
 	if err != nil {
 		return err
 	}
