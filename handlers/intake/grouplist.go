@@ -152,6 +152,10 @@ func (l *Lister) flushChannel(ctx context.Context, channel string, groups []bot.
 			return
 		case len(ready) == 1 && ready[0].group.Card.TS != "":
 			err = l.listGroup(ctx, ready[0])
+		case doubt.opening[channel]:
+			// A listing in doubt opens the channel's storm thread: wait
+			// for it, so that the channel gets one thread.
+			return
 		default:
 			err = l.listStorm(ctx, channel, ready)
 		}
@@ -182,7 +186,7 @@ func (l *Lister) ready(ctx context.Context, groups []bot.Group, doubt inDoubt) (
 		if err != nil {
 			return nil, err
 		}
-		members = slices.DeleteFunc(members, func(f bot.Finding) bool { return doubt[memberRef(g.ID, f.Name)] })
+		members = slices.DeleteFunc(members, func(f bot.Finding) bool { return doubt.members[memberRef(g.ID, f.Name)] })
 		if len(members) == 0 || len(members) < l.batch && l.now().Sub(members[0].EventTime) < l.wait {
 			continue
 		}
@@ -303,12 +307,21 @@ func splitMemberRef(ref string) (group, name string) {
 	return group, name
 }
 
-// inDoubt holds the members (memberRef) named by listings still open.
-type inDoubt map[string]bool
+// inDoubt is what listings still open hold: the members they name
+// (memberRef), and the channels whose storm thread one of them opens.
+type inDoubt struct {
+	members map[string]bool
+	opening map[string]bool
+}
+
+func newInDoubt() inDoubt { return inDoubt{members: map[string]bool{}, opening: map[string]bool{}} }
 
 func (d inDoubt) add(in bot.PostIntent) {
 	for _, ref := range in.Names {
-		d[ref] = true
+		d.members[ref] = true
+	}
+	if strings.HasPrefix(in.Key, "list/storm/") && in.Thread == "" {
+		d.opening[in.Channel] = true
 	}
 }
 
@@ -326,9 +339,9 @@ func (l *Lister) resume(ctx context.Context) (doubt inDoubt, ok bool) {
 	open, err := l.store.OpenIntents(ctx, "list/")
 	if err != nil {
 		l.log.Warn("cannot read open listings; listing nothing new until they can be read", "err", err)
-		return nil, false
+		return inDoubt{}, false
 	}
-	doubt = inDoubt{}
+	doubt = newInDoubt()
 	for _, in := range open {
 		if err := l.finish(ctx, in); err != nil {
 			l.log.Warn("listing in doubt not finished; will retry", "key", in.Key, "err", err)
@@ -342,7 +355,7 @@ func (l *Lister) resume(ctx context.Context) (doubt inDoubt, ok bool) {
 	held, err := s.HeldElsewhere(ctx, "list/")
 	if err != nil {
 		l.log.Warn("cannot tell which listings another replica holds; listing nothing new until it can", "err", err)
-		return nil, false
+		return inDoubt{}, false
 	}
 	for _, in := range held {
 		doubt.add(in)

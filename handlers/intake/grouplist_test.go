@@ -223,3 +223,67 @@ func TestStormThreadOutlivesItsLister(t *testing.T) {
 		t.Errorf("%d storm threads once the first is %s old, want 2", n, stormAge)
 	}
 }
+
+// TestListerAwaitsAStormThreadInDoubt: the killed lister was opening the
+// channel's storm thread when it died. The lister that takes over lists
+// nothing more of the storm until that listing is taken over (it would
+// open a second thread), then finishes it and lists the rest in it.
+func TestListerAwaitsAStormThreadInDoubt(t *testing.T) {
+	h := newGroupHarnessOn(t, GroupRule{Window: 10 * time.Minute, Repeat: 4 * time.Hour}, true)
+	ctx := context.Background()
+	var all []bot.Finding
+	for i := range 30 {
+		f := handlerstest.PodFinding(i, fmt.Sprintf("pod-%d", i%3), bot.SeverityLow, g0.Add(time.Duration(i)*time.Second))
+		if i%2 == 1 {
+			f.Category = "Defense Evasion: Launch Code Compiler Tool In Container"
+		}
+		h.handle(t, f)
+		all = append(all, f)
+	}
+	groups, err := h.store.GroupsWithUnlisted(ctx)
+	if err != nil || len(groups) != 2 {
+		t.Fatalf("%d groups with members waiting (%v), want 2", len(groups), err)
+	}
+	g := groups[0]
+	waiting, err := h.store.UnlistedMembers(ctx, g.ID, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, len(waiting))
+	for i, f := range waiting {
+		names[i] = memberRef(g.ID, f.Name)
+	}
+	claimsOf := func(id string) *replica.Claims {
+		return replica.NewClaims(h.store, replica.ClaimsOptions{ID: id, Metrics: replica.NewMetrics(prometheus.NewRegistry())})
+	}
+	if err := h.store.Heartbeat(ctx, "old"); err != nil {
+		t.Fatal(err)
+	}
+	opener := bot.PostIntent{Key: "list/storm/" + waiting[0].Name, Channel: g.Card.Channel, Names: names}
+	if _, _, err := claimsOf("old").BeginIntent(ctx, opener); err != nil {
+		t.Fatal(err)
+	}
+	lister := NewLister(claimed{ListerStore: h.store, claims: claimsOf("new")}, h.chat, ListerOptions{Every: time.Hour})
+	before := len(h.chat.All())
+	lister.Flush(ctx)
+	if got := h.chat.All()[before:]; len(got) != 0 {
+		t.Fatalf("the new lister posted %d messages while the storm thread was in doubt, want none", len(got))
+	}
+	h.advance(replica.DefaultDeadAfter + time.Second)
+	lister.Flush(ctx)
+	threads := 0
+	for _, p := range h.chat.All() {
+		if p.Thread == "" && strings.HasPrefix(p.Msg.Key, "list/storm/") {
+			threads++
+		}
+	}
+	if threads != 1 {
+		t.Errorf("%d storm threads, want 1", threads)
+	}
+	listed := h.timesListed(all)
+	for _, f := range all {
+		if n := listed[f.ShortID()]; n > 1 {
+			t.Errorf("%s is listed %d times", f.ShortID(), n)
+		}
+	}
+}
