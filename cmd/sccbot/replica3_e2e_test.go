@@ -202,9 +202,15 @@ func TestReplicaE2EThreeReplicasKillAndRestart(t *testing.T) {
 	if n := openIntents(context.Background(), t, url); n != 0 {
 		t.Errorf("%d post intents left after the replicas stopped", n)
 	}
+	threads := stormThreads(f.slack.AllMessages())
+	for channel, n := range threads {
+		if n > 1 {
+			t.Errorf("%d storm threads in %s, want one however the listers moved", n, channel)
+		}
+	}
 	st := f.slack.Stats()
 	t.Logf("%d bursts, 429s answered to posts: %d; storm threads per channel: %v", acc.bursts,
-		st.RateLimited["chat.postMessage"], stormThreads(f.slack.AllMessages()))
+		st.RateLimited["chat.postMessage"], threads)
 }
 
 // stormThreads counts the storm threads opened in each channel.
