@@ -83,9 +83,12 @@ func stormPayloads(t *testing.T, n int, seed uint64) [][]byte {
 }
 
 // waitShown waits until want findings are shown on Slack (each on its
-// card or on a line of a listing), failing at once on one shown twice.
-func waitShown(ctx context.Context, t *testing.T, f *fakes, want int, procs ...*replicaProc) {
+// card or on a line of a listing), failing at once on one shown twice, and
+// with what the database and the replicas say when nothing more has been
+// shown for stallAfter.
+func waitShown(ctx context.Context, t *testing.T, f *fakes, url string, want int, procs ...*replicaProc) {
 	t.Helper()
+	last, progressed := -1, time.Now()
 	for {
 		acc := account(f.slack.AllMessages())
 		if len(acc.twice) > 0 {
@@ -99,19 +102,59 @@ func waitShown(ctx context.Context, t *testing.T, f *fakes, want int, procs ...*
 		if len(acc.shown) >= want {
 			return
 		}
+		if len(acc.shown) != last {
+			last, progressed = len(acc.shown), time.Now()
+		}
+		stalled := time.Since(progressed) > stallAfter
+		if stalled || ctx.Err() != nil {
+			stallReport(t, url, procs)
+			t.Fatalf("%d of %d findings shown; nothing more for %v", len(acc.shown), want, time.Since(progressed).Round(time.Second))
+		}
 		select {
 		case <-ctx.Done():
-			for _, p := range procs {
-				t.Logf("%s:\n%s", p.id, tail(p.stderr.String(), 3000))
-			}
-			t.Fatalf("%d of %d findings shown", len(acc.shown), want)
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
 }
 
-// openIntents counts the post intents left in the database: messages
-// claimed or owed and not yet known to be on Slack.
+// stallAfter is how long waitShown waits for any progress: far beyond a
+// takeover (15 s) and the pace of three channels.
+const stallAfter = 2 * time.Minute
+
+// stallReport logs what explains a stall: the post intents left and who
+// holds them, the replicas' liveness, the roles each replica holds, and
+// the end of each replica's log.
+func stallReport(t *testing.T, url string, procs []*replicaProc) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err == nil {
+		defer conn.Close(context.Background())
+		for _, q := range []string{
+			`SELECT key || ' holder=' || holder || ' owed=' || owed::text || ' created=' || created_at || ' attempted=' || attempted_at FROM post_intents ORDER BY key LIMIT 40`,
+			`SELECT id || ' seen=' || seen_at FROM replicas`,
+		} {
+			rows, err := conn.Query(ctx, q)
+			if err != nil {
+				t.Logf("%s: %v", q, err)
+				continue
+			}
+			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			t.Logf("%s:\n%s (%v)", q, strings.Join(lines, "\n"), err)
+		}
+	}
+	for _, p := range procs {
+		select {
+		case <-p.exited:
+			t.Logf("%s exited: %v", p.id, p.err)
+		default:
+			t.Logf("%s holds %v", p.id, p.metric(t, "sccbot_leader"))
+		}
+		t.Logf("%s:\n%s", p.id, tail(p.stderr.String(), 6000))
+	}
+}
+
 func openIntents(ctx context.Context, t *testing.T, url string) int {
 	t.Helper()
 	var n int
@@ -174,7 +217,7 @@ func TestReplicaE2EThreeReplicasKillAndRestart(t *testing.T) {
 		defer close(published)
 		publishStorm(f, payloads, 10)
 	}()
-	waitShown(ctx, t, f, 150, procs...)
+	waitShown(ctx, t, f, url, 150, procs...)
 	if err := procs[0].cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +226,7 @@ func TestReplicaE2EThreeReplicasKillAndRestart(t *testing.T) {
 	start := time.Now()
 	<-published
 	live := procs[1:]
-	waitShown(ctx, t, f, total, live...)
+	waitShown(ctx, t, f, url, total, live...)
 	t.Logf("all %d findings shown %v after the restart", total, time.Since(start).Round(time.Second))
 	waitOutboxEmpty(ctx, t, url)
 	for _, p := range live {

@@ -91,12 +91,19 @@ const (
 func (in *Intake) grouped(ctx context.Context, f bot.Finding, d Decision) error {
 	g, post, err := in.joinOrStart(ctx, f, d)
 	switch {
-	case err != nil || post == postNothing:
+	case err != nil || post.what == postNothing:
 		return err
-	case post == postBreakout:
-		return in.breakout(ctx, f, d, g)
+	case post.what == postBreakout:
+		return in.breakout(ctx, f, d, g, &post.intent)
 	}
 	return in.postGroupCard(ctx, f, d, g)
+}
+
+// posting is what f must post after joinOrStart; a breakout's card intent
+// is already recorded.
+type posting struct {
+	what   int
+	intent begun
 }
 
 // What f must post after joinOrStart.
@@ -112,16 +119,16 @@ const (
 // card of its own. A breakout is counted in the group (raising its worst
 // severity) before its card is posted, so that findings of the same
 // severity arriving meanwhile join rather than break out too.
-func (in *Intake) joinOrStart(ctx context.Context, f bot.Finding, d Decision) (bot.Group, int, error) {
+func (in *Intake) joinOrStart(ctx context.Context, f bot.Finding, d Decision) (bot.Group, posting, error) {
 	key := GroupKey(f, d.Route, d.Group.By)
 	defer in.locks.Lock("group\x1f" + key)()
 	g, ok, err := in.groups.OpenGroup(ctx, key)
 	if err != nil {
-		return bot.Group{}, postNothing, fmt.Errorf("open group: %w", err)
+		return bot.Group{}, posting{}, fmt.Errorf("open group: %w", err)
 	}
 	if ok && in.groupEnded(g, f, d.Group) {
 		if err := in.groups.CloseGroup(ctx, g.ID); err != nil {
-			return bot.Group{}, postNothing, fmt.Errorf("close group: %w", err)
+			return bot.Group{}, posting{}, fmt.Errorf("close group: %w", err)
 		}
 		ok = false
 	}
@@ -129,26 +136,33 @@ func (in *Intake) joinOrStart(ctx context.Context, f bot.Finding, d Decision) (b
 	case !ok:
 		g = newGroup(f, key, d.Channel, in.now())
 		if err := in.groups.CreateGroup(ctx, g); err != nil {
-			return bot.Group{}, postNothing, fmt.Errorf("create group: %w", err)
+			return bot.Group{}, posting{}, fmt.Errorf("create group: %w", err)
 		}
-		return g, postGroupCard, nil
+		return g, posting{what: postGroupCard}, nil
 	case g.Representative == f.Name:
-		return g, postGroupCard, nil
+		return g, posting{what: postGroupCard}, nil
 	case f.Severity > g.Worst:
-		if _, err := in.groups.JoinGroup(ctx, g.ID, f, true); err != nil {
-			return bot.Group{}, postNothing, fmt.Errorf("join group: %w", err)
+		// The card's intent first: once f is counted as a breakout it is
+		// never listed, so a crash after the join must leave its card due
+		// (see shownAt), never nothing.
+		intent, err := in.begin(ctx, f, d)
+		if err != nil {
+			return bot.Group{}, posting{}, err
 		}
-		return g, postBreakout, nil
+		if _, err := in.groups.JoinGroup(ctx, g.ID, f, true); err != nil {
+			return bot.Group{}, posting{}, fmt.Errorf("join group: %w", err)
+		}
+		return g, posting{what: postBreakout, intent: intent}, nil
 	}
 	if _, err := in.groups.JoinGroup(ctx, g.ID, f, false); err != nil {
-		return bot.Group{}, postNothing, fmt.Errorf("join group: %w", err)
+		return bot.Group{}, posting{}, fmt.Errorf("join group: %w", err)
 	}
 	if err := in.store.MarkNotification(ctx, f.Key(), OutcomeGrouped); err != nil {
-		return bot.Group{}, postNothing, fmt.Errorf("mark notification: %w", err)
+		return bot.Group{}, posting{}, fmt.Errorf("mark notification: %w", err)
 	}
 	in.metrics.grouped.Inc()
 	in.cards.Touch(g.Representative)
-	return bot.Group{}, postNothing, nil
+	return bot.Group{}, posting{}, nil
 }
 
 // groupEnded says whether f is too late for group g: the burst has paused
@@ -192,9 +206,17 @@ func (in *Intake) postGroupCard(ctx context.Context, f bot.Finding, d Decision, 
 }
 
 // breakout posts a finding more severe than its group on its own card,
-// and counts it in the group too.
-func (in *Intake) breakout(ctx context.Context, f bot.Finding, d Decision, g bot.Group) error {
-	if _, err := in.announce(ctx, f, d); err != nil {
+// and counts it in the group too. intent is its card's, when recorded
+// already.
+func (in *Intake) breakout(ctx context.Context, f bot.Finding, d Decision, g bot.Group, intent *begun) error {
+	if intent == nil {
+		b, err := in.begin(ctx, f, d)
+		if err != nil {
+			return err
+		}
+		intent = &b
+	}
+	if _, err := in.post(ctx, f, d, *intent); err != nil {
 		return err
 	}
 	in.metrics.breakouts.Inc()

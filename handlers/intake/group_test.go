@@ -2,6 +2,7 @@ package intake
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -221,5 +222,87 @@ func TestSilenceRules(t *testing.T) {
 		if _, err := h.silences.Create(ctx, bad.ms, bad.d, bad.reason, "U1"); bot.ErrorCode(err) != bot.EInvalid {
 			t.Errorf("Create(%v, %s, %q) = %v, want EInvalid", bad.ms, bad.d, bad.reason, err)
 		}
+	}
+}
+
+// TestBreakoutCardIsPostedOnRedelivery: a finding more severe than its
+// group breaks out with a card of its own. If that card's post fails (or
+// the process dies before it), the finding is already counted in the group
+// and has raised its worst severity, so the redelivery must still post
+// its card rather than join the group quietly: a breakout is never listed
+// in the group's thread, so joining would hide it.
+func TestBreakoutCardIsPostedOnRedelivery(t *testing.T) {
+	h := newGroupHarness(t, GroupRule{Window: 10 * time.Minute, Repeat: 4 * time.Hour})
+	for i := range 5 {
+		h.handle(t, handlerstest.PodFinding(i, "pod-a", bot.SeverityLow, g0.Add(time.Duration(i)*time.Second)))
+	}
+	severe := handlerstest.PodFinding(5, "pod-b", bot.SeverityHigh, g0.Add(5*time.Second))
+	h.chat.SetRefuse("C-default", errors.New("slack is down"))
+	if err := h.intake.Handle(context.Background(), severe); err == nil {
+		t.Fatal("Handle succeeded while the channel refuses posts; want an error so the notification is redelivered")
+	}
+	h.chat.SetRefuse("C-default", nil)
+	h.handle(t, severe)
+	cards := 0
+	for _, p := range h.topLevel() {
+		if p.Msg.Key == bot.CardKey(severe.Name) {
+			cards++
+		}
+	}
+	if cards != 1 {
+		t.Errorf("the breakout has %d cards after its redelivery, want 1", cards)
+	}
+	if n, _, _ := h.store.Notification(context.Background(), severe.Key()); n != handlers.OutcomePosted {
+		t.Errorf("the breakout's notification is marked %q, want %q", n, handlers.OutcomePosted)
+	}
+}
+
+// crashAfterBreakout is a group store whose process "dies" just after a
+// breakout's join is committed: the join is kept, and the call fails.
+type crashAfterBreakout struct {
+	GroupStore
+	armed bool
+}
+
+func (s *crashAfterBreakout) JoinGroup(ctx context.Context, groupID string, f bot.Finding, breakout bool) (bot.Group, error) {
+	g, err := s.GroupStore.JoinGroup(ctx, groupID, f, breakout)
+	if err == nil && breakout && s.armed {
+		s.armed = false
+		return bot.Group{}, errors.New("killed after the join")
+	}
+	return g, err
+}
+
+// TestBreakoutKilledAfterItsJoinIsPosted: the breakout's card intent is
+// recorded before it joins the group, so a crash just after the join still
+// leaves its card due, and the redelivery posts it.
+func TestBreakoutKilledAfterItsJoinIsPosted(t *testing.T) {
+	h := newGroupHarness(t, GroupRule{Window: 10 * time.Minute, Repeat: 4 * time.Hour})
+	groups := &crashAfterBreakout{GroupStore: h.store}
+	cards := handlers.NewCards(h.store, h.chat, handlers.CardsOptions{Groups: h.store})
+	in := NewIntake(h.store, h.chat, NewGroupingRouter("C-default", GroupRule{Window: 10 * time.Minute, Repeat: 4 * time.Hour}, nil),
+		cards, Options{Groups: groups, Now: h.clock})
+	ctx := context.Background()
+	for i := range 5 {
+		if err := in.Handle(ctx, handlerstest.PodFinding(i, "pod-a", bot.SeverityLow, g0.Add(time.Duration(i)*time.Second))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	severe := handlerstest.PodFinding(5, "pod-b", bot.SeverityHigh, g0.Add(5*time.Second))
+	groups.armed = true
+	if err := in.Handle(ctx, severe); err == nil {
+		t.Fatal("Handle succeeded through the crash")
+	}
+	if err := in.Handle(ctx, severe); err != nil {
+		t.Fatalf("redelivery: %v", err)
+	}
+	n := 0
+	for _, p := range h.topLevel() {
+		if p.Msg.Key == bot.CardKey(severe.Name) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the breakout has %d cards after the crash and its redelivery, want 1", n)
 	}
 }

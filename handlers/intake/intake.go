@@ -113,11 +113,12 @@ func (in *Intake) Handle(ctx context.Context, f bot.Finding) error {
 // recurrence of a finding already shown, a silenced finding, or a new one.
 // card is the finding's own card, as the store had it.
 func (in *Intake) route(ctx context.Context, f bot.Finding, card bot.MessageRef) error {
-	if ref, ok, err := in.shownAt(ctx, f.Name, card); err != nil || ok {
-		if err != nil {
-			return err
-		}
-		return in.recur(ctx, f, ref)
+	at, err := in.shownAt(ctx, f.Name, card)
+	if err != nil {
+		return err
+	}
+	if at.shown {
+		return in.recur(ctx, f, at.ref)
 	}
 	if in.silences != nil {
 		s, ok, err := in.silences.Matching(ctx, f)
@@ -131,37 +132,56 @@ func (in *Intake) route(ctx context.Context, f bot.Finding, card bot.MessageRef)
 		}
 	}
 	d := in.router.Decide(f)
+	if at.breakout != nil {
+		return in.breakout(ctx, f, d, *at.breakout, nil)
+	}
 	if in.groups != nil && d.Group.Window > 0 {
 		return in.grouped(ctx, f, d)
 	}
-	_, err := in.announce(ctx, f, d)
+	_, err = in.announce(ctx, f, d)
 	return err
+}
+
+// showing is where a finding is shown, if anywhere.
+type showing struct {
+	ref   bot.MessageRef
+	shown bool
+	// breakout is set for a member of a group whose own card is due: it
+	// broke out of the group (it is counted there and never listed) but
+	// its card was not posted, the post failing or its replica dying
+	// first. Its redelivery posts the card; joining would hide it.
+	breakout *bot.Group
 }
 
 // shownAt returns where the finding is shown: its own card (card, read
 // with the notification's sighting), or the card of the group it belongs
 // to.
-func (in *Intake) shownAt(ctx context.Context, name string, card bot.MessageRef) (bot.MessageRef, bool, error) {
+func (in *Intake) shownAt(ctx context.Context, name string, card bot.MessageRef) (showing, error) {
 	if !card.Empty() {
-		return card, true, nil
+		return showing{ref: card, shown: true}, nil
 	}
 	if in.groups == nil {
-		return bot.MessageRef{}, false, nil
+		return showing{}, nil
 	}
 	g, ok, err := in.groups.GroupOf(ctx, name)
 	if err != nil {
-		return bot.MessageRef{}, false, fmt.Errorf("look up group: %w", err)
+		return showing{}, fmt.Errorf("look up group: %w", err)
 	}
-	if !ok || g.Card.Empty() {
+	if !ok {
+		return showing{}, nil
+	}
+	_, due, err := in.store.Intent(ctx, bot.CardKey(name))
+	switch {
+	case err != nil:
+		return showing{}, fmt.Errorf("look up card intent: %w", err)
+	case due && g.Representative != name:
+		return showing{breakout: &g}, nil
+	case due || g.Card.Empty():
 		// A group whose card is not posted yet shows nothing: its
 		// representative's redelivery posts the card.
-		return bot.MessageRef{}, false, nil
+		return showing{}, nil
 	}
-	// A breakout whose own card is still due is not shown by the group.
-	if _, due, err := in.store.Intent(ctx, bot.CardKey(name)); err != nil || due {
-		return bot.MessageRef{}, false, err
-	}
-	return g.Card, true, nil
+	return showing{ref: g.Card, shown: true}, nil
 }
 
 // announce posts the finding's card, records where it went and marks the
@@ -171,10 +191,32 @@ func (in *Intake) shownAt(ctx context.Context, name string, card bot.MessageRef)
 // A severe card the channel cannot take in time is named in a burst
 // message first; it is then owed (ErrDeferred), and posted by Owed later.
 func (in *Intake) announce(ctx context.Context, f bot.Finding, d Decision) (bot.MessageRef, error) {
+	b, err := in.begin(ctx, f, d)
+	if err != nil {
+		return bot.MessageRef{}, err
+	}
+	return in.post(ctx, f, d, b)
+}
+
+// begun is a card's intent as recorded, and whether it was open already
+// (a crash, or a dead replica, left it between the post and its record).
+type begun struct {
+	intent  bot.PostIntent
+	existed bool
+}
+
+// begin records the intent of f's card.
+func (in *Intake) begin(ctx context.Context, f bot.Finding, d Decision) (begun, error) {
 	intent, existed, err := in.store.BeginIntent(ctx, bot.PostIntent{Key: bot.CardKey(f.Name), Channel: d.Channel, Finding: f.Name})
 	if err != nil {
-		return bot.MessageRef{}, fmt.Errorf("record intent: %w", err)
+		return begun{}, fmt.Errorf("record intent: %w", err)
 	}
+	return begun{intent: intent, existed: existed}, nil
+}
+
+// post posts f's card under its recorded intent: see announce.
+func (in *Intake) post(ctx context.Context, f bot.Finding, d Decision, b begun) (bot.MessageRef, error) {
+	intent, existed := b.intent, b.existed
 	if intent.Owed {
 		return bot.MessageRef{}, in.deferred(ctx, f, intent.Channel)
 	}

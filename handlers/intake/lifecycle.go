@@ -36,10 +36,11 @@ func describeChange(old, f bot.FindingStatus) string {
 // new card.
 func (in *Intake) lifecycle(ctx context.Context, old bot.FindingStatus, f bot.Finding, card bot.MessageRef) error {
 	change := describeChange(old, f.Status())
-	ref, ok, err := in.shownAt(ctx, f.Name, card)
+	at, err := in.shownAt(ctx, f.Name, card)
 	if err != nil {
 		return err
 	}
+	ref, ok := at.ref, at.shown
 	if ok {
 		msg := bot.Message{Text: "Finding changed: " + change, Blocks: []bot.Block{bot.Section{Text: bot.R(
 			bot.T("SCC reports a change to "), bot.M(f.ShortID()), bot.T(": "), bot.B(change), bot.T("."))}}}
