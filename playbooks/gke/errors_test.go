@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/sccbot/sccbot/bot"
 )
@@ -173,6 +175,37 @@ func TestRefusedTargets(t *testing.T) {
 			if calls, reqs := e.kube.Calls(), e.cm.Requests("GetCluster"); len(calls) != 0 || len(reqs) != 0 {
 				t.Errorf("called: %d Kubernetes requests, %d GetCluster", len(calls), len(reqs))
 			}
+		})
+	}
+}
+
+// TestCallDeadlineWins: when the per-call deadline passes, whatever the
+// transport returned instead of an answer (an empty response racing the
+// cancellation, a reset stream) is a timeout; a failure status the API
+// server sent stands.
+func TestCallDeadlineWins(t *testing.T) {
+	x := &run{r: &Responder{opts: Options{Timeout: 5 * time.Millisecond}}}
+	op := kubeOp{verb: "patch", resource: "nodes", name: "n1", cluster: "prod-cluster"}
+	late := func(err error) func(ctx context.Context) error {
+		return func(ctx context.Context) error { <-ctx.Done(); return err }
+	}
+	for _, tt := range []struct {
+		name string
+		err  error
+		code string
+		part string
+	}{
+		{"empty response", errors.New("0-length response with status code: 200"), bot.EUnavailable, "did not answer within 5ms"},
+		{"reset stream", errors.New("stream error: stream ID 3; CANCEL"), bot.EUnavailable, "did not answer within 5ms"},
+		{"not found sent", apierrors.NewNotFound(schema.GroupResource{Resource: "nodes"}, "n1"), bot.ENotFound, "not found"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := x.fail(context.Background(), op, x.call(context.Background(), late(tt.err)))
+			var be *bot.Error
+			if !errors.As(err, &be) {
+				t.Fatalf("fail = %v, want a *bot.Error", err)
+			}
+			wantCode(t, be, tt.code, tt.part)
 		})
 	}
 }

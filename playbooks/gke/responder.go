@@ -2,11 +2,13 @@ package gke
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 
 	"github.com/sccbot/sccbot/bot"
@@ -179,7 +181,21 @@ type run struct {
 func (x *run) call(ctx context.Context, fn func(ctx context.Context) error) error {
 	cctx, cancel := context.WithTimeout(ctx, x.r.opts.Timeout)
 	defer cancel()
-	return fn(cctx)
+	err := fn(cctx)
+	if err != nil && ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) && !answered(err) {
+		// The deadline passed first, whatever the transport made of it (a
+		// reset stream, or an empty response racing the cancellation): the
+		// API did not answer in time.
+		return fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+	}
+	return err
+}
+
+// answered reports whether err is the API server's own answer: a failure
+// status it sent, which stands even if the deadline passed meanwhile.
+func answered(err error) bool {
+	var st apierrors.APIStatus
+	return errors.As(err, &st) && st.Status().Code >= 400
 }
 
 // fail translates an error the caller did not expect. The caller's own

@@ -183,7 +183,10 @@ func (k *KubeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	delay := k.record(Call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
 		ContentType: r.Header.Get("Content-Type"), Body: string(body), Token: token})
 	if !wait(r, delay) {
-		return
+		// The client gave up: answer nothing, as a server that never
+		// answered would, rather than the empty 200 a returning handler
+		// sends.
+		panic(http.ErrAbortHandler)
 	}
 	if token == "" || token != k.token {
 		writeStatus(w, unauthorized())
