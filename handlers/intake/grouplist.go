@@ -46,8 +46,9 @@ type Lister struct {
 	zone    *time.Location
 	metrics *Metrics
 
-	mu      sync.Mutex
-	waiting map[string]bool // keys of listings held elsewhere, logged once
+	mu       sync.Mutex
+	waiting  map[string]bool // keys of listings held elsewhere, logged once
+	troubles *troubles
 }
 
 // ListerOptions are the optional collaborators and settings of a Lister.
@@ -89,6 +90,7 @@ func NewLister(store ListerStore, poster handlers.Poster, opts ListerOptions) *L
 	if l.metrics == nil {
 		l.metrics = NewMetrics(nil)
 	}
+	l.troubles = newTroubles(l.log)
 	return l
 }
 
@@ -119,9 +121,10 @@ func (l *Lister) Flush(ctx context.Context) {
 	}
 	groups, err := l.store.GroupsWithUnlisted(ctx)
 	if err != nil {
-		l.log.Warn("cannot list group members", "err", err)
+		l.troubles.fail("groups", "cannot read the groups with members to list; retrying", err)
 		return
 	}
+	l.troubles.ok("groups")
 	byChannel := map[string][]bot.Group{}
 	for _, g := range groups {
 		byChannel[g.Card.Channel] = append(byChannel[g.Card.Channel], g)
@@ -140,11 +143,12 @@ func (l *Lister) Flush(ctx context.Context) {
 // channel's storm thread, so that every member is named within a message
 // or two of the channel's pace however many groups there are.
 func (l *Lister) flushChannel(ctx context.Context, channel string, groups []bot.Group, doubt inDoubt) {
+	what := "channel " + channel
 	start := l.now()
 	for ctx.Err() == nil && l.now().Sub(start) < flushSpan {
 		ready, err := l.ready(ctx, groups, doubt)
 		if err != nil {
-			l.log.Warn("group members not listed; will retry", "channel", channel, "err", err)
+			l.troubles.fail(what, "group members not listed; retrying", err, "channel", channel)
 			return
 		}
 		switch {
@@ -160,9 +164,10 @@ func (l *Lister) flushChannel(ctx context.Context, channel string, groups []bot.
 			err = l.listStorm(ctx, channel, ready)
 		}
 		if err != nil {
-			l.log.Warn("group members not listed; will retry", "channel", channel, "err", err)
+			l.troubles.fail(what, "group members not listed; retrying", err, "channel", channel)
 			return
 		}
+		l.troubles.ok(what)
 	}
 }
 
@@ -338,15 +343,20 @@ type elsewhere interface {
 func (l *Lister) resume(ctx context.Context) (doubt inDoubt, ok bool) {
 	open, err := l.store.OpenIntents(ctx, "list/")
 	if err != nil {
-		l.log.Warn("cannot read open listings; listing nothing new until they can be read", "err", err)
+		l.troubles.fail("open listings", "cannot read open listings; listing nothing new until they can be read", err)
 		return inDoubt{}, false
 	}
+	l.troubles.ok("open listings")
 	doubt = newInDoubt()
 	for _, in := range open {
+		// Failures are known by channel: the listings in doubt of a
+		// channel Slack refuses fail for the same cause as its new ones.
 		if err := l.finish(ctx, in); err != nil {
-			l.log.Warn("listing in doubt not finished; will retry", "key", in.Key, "err", err)
+			l.troubles.fail("channel "+in.Channel, "listing in doubt not finished; retrying", err, "channel", in.Channel, "key", in.Key)
 			doubt.add(in)
+			continue
 		}
+		l.troubles.ok("channel " + in.Channel)
 	}
 	s, shared := l.store.(elsewhere)
 	if !shared {
@@ -354,9 +364,10 @@ func (l *Lister) resume(ctx context.Context) (doubt inDoubt, ok bool) {
 	}
 	held, err := s.HeldElsewhere(ctx, "list/")
 	if err != nil {
-		l.log.Warn("cannot tell which listings another replica holds; listing nothing new until it can", "err", err)
+		l.troubles.fail("held listings", "cannot tell which listings another replica holds; listing nothing new until it can", err)
 		return inDoubt{}, false
 	}
+	l.troubles.ok("held listings")
 	for _, in := range held {
 		doubt.add(in)
 	}

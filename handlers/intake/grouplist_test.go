@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -284,6 +285,64 @@ func TestListerAwaitsAStormThreadInDoubt(t *testing.T) {
 	for _, f := range all {
 		if n := listed[f.ShortID()]; n > 1 {
 			t.Errorf("%s is listed %d times", f.ShortID(), n)
+		}
+	}
+}
+
+// failingGroups is a lister store whose group reads fail while down is set.
+type failingGroups struct {
+	ListerStore
+	down bool
+}
+
+func (s *failingGroups) GroupsWithUnlisted(ctx context.Context) ([]bot.Group, error) {
+	if s.down {
+		return nil, errors.New("connection refused")
+	}
+	return s.ListerStore.GroupsWithUnlisted(ctx)
+}
+
+// TestListerLogsAnOutageOnce: the lister retries every second, so a store
+// or a channel that fails for a while is logged once with its cause (not
+// once a flush), and once more when it works again; nothing is listed
+// twice once it does.
+func TestListerLogsAnOutageOnce(t *testing.T) {
+	h := newGroupHarness(t, GroupRule{Window: 10 * time.Minute, Repeat: 4 * time.Hour})
+	_, waiting := h.burst(t, 20)
+	var logs strings.Builder
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	store := &failingGroups{ListerStore: h.store, down: true}
+	lister := NewLister(store, h.chat, ListerOptions{Every: time.Hour, Logger: log})
+	ctx := context.Background()
+	for range 5 {
+		lister.Flush(ctx)
+	}
+	store.down = false
+	h.chat.SetRefuse("C-default", errors.New("slack is down"))
+	for range 5 {
+		lister.Flush(ctx)
+	}
+	h.chat.SetRefuse("C-default", nil)
+	lister.Flush(ctx)
+	for _, c := range []struct {
+		line string
+		want int
+	}{
+		{"cannot read the groups with members to list", 1},
+		{"connection refused", 1},
+		{"group members not listed", 1},
+		{"slack is down", 1},
+		{"listing in doubt not finished", 0},
+		{"listing works again", 2},
+	} {
+		if got := strings.Count(logs.String(), c.line); got != c.want {
+			t.Errorf("%q logged %d times, want %d\n%s", c.line, got, c.want, logs.String())
+		}
+	}
+	listed := h.timesListed(waiting)
+	for _, f := range waiting {
+		if listed[f.ShortID()] != 1 {
+			t.Errorf("%s is listed %d times, want 1", f.ShortID(), listed[f.ShortID()])
 		}
 	}
 }
