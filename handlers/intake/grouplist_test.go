@@ -71,6 +71,27 @@ func (h *groupHarness) timesListed(fs []bot.Finding) map[string]int {
 	return got
 }
 
+// stormOfTwo handles findings from to from+n of a storm in one channel
+// across two groups (two categories, alternating) and returns them.
+func (h *groupHarness) stormOfTwo(t *testing.T, from, n int) []bot.Finding {
+	t.Helper()
+	var out []bot.Finding
+	for i := from; i < from+n; i++ {
+		f := handlerstest.PodFinding(i, fmt.Sprintf("pod-%d", i%3), bot.SeverityLow, g0.Add(time.Duration(i)*time.Second))
+		if i%2 == 1 {
+			f.Category = "Defense Evasion: Launch Code Compiler Tool In Container"
+		}
+		h.handle(t, f)
+		out = append(out, f)
+	}
+	return out
+}
+
+// claimsOf returns replica id's claims on the harness's store.
+func (h *groupHarness) claimsOf(id string) *replica.Claims {
+	return replica.NewClaims(h.store, replica.ClaimsOptions{ID: id, Metrics: replica.NewMetrics(prometheus.NewRegistry())})
+}
+
 // TestListerLeavesAListingHeldElsewhereToItsHolder is the takeover of a
 // lister that was killed between recording a listing and its record: the
 // new lister takes the lease before the dead one is known dead. The dead
@@ -85,9 +106,6 @@ func TestListerLeavesAListingHeldElsewhereToItsHolder(t *testing.T) {
 		t.Fatalf("%d members waiting, want 39 besides the card's", len(waiting))
 	}
 	ctx := context.Background()
-	claimsOf := func(id string) *replica.Claims {
-		return replica.NewClaims(h.store, replica.ClaimsOptions{ID: id, Metrics: replica.NewMetrics(prometheus.NewRegistry())})
-	}
 	if err := h.store.Heartbeat(ctx, "old"); err != nil {
 		t.Fatal(err)
 	}
@@ -97,11 +115,11 @@ func TestListerLeavesAListingHeldElsewhereToItsHolder(t *testing.T) {
 		names[i] = memberRef(g.ID, f.Name)
 	}
 	held := bot.PostIntent{Key: "list/" + g.ID + "/" + inDoubt[0].Name, Channel: g.Card.Channel, Thread: g.Card.TS, Names: names}
-	if _, _, err := claimsOf("old").BeginIntent(ctx, held); err != nil {
+	if _, _, err := h.claimsOf("old").BeginIntent(ctx, held); err != nil {
 		t.Fatal(err)
 	}
 
-	lister := NewLister(claimed{ListerStore: h.store, claims: claimsOf("new")}, h.chat, ListerOptions{Every: time.Hour})
+	lister := NewLister(claimed{ListerStore: h.store, claims: h.claimsOf("new")}, h.chat, ListerOptions{Every: time.Hour})
 	lister.Flush(ctx)
 	listed := h.timesListed(waiting)
 	for i, f := range waiting {
@@ -177,15 +195,6 @@ func TestStormThreadOutlivesItsLister(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	clock := func() time.Time { return now }
-	storm := func(from, n int) {
-		for i := from; i < from+n; i++ {
-			f := handlerstest.PodFinding(i, fmt.Sprintf("pod-%d", i%3), bot.SeverityLow, g0.Add(time.Duration(i)*time.Second))
-			if i%2 == 1 {
-				f.Category = "Defense Evasion: Launch Code Compiler Tool In Container"
-			}
-			h.handle(t, f)
-		}
-	}
 	openers := func() []handlerstest.Posted {
 		var out []handlerstest.Posted
 		for _, p := range h.topLevel() {
@@ -195,13 +204,13 @@ func TestStormThreadOutlivesItsLister(t *testing.T) {
 		}
 		return out
 	}
-	storm(0, 20)
+	h.stormOfTwo(t, 0, 20)
 	NewLister(h.store, h.chat, ListerOptions{Every: time.Hour, Now: clock}).Flush(ctx)
 	if n := len(openers()); n != 1 {
 		t.Fatalf("%d storm threads opened by the first lister, want 1", n)
 	}
 	before := len(h.chat.All())
-	storm(20, 20)
+	h.stormOfTwo(t, 20, 20)
 	now = now.Add(time.Minute)
 	NewLister(h.store, h.chat, ListerOptions{Every: time.Hour, Now: clock}).Flush(ctx)
 	all := h.chat.All()
@@ -217,7 +226,7 @@ func TestStormThreadOutlivesItsLister(t *testing.T) {
 	if n := len(openers()); n != 1 {
 		t.Errorf("%d storm threads after the takeover, want 1 (posted in %s)", n, thread.Channel)
 	}
-	storm(40, 20)
+	h.stormOfTwo(t, 40, 20)
 	now = now.Add(stormAge)
 	NewLister(h.store, h.chat, ListerOptions{Every: time.Hour, Now: clock}).Flush(ctx)
 	if n := len(openers()); n != 2 {
@@ -232,15 +241,7 @@ func TestStormThreadOutlivesItsLister(t *testing.T) {
 func TestListerAwaitsAStormThreadInDoubt(t *testing.T) {
 	h := newGroupHarnessOn(t, GroupRule{Window: 10 * time.Minute, Repeat: 4 * time.Hour}, true)
 	ctx := context.Background()
-	var all []bot.Finding
-	for i := range 30 {
-		f := handlerstest.PodFinding(i, fmt.Sprintf("pod-%d", i%3), bot.SeverityLow, g0.Add(time.Duration(i)*time.Second))
-		if i%2 == 1 {
-			f.Category = "Defense Evasion: Launch Code Compiler Tool In Container"
-		}
-		h.handle(t, f)
-		all = append(all, f)
-	}
+	all := h.stormOfTwo(t, 0, 30)
 	groups, err := h.store.GroupsWithUnlisted(ctx)
 	if err != nil || len(groups) != 2 {
 		t.Fatalf("%d groups with members waiting (%v), want 2", len(groups), err)
@@ -254,17 +255,14 @@ func TestListerAwaitsAStormThreadInDoubt(t *testing.T) {
 	for i, f := range waiting {
 		names[i] = memberRef(g.ID, f.Name)
 	}
-	claimsOf := func(id string) *replica.Claims {
-		return replica.NewClaims(h.store, replica.ClaimsOptions{ID: id, Metrics: replica.NewMetrics(prometheus.NewRegistry())})
-	}
 	if err := h.store.Heartbeat(ctx, "old"); err != nil {
 		t.Fatal(err)
 	}
 	opener := bot.PostIntent{Key: "list/storm/" + waiting[0].Name, Channel: g.Card.Channel, Names: names}
-	if _, _, err := claimsOf("old").BeginIntent(ctx, opener); err != nil {
+	if _, _, err := h.claimsOf("old").BeginIntent(ctx, opener); err != nil {
 		t.Fatal(err)
 	}
-	lister := NewLister(claimed{ListerStore: h.store, claims: claimsOf("new")}, h.chat, ListerOptions{Every: time.Hour})
+	lister := NewLister(claimed{ListerStore: h.store, claims: h.claimsOf("new")}, h.chat, ListerOptions{Every: time.Hour})
 	before := len(h.chat.All())
 	lister.Flush(ctx)
 	if got := h.chat.All()[before:]; len(got) != 0 {
