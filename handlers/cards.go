@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sccbot/sccbot/bot"
 )
@@ -15,6 +18,9 @@ import (
 type CardStore interface {
 	Finding(ctx context.Context, name string) (bot.Finding, error)
 	Card(ctx context.Context, findingName string) (bot.MessageRef, bool, error)
+	// Intent tells a card being posted (open intent, no record yet)
+	// from a finding that has no card.
+	Intent(ctx context.Context, key string) (bot.PostIntent, bool, error)
 }
 
 // Updater replaces a posted message.
@@ -41,11 +47,16 @@ type Cards struct {
 	lock    CardLocker
 	log     *slog.Logger
 
-	mu     sync.Mutex
-	dirty  []string        // cards to refresh, oldest first
-	queued map[string]bool // names in dirty
-	shown  map[string][sha256.Size]byte
-	wake   chan struct{}
+	retry   retryPolicy
+	givenUp prometheus.Counter
+	now     func() time.Time
+
+	mu      sync.Mutex
+	dirty   []string        // cards to refresh, oldest first
+	queued  map[string]bool // names in dirty
+	shown   map[string][sha256.Size]byte
+	retries map[string]*retrying // cards whose refresh waits to be tried again
+	wake    chan struct{}
 }
 
 // CardsOptions are the optional collaborators of Cards.
@@ -62,6 +73,12 @@ type CardsOptions struct {
 	// renders inside its turn, so the last write is of the latest state);
 	// nil, for one replica, needs no turns.
 	Lock CardLocker
+	// RetryAfter is the first pause before a refresh is tried again
+	// (1s); each further try doubles it, up to 30 times as long.
+	RetryAfter time.Duration
+	// Registry receives the count of refreshes given up; nil keeps it
+	// private.
+	Registry prometheus.Registerer
 }
 
 // CardLocker runs fn while holding a card's lock across replicas.
@@ -77,8 +94,18 @@ func NewCards(store CardStore, chat Updater, opts CardsOptions) *Cards {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.RetryAfter <= 0 {
+		opts.RetryAfter = time.Second
+	}
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+	}
+	givenUp := prometheus.NewCounter(prometheus.CounterOpts{Name: "sccbot_card_refreshes_given_up_total",
+		Help: "Card refreshes abandoned after repeated failures; the card shows an older state until its next change."})
+	opts.Registry.MustRegister(givenUp)
 	return &Cards{store: store, chat: chat, attack: opts.Attack, tracker: opts.Tracker, groups: opts.Groups,
-		log: opts.Logger, lock: opts.Lock, queued: map[string]bool{}, wake: make(chan struct{}, 1)}
+		log: opts.Logger, lock: opts.Lock, retry: retryPolicy{first: opts.RetryAfter}, givenUp: givenUp, now: time.Now,
+		queued: map[string]bool{}, retries: map[string]*retrying{}, wake: make(chan struct{}, 1)}
 }
 
 // GroupReader finds the group a finding belongs to.
@@ -123,9 +150,11 @@ func (c *Cards) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		if err := c.Refresh(ctx, name); err != nil && ctx.Err() == nil {
-			c.log.Warn("card not refreshed", "finding", name, "err", err)
+		err := c.Refresh(ctx, name)
+		if ctx.Err() != nil {
+			return nil
 		}
+		c.settle(name, err)
 	}
 }
 
@@ -195,8 +224,11 @@ func (c *Cards) Refresh(ctx context.Context, findingName string) error {
 // refresh renders the finding's card from the store and writes it.
 func (c *Cards) refresh(ctx context.Context, findingName string) error {
 	ref, ok, err := c.store.Card(ctx, findingName)
-	if err != nil || !ok {
+	if err != nil {
 		return err
+	}
+	if !ok {
+		return c.noCard(ctx, findingName)
 	}
 	f, err := c.store.Finding(ctx, findingName)
 	if err != nil {

@@ -1,10 +1,16 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/sccbot/sccbot/bot"
 	"github.com/sccbot/sccbot/handlers/handlerstest"
@@ -110,5 +116,118 @@ func TestRefreshWritesInsideTheCardLock(t *testing.T) {
 	}
 	if lock.turns != 3 || chat.updates != 3 {
 		t.Errorf("3 refreshes took %d turns and made %d updates, want 3 and 3", lock.turns, chat.updates)
+	}
+}
+
+// errStore fails every card lookup.
+type errStore struct{ *handlerstest.MemStore }
+
+func (errStore) Card(context.Context, string) (bot.MessageRef, bool, error) {
+	return bot.MessageRef{}, false, errors.New("database is locked")
+}
+
+// TestTouchWhileTheCardIsBeingPostedIsNotLost: an acknowledgement clicked
+// the moment its card appears (or served by another replica) touches a
+// card whose record is not written yet. The refresh finds the card in
+// flight and is tried again, so the card shows the acknowledgement once
+// it is recorded. A finding without a card, or a card intent, is no
+// retry.
+func TestTouchWhileTheCardIsBeingPostedIsNotLost(t *testing.T) {
+	store := handlerstest.NewMemStore()
+	f := handlerstest.TestFinding("a3", time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
+	lone := handlerstest.TestFinding("a4", time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
+	ctx := context.Background()
+	for _, f := range []bot.Finding{f, lone} {
+		if err := store.PutFinding(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := store.BeginIntent(ctx, bot.PostIntent{Key: bot.CardKey(f.Name), Channel: "C1", Finding: f.Name}); err != nil {
+		t.Fatal(err)
+	}
+	chat := &handlerstest.FakeChat{Updated: make(chan bot.Message, 10)}
+	cards := NewCards(store, chat, CardsOptions{RetryAfter: time.Millisecond})
+	cards.AddNotes(func(context.Context, bot.Finding) ([]bot.Rich, error) {
+		return []bot.Rich{bot.R(bot.T("acknowledged"))}, nil
+	})
+
+	err := cards.Refresh(ctx, lone.Name)
+	cards.settle(lone.Name, err)
+	if err != nil || cards.Retrying() != 0 {
+		t.Fatalf("a finding without a card: Refresh = %v, %d retrying; want nil and none", err, cards.Retrying())
+	}
+	err = cards.Refresh(ctx, f.Name)
+	if !errors.Is(err, errCardInFlight) {
+		t.Fatalf("Refresh of a card being posted = %v, want errCardInFlight", err)
+	}
+	cards.settle(f.Name, err)
+	if err := store.PutPostedCard(ctx, f.Key(), bot.MessageRef{Channel: "C1", TS: "1.1"}, "posted"); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- cards.Run(runCtx) }()
+	m := chat.WaitUpdate(t)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(handlerstest.Flatten(m), "acknowledged") {
+		t.Errorf("the card was updated without its note: %q", handlerstest.Flatten(m))
+	}
+	if n := cards.Retrying(); n != 0 {
+		t.Errorf("%d cards still retrying after the update", n)
+	}
+}
+
+// TestRefreshGivesUpOnceAndSaysSo: a refresh that keeps failing is tried
+// again a bounded number of times, then counted and logged once; a card
+// that stays in flight is given up after maxInFlight.
+func TestRefreshGivesUpOnceAndSaysSo(t *testing.T) {
+	ctx := context.Background()
+	store := errStore{handlerstest.NewMemStore()}
+	var logs bytes.Buffer
+	reg := prometheus.NewRegistry()
+	cards := NewCards(store, &handlerstest.FakeChat{}, CardsOptions{RetryAfter: time.Hour, Registry: reg,
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	now := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	cards.now = func() time.Time { return now }
+
+	for i := range maxFailedRefreshes {
+		err := cards.Refresh(ctx, "organizations/1/sources/2/findings/b1")
+		if err == nil {
+			t.Fatal("Refresh succeeded against a failing store")
+		}
+		cards.settle("organizations/1/sources/2/findings/b1", err)
+		if want := i < maxFailedRefreshes-1; (cards.Retrying() == 1) != want {
+			t.Fatalf("after %d failures retrying = %d, want it %v", i+1, cards.Retrying(), want)
+		}
+	}
+	cards.settle("organizations/1/sources/2/findings/b2", errCardInFlight)
+	now = now.Add(maxInFlight - time.Second)
+	cards.settle("organizations/1/sources/2/findings/b2", errCardInFlight)
+	if cards.Retrying() != 1 {
+		t.Fatalf("a card in flight for under %v was given up", maxInFlight)
+	}
+	now = now.Add(time.Second)
+	cards.settle("organizations/1/sources/2/findings/b2", errCardInFlight)
+
+	if got := testutil.ToFloat64(cards.givenUp); got != 2 || cards.Retrying() != 0 {
+		t.Errorf("given up %v, %d retrying; want 2 and none", got, cards.Retrying())
+	}
+	if n := strings.Count(logs.String(), "gave up"); n != 2 || !strings.Contains(logs.String(), "database is locked") {
+		t.Errorf("%d give-up warnings, want 2 with their cause:\n%s", n, logs.String())
+	}
+	if n, err := testutil.GatherAndCount(reg, "sccbot_card_refreshes_given_up_total"); err != nil || n != 1 {
+		t.Errorf("the registry has %d given-up counters (%v), want 1", n, err)
+	}
+}
+
+func TestRetryPauseGrowsToItsCeiling(t *testing.T) {
+	p := retryPolicy{first: time.Second}
+	for tries, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 5: 16 * time.Second, 6: 30 * time.Second, 40: 30 * time.Second} {
+		if got := p.pause(tries); got != want {
+			t.Errorf("pause(%d) = %v, want %v", tries, got, want)
+		}
 	}
 }

@@ -98,7 +98,7 @@ func newApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger, re
 	slackMetrics := slackbot.NewMetrics(reg)
 	a.outbox = slackbot.NewOutbox(api, outboxOptions(cfg, a.store, log, slackMetrics))
 	a.cards = handlers.NewCards(a.store, a.outbox, handlers.CardsOptions{Attack: deps.attack, Groups: a.store,
-		Lock: cardLock(a.store), Logger: log.With("component", "cards")})
+		Lock: cardLock(a.store), Logger: log.With("component", "cards"), Registry: reg})
 	intakeMetrics := intake.NewMetrics(reg)
 	a.lister = intake.NewLister(posting, a.outbox, intake.ListerOptions{Fits: slackbot.Fits,
 		Logger: log.With("component", "lister"), Metrics: intakeMetrics})

@@ -183,3 +183,32 @@ func countReplies(h *harness, card slackfake.Message, want string) int {
 	}
 	return n
 }
+
+// TestE2EAckedWhileItsCardIsBeingPosted: a responder acknowledges a card
+// in the moment between its post and the bot learning of it (Slack has
+// stored the card; its answer is late). The card was built before the
+// acknowledgement and the refresh finds no card on record yet, so the
+// refresh waits for the record instead of being dropped: the card shows
+// who acknowledged it.
+func TestE2EAckedWhileItsCardIsBeingPosted(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.start(testConfig(t, filepath.Join(t.TempDir(), "sccbot.db"), ""))
+	release := h.fakes.slack.HoldAnswers("chat.postMessage")
+	defer release()
+	h.fakes.publish(seed(t, sccfake.SeedCloudRunMaliciousBinary))
+	if err := h.fakes.slack.WaitHeld(testContext(t), "chat.postMessage", 1); err != nil {
+		t.Fatal(err)
+	}
+	card := h.waitCards("#secops-urgent", 1)[0]
+	press(t, h, card, "finding.ack", alice)
+	if _, err := h.fakes.slack.WaitEphemerals(testContext(t), card.Channel, alice, 1); err != nil {
+		t.Fatalf("the acknowledgement was not answered: %v", err)
+	}
+	release()
+	if _, err := h.fakes.slack.WaitMessage(testContext(t), card.Channel, card.TS, func(m slackfake.Message) bool {
+		return strings.Contains(string(m.Blocks), "Acknowledged by")
+	}); err != nil {
+		t.Fatalf("%v\n%s", err, h.fakes.slack.Transcript(card.Channel))
+	}
+}

@@ -111,6 +111,13 @@ func (s *memStore) EndIntent(_ context.Context, key string) error {
 	return nil
 }
 
+func (s *memStore) Intent(_ context.Context, key string) (bot.PostIntent, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in, ok := s.intents[key]
+	return in, ok, nil
+}
+
 func (s *memStore) OpenIntents(_ context.Context, prefix string) ([]bot.PostIntent, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
