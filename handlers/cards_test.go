@@ -161,19 +161,22 @@ func TestTouchWhileTheCardIsBeingPostedIsNotLost(t *testing.T) {
 		t.Fatalf("Refresh of a card being posted = %v, want errCardInFlight", err)
 	}
 	cards.settle(f.Name, err)
+	// The retry touches the card again (and wakes Run) after its pause.
+	select {
+	case <-cards.wake:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the card in flight was not touched again")
+	}
 	if err := store.PutPostedCard(ctx, f.Key(), bot.MessageRef{Channel: "C1", TS: "1.1"}, "posted"); err != nil {
 		t.Fatal(err)
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- cards.Run(runCtx) }()
-	m := chat.WaitUpdate(t)
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	name, ok := cards.next()
+	if !ok || name != f.Name {
+		t.Fatalf("queued after the retry: %q, %v; want the card in flight", name, ok)
 	}
-	if !strings.Contains(handlerstest.Flatten(m), "acknowledged") {
-		t.Errorf("the card was updated without its note: %q", handlerstest.Flatten(m))
+	cards.settle(name, cards.Refresh(ctx, name))
+	if len(chat.Updates) != 1 || !strings.Contains(handlerstest.Flatten(chat.Updates[0]), "acknowledged") {
+		t.Fatalf("updates once the card was recorded: %d, want one with its note", len(chat.Updates))
 	}
 	if n := cards.Retrying(); n != 0 {
 		t.Errorf("%d cards still retrying after the update", n)
