@@ -56,11 +56,17 @@ const putPostedCard = `WITH card AS (` + upsertCard + `
 	ON CONFLICT DO NOTHING
 ), ended AS (
 	DELETE FROM post_intents WHERE key = $7 AND EXISTS (SELECT 1 FROM card)
+), grouped AS (
+	UPDATE groups SET channel = $2, ts = $3
+	WHERE representative = $1 AND ts = '' AND EXISTS (SELECT 1 FROM card)
 )
 SELECT count(*) FROM card`
 
 // PutPostedCard records ref as the card of key's finding and marks key
-// handled with outcome, all or nothing.
+// handled with outcome, all or nothing. A group the finding represents
+// that has no card yet gets ref as its card in the same statement, so
+// that no moment (and no crash) leaves a posted group card unknown to the
+// group, whose members are then listed in its thread.
 func (db *DB) PutPostedCard(ctx context.Context, key bot.NotificationKey, ref bot.MessageRef, outcome string) error {
 	name, eventTime, err := notificationArgs(key)
 	if err != nil {

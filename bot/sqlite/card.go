@@ -52,7 +52,9 @@ func (db *DB) PutCard(ctx context.Context, findingName string, ref bot.MessageRe
 // and marks key handled with outcome, as MarkNotification does, in one
 // transaction. Done apart, a crash between the two would leave a card whose
 // notification looks new, and its redelivery would add a needless "notified
-// again" reply; together they are also one commit instead of two.
+// again" reply; together they are also one commit instead of two. A group
+// the finding represents that has no card yet gets ref as its card in the
+// same transaction: a posted group card is never unknown to its group.
 func (db *DB) PutPostedCard(ctx context.Context, key bot.NotificationKey, ref bot.MessageRef, outcome string) error {
 	name, eventTime, err := notificationArgs(key)
 	if err != nil {
@@ -76,6 +78,11 @@ func (db *DB) PutPostedCard(ctx context.Context, key bot.NotificationKey, ref bo
 		// in doubt any more.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM post_intents WHERE key = ?`, bot.CardKey(name)); err != nil {
 			return fmt.Errorf("end intent of card %q: %w", key.Name, err)
+		}
+		// The card of a group's representative is the group's card.
+		if _, err := tx.ExecContext(ctx, `UPDATE groups SET channel = ?, ts = ? WHERE representative = ? AND ts = ''`,
+			validText(ref.Channel), validText(ref.TS), name); err != nil {
+			return fmt.Errorf("set group card of %q: %w", key.Name, err)
 		}
 		return nil
 	})

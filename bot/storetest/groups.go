@@ -16,6 +16,7 @@ type GroupStore interface {
 	PutFinding(ctx context.Context, f bot.Finding) error
 	CreateGroup(ctx context.Context, g bot.Group) error
 	SetGroupCard(ctx context.Context, groupID string, ref bot.MessageRef) error
+	PutPostedCard(ctx context.Context, key bot.NotificationKey, ref bot.MessageRef, outcome string) error
 	OpenGroup(ctx context.Context, key string) (bot.Group, bool, error)
 	GroupOf(ctx context.Context, findingName string) (bot.Group, bool, error)
 	JoinGroup(ctx context.Context, groupID string, f bot.Finding, breakout bool) (bot.Group, error)
@@ -39,6 +40,7 @@ func RunGroups(t *testing.T, open func(t *testing.T) (s GroupStore, reopen func(
 	t.Run("GroupFold", func(t *testing.T) { testGroupFold(t, open) })
 	t.Run("GroupListing", func(t *testing.T) { testGroupListing(t, open) })
 	t.Run("GroupCardLater", func(t *testing.T) { testGroupCardLater(t, open) })
+	t.Run("GroupCardWithItsPost", func(t *testing.T) { testGroupCardWithItsPost(t, open) })
 	t.Run("Silences", func(t *testing.T) { testSilences(t, open) })
 	t.Run("StormThreads", func(t *testing.T) { testStormThreads(t, open) })
 }
@@ -314,5 +316,49 @@ func testGroupCardLater(t *testing.T, open func(t *testing.T) (GroupStore, func(
 	got, ok, err := s.GroupOf(ctx, m.Name)
 	if err != nil || !ok || got.Card != card {
 		t.Errorf("GroupOf after SetGroupCard = %+v, %v, %v; want the group with its card", got, ok, err)
+	}
+}
+
+// testGroupCardWithItsPost: recording the posted card of a group's
+// representative records the group's card with it, in one step, so that
+// no crash leaves the group without the card Slack shows. A member's card
+// does not touch the group, and a group that has its card keeps it.
+func testGroupCardWithItsPost(t *testing.T, open func(t *testing.T) (GroupStore, func() GroupStore)) {
+	s, reopen := open(t)
+	ctx := context.Background()
+	rep := member(0, "p0", "/bin/a", bot.SeverityLow, t0)
+	m := member(1, "p1", "/bin/a", bot.SeverityHigh, t0)
+	mustPut(t, s, rep)
+	mustPut(t, s, m)
+	g := newGroup(rep)
+	g.Card = bot.MessageRef{Channel: "C1"}
+	if err := s.CreateGroup(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.JoinGroup(ctx, g.ID, m, true); err != nil {
+		t.Fatal(err)
+	}
+	breakout := bot.MessageRef{Channel: "C1", TS: "1700000000.000002"}
+	if err := s.PutPostedCard(ctx, m.Key(), breakout, "posted"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := s.GroupOf(ctx, rep.Name); err != nil || got.Card != g.Card {
+		t.Fatalf("a member's card moved the group's card: %+v, %v; want %+v", got.Card, err, g.Card)
+	}
+	card := bot.MessageRef{Channel: "C1", TS: "1700000000.000001"}
+	if err := s.PutPostedCard(ctx, rep.Key(), card, "posted"); err != nil {
+		t.Fatal(err)
+	}
+	s = reopen()
+	if got, ok, err := s.GroupOf(ctx, m.Name); err != nil || !ok || got.Card != card {
+		t.Errorf("group after its representative's card was recorded = %+v, %v, %v; want its card %+v", got.Card, ok, err, card)
+	}
+	// A later record of the representative's card (a repost) leaves the
+	// group's card alone; only an empty one is filled.
+	if err := s.PutPostedCard(ctx, rep.Key(), bot.MessageRef{Channel: "C9", TS: "1700000000.000003"}, "posted"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := s.GroupOf(ctx, rep.Name); err != nil || got.Card != card {
+		t.Errorf("a second record moved the group's card to %+v (%v), want %+v", got.Card, err, card)
 	}
 }

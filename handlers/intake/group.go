@@ -69,7 +69,6 @@ func groupValue(f bot.Finding, field string) string {
 type GroupStore interface {
 	OpenGroup(ctx context.Context, key string) (bot.Group, bool, error)
 	CreateGroup(ctx context.Context, g bot.Group) error
-	SetGroupCard(ctx context.Context, groupID string, ref bot.MessageRef) error
 	JoinGroup(ctx context.Context, groupID string, f bot.Finding, breakout bool) (bot.Group, error)
 	CloseGroup(ctx context.Context, groupID string) error
 	GroupOf(ctx context.Context, findingName string) (bot.Group, bool, error)
@@ -96,7 +95,7 @@ func (in *Intake) grouped(ctx context.Context, f bot.Finding, d Decision) error 
 	case post.what == postBreakout:
 		return in.breakout(ctx, f, d, g, &post.intent)
 	}
-	return in.postGroupCard(ctx, f, d, g)
+	return in.postGroupCard(ctx, f, d)
 }
 
 // posting is what f must post after joinOrStart; a breakout's card intent
@@ -189,17 +188,14 @@ func newGroup(f bot.Finding, key, channel string, now time.Time) bot.Group {
 	return g
 }
 
-// postGroupCard posts the card of the group f represents and records it
-// on the group, whose members are listed in its thread from then on. A
-// severe card named in a burst is owed: Owed records it on the group when
-// it is posted.
-func (in *Intake) postGroupCard(ctx context.Context, f bot.Finding, d Decision, g bot.Group) error {
+// postGroupCard posts the card of the group f represents. Recording the
+// card records it on the group too (PutPostedCard), whose members are
+// listed in its thread from then on. A severe card named in a burst is
+// owed, and recorded the same way when Owed posts it.
+func (in *Intake) postGroupCard(ctx context.Context, f bot.Finding, d Decision) error {
 	ref, err := in.announce(ctx, f, d)
 	if err != nil || ref.Empty() {
 		return err
-	}
-	if err := in.groups.SetGroupCard(ctx, g.ID, ref); err != nil {
-		return fmt.Errorf("record group card: %w", err)
 	}
 	in.cards.Touch(f.Name) // members may have joined while the card waited
 	return nil

@@ -22,6 +22,7 @@ type ListerStore interface {
 	BeginIntent(ctx context.Context, in bot.PostIntent) (bot.PostIntent, bool, error)
 	EndIntent(ctx context.Context, key string) error
 	OpenIntents(ctx context.Context, prefix string) ([]bot.PostIntent, error)
+	Intent(ctx context.Context, key string) (bot.PostIntent, bool, error)
 	StormThread(ctx context.Context, channel string) (bot.MessageRef, time.Time, bool, error)
 	PutStormThread(ctx context.Context, ref bot.MessageRef, at time.Time) error
 }
@@ -65,10 +66,13 @@ type ListerOptions struct {
 
 // listBatch caps the members read for one message; listWait is how long a
 // partial batch waits for the rest of its burst, so that a burst is listed
-// in a few full messages rather than a dribble of one-liners.
+// in a few full messages rather than a dribble of one-liners; cardWait is
+// how long members wait for their group's card while it is being posted
+// (not owed), to be listed in its thread rather than the storm thread.
 const (
 	listBatch = 400
 	listWait  = 2 * time.Second
+	cardWait  = 10 * time.Second
 )
 
 // NewLister returns a Lister posting through poster.
@@ -187,6 +191,13 @@ type pending struct {
 func (l *Lister) ready(ctx context.Context, groups []bot.Group, doubt inDoubt) ([]pending, error) {
 	var out []pending
 	for _, g := range groups {
+		posting, err := l.cardBeingPosted(ctx, g)
+		if err != nil {
+			return nil, err
+		}
+		if posting {
+			continue
+		}
 		members, err := l.store.UnlistedMembers(ctx, g.ID, l.batch)
 		if err != nil {
 			return nil, err
@@ -198,6 +209,21 @@ func (l *Lister) ready(ctx context.Context, groups []bot.Group, doubt inDoubt) (
 		out = append(out, pending{group: g, members: members})
 	}
 	return out, nil
+}
+
+// cardBeingPosted says whether g's card is on its way: not recorded yet,
+// its intent open and not owed, for less than cardWait. Its members then
+// wait for it, to be listed in its thread; a card owed to the channel's
+// pace (or stuck longer) leaves them to the channel's storm thread.
+func (l *Lister) cardBeingPosted(ctx context.Context, g bot.Group) (bool, error) {
+	if g.Card.TS != "" {
+		return false, nil
+	}
+	in, open, err := l.store.Intent(ctx, bot.CardKey(g.Representative))
+	if err != nil {
+		return false, fmt.Errorf("group card intent: %w", err)
+	}
+	return open && !in.Owed && l.now().Sub(in.Created) < cardWait, nil
 }
 
 // listGroup lists as many of one group's members as a message holds in

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sccbot/sccbot/bot"
 	"github.com/sccbot/sccbot/bot/replica"
+	"github.com/sccbot/sccbot/handlers"
 	"github.com/sccbot/sccbot/handlers/handlerstest"
 )
 
@@ -343,4 +344,106 @@ func TestListerLogsAnOutageOnce(t *testing.T) {
 			t.Errorf("%s is listed %d times, want 1", f.ShortID(), listed[f.ShortID()])
 		}
 	}
+}
+
+// cardInFlight stores a group whose representative's card is being
+// posted (its intent open, no record) and n members waiting to be listed.
+func (h *groupHarness) cardInFlight(t *testing.T, n int) (bot.Finding, []bot.Finding) {
+	t.Helper()
+	ctx := context.Background()
+	at := h.clock().Add(-time.Minute)
+	rep := handlerstest.PodFinding(0, "pod-0", bot.SeverityLow, at)
+	g := bot.Group{ID: "grp-inflight", Key: "k-inflight", Representative: rep.Name, Card: bot.MessageRef{Channel: "C-default"},
+		OpenedAt: at, First: at, Last: at, Count: 1, Worst: bot.SeverityLow}
+	if err := h.store.PutFinding(ctx, rep); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.store.CreateGroup(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	var members []bot.Finding
+	for i := 1; i <= n; i++ {
+		f := handlerstest.PodFinding(i, fmt.Sprintf("pod-%d", i), bot.SeverityLow, at.Add(time.Duration(i)*time.Second))
+		if err := h.store.PutFinding(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.store.JoinGroup(ctx, g.ID, f, false); err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, f)
+	}
+	if _, _, err := h.store.BeginIntent(ctx, bot.PostIntent{Key: bot.CardKey(rep.Name), Channel: "C-default", Finding: rep.Name}); err != nil {
+		t.Fatal(err)
+	}
+	return rep, members
+}
+
+// listings returns the listings posted so far.
+func (h *groupHarness) listings() []handlerstest.Posted {
+	var out []handlerstest.Posted
+	for _, p := range h.chat.All() {
+		if strings.HasPrefix(p.Msg.Key, "list/") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// TestListerWaitsForAGroupCardBeingPosted: members of a group whose card
+// is being posted wait for it and are listed in its thread, not in a
+// channel storm thread opened for one group; the card's record names the
+// group's card (PutPostedCard). A card owed to the channel's pace, or one
+// still not recorded after cardWait, leaves them to the storm thread.
+func TestListerWaitsForAGroupCardBeingPosted(t *testing.T) {
+	ctx := context.Background()
+	t.Run("recorded", func(t *testing.T) {
+		h := newGroupHarnessOn(t, GroupRule{Window: 10 * time.Minute}, true)
+		lister := NewLister(h.store, h.chat, ListerOptions{Every: time.Hour, Now: h.clock})
+		rep, members := h.cardInFlight(t, 5)
+		lister.Flush(ctx)
+		if got := h.listings(); len(got) != 0 {
+			t.Fatalf("%d listings while the group's card was being posted, want none: %+v", len(got), got)
+		}
+		card := bot.MessageRef{Channel: "C-default", TS: "1700000000.000100"}
+		if err := h.store.PutPostedCard(ctx, rep.Key(), card, handlers.OutcomePosted); err != nil {
+			t.Fatal(err)
+		}
+		lister.Flush(ctx)
+		got := h.listings()
+		if len(got) != 1 || got[0].Thread != card.TS {
+			t.Fatalf("listings after the card was recorded = %+v, want one in the card's thread %s", got, card.TS)
+		}
+		for id, n := range h.timesListed(members) {
+			if n != 1 {
+				t.Errorf("%s listed %d times, want once", id, n)
+			}
+		}
+	})
+	t.Run("stuck", func(t *testing.T) {
+		h := newGroupHarnessOn(t, GroupRule{Window: 10 * time.Minute}, true)
+		lister := NewLister(h.store, h.chat, ListerOptions{Every: time.Hour, Now: h.clock})
+		_, members := h.cardInFlight(t, 3)
+		h.advance(cardWait - time.Second)
+		lister.Flush(ctx)
+		if got := h.listings(); len(got) != 0 {
+			t.Fatalf("%d listings %v after the card was posted, want none yet", len(got), cardWait-time.Second)
+		}
+		h.advance(time.Second)
+		lister.Flush(ctx)
+		if got := h.listings(); len(got) != 1 || !strings.HasPrefix(got[0].Msg.Key, "list/storm/") || len(h.timesListed(members)) != 3 {
+			t.Fatalf("listings after %v = %+v, want the 3 members in the storm thread", cardWait, got)
+		}
+	})
+	t.Run("owed", func(t *testing.T) {
+		h := newGroupHarnessOn(t, GroupRule{Window: 10 * time.Minute}, true)
+		lister := NewLister(h.store, h.chat, ListerOptions{Every: time.Hour, Now: h.clock})
+		rep, members := h.cardInFlight(t, 3)
+		if err := h.store.OweIntent(ctx, bot.CardKey(rep.Name)); err != nil {
+			t.Fatal(err)
+		}
+		lister.Flush(ctx)
+		if got := h.listings(); len(got) != 1 || !strings.HasPrefix(got[0].Msg.Key, "list/storm/") || len(h.timesListed(members)) != 3 {
+			t.Fatalf("listings with the group's card owed = %+v, want the 3 members in the storm thread at once", got)
+		}
+	})
 }

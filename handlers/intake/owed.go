@@ -19,8 +19,6 @@ type OwedStore interface {
 	Card(ctx context.Context, findingName string) (bot.MessageRef, bool, error)
 	PutPostedCard(ctx context.Context, key bot.NotificationKey, ref bot.MessageRef, outcome string) error
 	EndIntent(ctx context.Context, key string) error
-	GroupOf(ctx context.Context, findingName string) (bot.Group, bool, error)
-	SetGroupCard(ctx context.Context, groupID string, ref bot.MessageRef) error
 }
 
 // Owed posts the cards that burst messages promised: findings named in a
@@ -199,13 +197,8 @@ func (o *Owed) post(ctx context.Context, in bot.PostIntent) error {
 	if err := o.store.PutPostedCard(ctx, f.Key(), ref, handlers.OutcomePosted); err != nil {
 		return fmt.Errorf("record owed card %s: %w", ref.TS, err)
 	}
+	// A group this finding started has its card now (PutPostedCard
+	// records it), and its members are listed in the card's thread.
 	o.metrics.posted.WithLabelValues("owed").Inc()
-	// A group this finding started waits for its card to list members.
-	if g, ok, err := o.store.GroupOf(ctx, f.Name); err != nil || ok && g.Representative == f.Name && g.Card.Empty() {
-		if err != nil {
-			return err
-		}
-		return o.store.SetGroupCard(ctx, g.ID, ref)
-	}
 	return nil
 }
