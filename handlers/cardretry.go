@@ -108,8 +108,8 @@ func (c *Cards) exhausted(r *retrying, err error) bool {
 	return r.tries >= maxFailedRefreshes
 }
 
-// Retrying is how many cards wait to be refreshed again.
-func (c *Cards) Retrying() int {
+// retryCount is how many cards wait to be refreshed again.
+func (c *Cards) retryCount() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.retries)

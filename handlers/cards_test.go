@@ -153,8 +153,8 @@ func TestTouchWhileTheCardIsBeingPostedIsNotLost(t *testing.T) {
 
 	err := cards.Refresh(ctx, lone.Name)
 	cards.settle(lone.Name, err)
-	if err != nil || cards.Retrying() != 0 {
-		t.Fatalf("a finding without a card: Refresh = %v, %d retrying; want nil and none", err, cards.Retrying())
+	if err != nil || cards.retryCount() != 0 {
+		t.Fatalf("a finding without a card: Refresh = %v, %d retrying; want nil and none", err, cards.retryCount())
 	}
 	err = cards.Refresh(ctx, f.Name)
 	if !errors.Is(err, errCardInFlight) {
@@ -178,7 +178,7 @@ func TestTouchWhileTheCardIsBeingPostedIsNotLost(t *testing.T) {
 	if len(chat.Updates) != 1 || !strings.Contains(handlerstest.Flatten(chat.Updates[0]), "acknowledged") {
 		t.Fatalf("updates once the card was recorded: %d, want one with its note", len(chat.Updates))
 	}
-	if n := cards.Retrying(); n != 0 {
+	if n := cards.retryCount(); n != 0 {
 		t.Errorf("%d cards still retrying after the update", n)
 	}
 }
@@ -202,21 +202,21 @@ func TestRefreshGivesUpOnceAndSaysSo(t *testing.T) {
 			t.Fatal("Refresh succeeded against a failing store")
 		}
 		cards.settle("organizations/1/sources/2/findings/b1", err)
-		if want := i < maxFailedRefreshes-1; (cards.Retrying() == 1) != want {
-			t.Fatalf("after %d failures retrying = %d, want it %v", i+1, cards.Retrying(), want)
+		if want := i < maxFailedRefreshes-1; (cards.retryCount() == 1) != want {
+			t.Fatalf("after %d failures retrying = %d, want it %v", i+1, cards.retryCount(), want)
 		}
 	}
 	cards.settle("organizations/1/sources/2/findings/b2", errCardInFlight)
 	now = now.Add(maxInFlight - time.Second)
 	cards.settle("organizations/1/sources/2/findings/b2", errCardInFlight)
-	if cards.Retrying() != 1 {
+	if cards.retryCount() != 1 {
 		t.Fatalf("a card in flight for under %v was given up", maxInFlight)
 	}
 	now = now.Add(time.Second)
 	cards.settle("organizations/1/sources/2/findings/b2", errCardInFlight)
 
-	if got := testutil.ToFloat64(cards.givenUp); got != 2 || cards.Retrying() != 0 {
-		t.Errorf("given up %v, %d retrying; want 2 and none", got, cards.Retrying())
+	if got := testutil.ToFloat64(cards.givenUp); got != 2 || cards.retryCount() != 0 {
+		t.Errorf("given up %v, %d retrying; want 2 and none", got, cards.retryCount())
 	}
 	if n := strings.Count(logs.String(), "gave up"); n != 2 || !strings.Contains(logs.String(), "database is locked") {
 		t.Errorf("%d give-up warnings, want 2 with their cause:\n%s", n, logs.String())

@@ -78,6 +78,17 @@ func (h *groupHarness) handle(t *testing.T, fs ...bot.Finding) {
 	}
 }
 
+// cardsOf counts the top-level cards of f.
+func (h *groupHarness) cardsOf(f bot.Finding) int {
+	n := 0
+	for _, p := range h.topLevel() {
+		if p.Msg.Key == bot.CardKey(f.Name) {
+			n++
+		}
+	}
+	return n
+}
+
 func (h *groupHarness) topLevel() []handlerstest.Posted {
 	var out []handlerstest.Posted
 	for _, p := range h.chat.All() {
@@ -243,13 +254,7 @@ func TestBreakoutCardIsPostedOnRedelivery(t *testing.T) {
 	}
 	h.chat.SetRefuse("C-default", nil)
 	h.handle(t, severe)
-	cards := 0
-	for _, p := range h.topLevel() {
-		if p.Msg.Key == bot.CardKey(severe.Name) {
-			cards++
-		}
-	}
-	if cards != 1 {
+	if cards := h.cardsOf(severe); cards != 1 {
 		t.Errorf("the breakout has %d cards after its redelivery, want 1", cards)
 	}
 	if n, _, _ := h.store.Notification(context.Background(), severe.Key()); n != handlers.OutcomePosted {
@@ -296,13 +301,7 @@ func TestBreakoutKilledAfterItsJoinIsPosted(t *testing.T) {
 	if err := in.Handle(ctx, severe); err != nil {
 		t.Fatalf("redelivery: %v", err)
 	}
-	n := 0
-	for _, p := range h.topLevel() {
-		if p.Msg.Key == bot.CardKey(severe.Name) {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := h.cardsOf(severe); n != 1 {
 		t.Errorf("the breakout has %d cards after the crash and its redelivery, want 1", n)
 	}
 }

@@ -72,6 +72,22 @@ func (h *groupHarness) timesListed(fs []bot.Finding) map[string]int {
 	return got
 }
 
+// wantListedOnceAfter checks that the first held of fs are not listed
+// (another listing holds them) and the rest are listed once.
+func (h *groupHarness) wantListedOnceAfter(t *testing.T, fs []bot.Finding, held int, when string) {
+	t.Helper()
+	listed := h.timesListed(fs)
+	for i, f := range fs {
+		want := 1
+		if i < held {
+			want = 0
+		}
+		if listed[f.ShortID()] != want {
+			t.Errorf("%s, %s is listed %d times, want %d", when, f.ShortID(), listed[f.ShortID()], want)
+		}
+	}
+}
+
 // stormOfTwo handles findings from to from+n of a storm in one channel
 // across two groups (two categories, alternating) and returns them.
 func (h *groupHarness) stormOfTwo(t *testing.T, from, n int) []bot.Finding {
@@ -122,25 +138,11 @@ func TestListerLeavesAListingHeldElsewhereToItsHolder(t *testing.T) {
 
 	lister := NewLister(claimed{ListerStore: h.store, claims: h.claimsOf("new")}, h.chat, ListerOptions{Every: time.Hour})
 	lister.Flush(ctx)
-	listed := h.timesListed(waiting)
-	for i, f := range waiting {
-		want := 1
-		if i < len(inDoubt) {
-			want = 0
-		}
-		if listed[f.ShortID()] != want {
-			t.Errorf("while the old lister lives, %s is listed %d times, want %d", f.ShortID(), listed[f.ShortID()], want)
-		}
-	}
+	h.wantListedOnceAfter(t, waiting, len(inDoubt), "while the old lister lives")
 
 	h.advance(replica.DefaultDeadAfter + time.Second)
 	lister.Flush(ctx)
-	listed = h.timesListed(waiting)
-	for _, f := range waiting {
-		if listed[f.ShortID()] != 1 {
-			t.Errorf("once the old lister is dead, %s is listed %d times, want 1", f.ShortID(), listed[f.ShortID()])
-		}
-	}
+	h.wantListedOnceAfter(t, waiting, 0, "once the old lister is dead")
 	if left, _ := h.store.UnlistedMembers(ctx, g.ID, 1000); len(left) != 0 {
 		t.Errorf("%d members still unlisted", len(left))
 	}
@@ -167,24 +169,10 @@ func TestListerDoesNotRelistAListingItCannotFinish(t *testing.T) {
 	}
 	h.chat.SetRefuse("C-storm", errors.New("slack is down"))
 	h.lister.Flush(ctx)
-	listed := h.timesListed(waiting)
-	for i, f := range waiting {
-		want := 1
-		if i < len(names) {
-			want = 0
-		}
-		if listed[f.ShortID()] != want {
-			t.Errorf("while its listing cannot be posted, %s is listed %d times, want %d", f.ShortID(), listed[f.ShortID()], want)
-		}
-	}
+	h.wantListedOnceAfter(t, waiting, len(names), "while its listing cannot be posted")
 	h.chat.SetRefuse("C-storm", nil)
 	h.lister.Flush(ctx)
-	listed = h.timesListed(waiting)
-	for _, f := range waiting {
-		if listed[f.ShortID()] != 1 {
-			t.Errorf("%s is listed %d times, want 1", f.ShortID(), listed[f.ShortID()])
-		}
-	}
+	h.wantListedOnceAfter(t, waiting, 0, "once Slack takes the listing")
 }
 
 // TestStormThreadOutlivesItsLister: a lister that takes over (another
